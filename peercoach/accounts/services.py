@@ -1,0 +1,397 @@
+"""Writes for people and invitations.
+
+Every service takes keyword arguments, runs in one transaction where it writes
+more than one row, and raises `InvitationError` (a ValidationError) with a
+message fit to show the user when the request cannot be honoured.
+"""
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import timedelta
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_scopes import scope, scopes_disabled
+
+from peercoach.notifications.services import email_send
+from peercoach.tenancy.models import Membership
+
+from .models import Invitation, User, new_nonce
+
+TOKEN_SALT = "peercoach.invitation"  # noqa: S105 - a signing salt, not a secret
+
+
+class InvitationError(ValidationError):
+    pass
+
+
+def _normalise_email(email):
+    return (email or "").strip().lower()
+
+
+def _expiry():
+    return timezone.now() + timedelta(days=settings.INVITATION_TTL_DAYS)
+
+
+def _check_invitable(*, organization, email):
+    """Raise InvitationError when `email` is already a member or already invited."""
+    if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
+        raise InvitationError(_("%(email)s is already a member.") % {"email": email})
+    if Invitation.objects.filter(
+        organization=organization,
+        email__iexact=email,
+        accepted_at__isnull=True,
+        revoked_at__isnull=True,
+    ).exists():
+        raise InvitationError(
+            _("%(email)s already has an open invitation; resend it from the people page.")
+            % {"email": email}
+        )
+
+
+def _queue_invitation_email(invitation):
+    from .tasks import invitation_send_email
+
+    invitation_send_email.delay_on_commit(
+        invitation_id=invitation.pk, organization_id=invitation.organization_id
+    )
+
+
+def invitation_create(*, organization, email, role, invited_by, first_name="", last_name=""):
+    """Create an invitation and email it after commit.
+
+    Raises InvitationError when the address is invalid, already a member, or already
+    has an open invitation (the partial unique constraint also guards races).
+    """
+    email = _normalise_email(email)
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise InvitationError(_("Enter a valid email address.")) from None
+    if role not in Membership.Role.values:
+        raise InvitationError(_("Choose a role: coordinator or participant."))
+    with transaction.atomic():
+        _check_invitable(organization=organization, email=email)
+        try:
+            with transaction.atomic():
+                invitation = Invitation.objects.create(
+                    organization=organization,
+                    email=email,
+                    role=role,
+                    first_name=first_name.strip(),
+                    last_name=last_name.strip(),
+                    invited_by=invited_by,
+                    expires_at=_expiry(),
+                )
+        except IntegrityError:
+            raise InvitationError(
+                _("%(email)s already has an open invitation.") % {"email": email}
+            ) from None
+        _queue_invitation_email(invitation)
+    return invitation
+
+
+@dataclass(frozen=True)
+class CsvRowError:
+    line: int
+    message: str
+
+
+class CsvImportError(Exception):
+    """The upload was refused; `errors` lists every bad row with its line number."""
+
+    def __init__(self, errors):
+        super().__init__(f"{len(errors)} error(s) in the CSV file")
+        self.errors = errors
+
+
+CSV_COLUMNS = ("email", "role", "first_name", "last_name")
+
+
+def _read_csv_rows(data):
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise CsvImportError(
+                [CsvRowError(0, _("The file is not UTF-8 text. Save it as “CSV UTF-8” and retry."))]
+            ) from None
+    try:
+        dialect = csv.Sniffer().sniff(data[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(data), dialect)
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise CsvImportError(
+            [CsvRowError(reader.line_num, _("Unreadable CSV: %s") % exc)]
+        ) from None
+    if not rows:
+        raise CsvImportError([CsvRowError(0, _("The file is empty."))])
+    header = [h.strip().lower().replace(" ", "_") for h in rows[0]]
+    if "email" not in header:
+        raise CsvImportError(
+            [CsvRowError(1, _("The first line must name the columns and include “email”."))]
+        )
+    unknown = [h for h in header if h and h not in CSV_COLUMNS]
+    if unknown:
+        raise CsvImportError(
+            [
+                CsvRowError(
+                    1,
+                    _("Unknown column(s): %(cols)s. Allowed: %(allowed)s.")
+                    % {"cols": ", ".join(unknown), "allowed": ", ".join(CSV_COLUMNS)},
+                )
+            ]
+        )
+    return header, rows[1:]
+
+
+def invitations_import_csv(*, organization, data, invited_by):
+    """Validate every row first, then create all invitations, or none.
+
+    `data` is the uploaded file's bytes (or text). Columns: email (required), role
+    (coordinator or participant; participant when empty), first_name, last_name.
+    Raises CsvImportError listing each bad row with its line number (the header is
+    line 1); nothing is written in that case. Returns the created invitations.
+    """
+    header, rows = _read_csv_rows(data)
+    if len(rows) > settings.INVITATION_CSV_MAX_ROWS:
+        raise CsvImportError(
+            [
+                CsvRowError(
+                    0,
+                    _("At most %(n)d rows per upload; split the file.")
+                    % {"n": settings.INVITATION_CSV_MAX_ROWS},
+                )
+            ]
+        )
+    errors, parsed, seen = [], [], {}
+    members = set(
+        Membership.objects.filter(organization=organization).values_list("user__email", flat=True)
+    )
+    members = {m.lower() for m in members}
+    open_invites = {
+        e.lower()
+        for e in Invitation.objects.filter(
+            organization=organization, accepted_at__isnull=True, revoked_at__isnull=True
+        ).values_list("email", flat=True)
+    }
+    for line, row in enumerate(rows, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) > len(header):
+            errors.append(CsvRowError(line, _("More cells than columns.")))
+            continue
+        record = dict(zip(header, (cell.strip() for cell in row), strict=False))
+        email = _normalise_email(record.get("email"))
+        role = (record.get("role") or Membership.Role.PARTICIPANT).lower()
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors.append(
+                CsvRowError(line, _("“%(email)s” is not a valid email address.") % {"email": email})
+            )
+            continue
+        if role not in Membership.Role.values:
+            errors.append(
+                CsvRowError(
+                    line,
+                    _("Role “%(role)s” is not coordinator or participant.") % {"role": role},
+                )
+            )
+            continue
+        if email in seen:
+            errors.append(
+                CsvRowError(
+                    line,
+                    _("%(email)s also appears on line %(other)d.")
+                    % {"email": email, "other": seen[email]},
+                )
+            )
+            continue
+        seen[email] = line
+        if email in members:
+            errors.append(CsvRowError(line, _("%(email)s is already a member.") % {"email": email}))
+            continue
+        if email in open_invites:
+            errors.append(
+                CsvRowError(line, _("%(email)s already has an open invitation.") % {"email": email})
+            )
+            continue
+        parsed.append(
+            Invitation(
+                organization=organization,
+                email=email,
+                role=role,
+                first_name=record.get("first_name", "")[:150],
+                last_name=record.get("last_name", "")[:150],
+                invited_by=invited_by,
+                expires_at=_expiry(),
+                nonce=new_nonce(),
+            )
+        )
+    if errors:
+        raise CsvImportError(errors)
+    if not parsed:
+        raise CsvImportError([CsvRowError(0, _("The file has no rows below the header."))])
+    try:
+        with transaction.atomic():
+            created = Invitation.objects.bulk_create(parsed)
+            if not all(inv.pk for inv in created):  # backends without RETURNING ids
+                created = list(
+                    Invitation.objects.filter(
+                        organization=organization, email__in=[i.email for i in parsed]
+                    ).filter(accepted_at__isnull=True, revoked_at__isnull=True)
+                )
+            for invitation in created:
+                _queue_invitation_email(invitation)
+    except IntegrityError:
+        raise CsvImportError(
+            [CsvRowError(0, _("Someone invited one of these people meanwhile; upload again."))]
+        ) from None
+    return created
+
+
+def invitation_resend(*, invitation):
+    """Give the invitation a fresh link and expiry and email it again (old links stop working)."""
+    if invitation.accepted_at or invitation.revoked_at:
+        raise InvitationError(_("This invitation is closed."))
+    invitation.nonce = new_nonce()
+    invitation.expires_at = _expiry()
+    invitation.save(update_fields=["nonce", "expires_at"])
+    _queue_invitation_email(invitation)
+
+
+def invitation_revoke(*, invitation):
+    """Close an open invitation so its link no longer works. Idempotent."""
+    if invitation.accepted_at:
+        raise InvitationError(_("This invitation was already accepted."))
+    if not invitation.revoked_at:
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+
+
+def invitation_token(*, invitation):
+    return signing.dumps({"i": invitation.pk, "n": invitation.nonce}, salt=TOKEN_SALT)
+
+
+def invitation_url(*, invitation):
+    path = reverse(
+        "accounts:invitation_accept", kwargs={"token": invitation_token(invitation=invitation)}
+    )
+    return f"{settings.SITE_URL}{path}"
+
+
+def invitation_from_token(*, token):
+    """The open invitation a link points to, or raise InvitationError saying why not."""
+    try:
+        payload = signing.loads(token, salt=TOKEN_SALT)
+    except signing.BadSignature:
+        raise InvitationError(_("This invitation link is not valid.")) from None
+    with scopes_disabled():  # the signed link is the key; the tenant follows from it
+        invitation = (
+            Invitation.objects.select_related("organization").filter(pk=payload.get("i")).first()
+        )
+    if invitation is None or not signing.constant_time_compare(
+        invitation.nonce, payload.get("n", "")
+    ):
+        raise InvitationError(
+            _("This invitation link has been replaced or withdrawn. Ask for a new one.")
+        )
+    status = invitation.status
+    if status == Invitation.Status.ACCEPTED:
+        raise InvitationError(_("This invitation was already accepted. Sign in to continue."))
+    if status == Invitation.Status.REVOKED:
+        raise InvitationError(_("This invitation was withdrawn."))
+    if status == Invitation.Status.EXPIRED:
+        raise InvitationError(
+            _("This invitation expired. Ask %(org)s for a new one.")
+            % {"org": invitation.organization.name}
+        )
+    return invitation
+
+
+def invitation_accept(*, invitation, user=None, first_name="", last_name="", password=None):
+    """Accept: join the organisation as `user`, or create the account first.
+
+    With `user` None a new account is created with the invited address, already
+    verified (opening the emailed link proves the address). Idempotent per
+    invitation: the row is locked and re-checked, so a double submit joins once.
+    Raises InvitationError when the invitation is no longer open or when `user`'s
+    address is not the invited one.
+    """
+    with transaction.atomic(), scope(organization=invitation.organization):
+        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if invitation.status != Invitation.Status.PENDING:
+            raise InvitationError(_("This invitation is no longer open."))
+        if user is None:
+            if User.objects.filter(email__iexact=invitation.email).exists():
+                raise InvitationError(
+                    _("An account with this address exists already. Sign in to accept.")
+                )
+            user = User.objects.create_user(
+                email=invitation.email,
+                password=password,
+                first_name=first_name or invitation.first_name,
+                last_name=last_name or invitation.last_name,
+            )
+        elif user.email.lower() != invitation.email.lower():
+            raise InvitationError(
+                _("This invitation is for %(email)s; you are signed in as someone else.")
+                % {"email": invitation.email}
+            )
+        EmailAddress.objects.update_or_create(
+            user=user, email=invitation.email, defaults={"verified": True, "primary": True}
+        )
+        Membership.objects.get_or_create(
+            organization=invitation.organization, user=user, defaults={"role": invitation.role}
+        )
+        invitation.accepted_at = timezone.now()
+        invitation.accepted_by = user
+        invitation.save(update_fields=["accepted_at", "accepted_by"])
+    return user
+
+
+def invitation_email_send(*, invitation):
+    """Email the current link of `invitation`, once per link.
+
+    Idempotent: a redelivered task finds the link already sent and does nothing.
+    A closed invitation is not sent.
+    """
+    if invitation.status != Invitation.Status.PENDING or invitation.sent_nonce == invitation.nonce:
+        return False
+    organization = invitation.organization
+    email_send(
+        template="invitation",
+        to=[invitation.email],
+        organization=organization,
+        context={
+            "first_name": invitation.first_name,
+            "inviter": invitation.invited_by.display_name if invitation.invited_by else "",
+            "role": invitation.get_role_display(),
+            "accept_url": invitation_url(invitation=invitation),
+            "expires_at": invitation.expires_at,
+        },
+    )
+    Invitation.objects.filter(pk=invitation.pk, nonce=invitation.nonce).update(
+        sent_nonce=invitation.nonce, sent_at=timezone.now()
+    )
+    return True
+
+
+def membership_add(*, organization, user, role):
+    """Make `user` a member with `role` (updating the role if already a member)."""
+    membership, _created = Membership.objects.update_or_create(
+        organization=organization, user=user, defaults={"role": role}
+    )
+    return membership

@@ -1,0 +1,209 @@
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from peercoach.tenancy.selectors import members_for_organization
+
+from . import services
+from .forms import AcceptNewAccountForm, InviteCsvForm, InviteForm, ProfileForm
+from .models import Invitation, User
+from .selectors import invitations_for_organization
+
+PAGE_SIZE = 50
+
+
+def coordinator_required(view):
+    """Only the organisation's coordinators; others inside the tenant get 403."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.membership is None or not request.membership.is_coordinator:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@coordinator_required
+def people(request, org_slug):
+    organization = request.organization
+    members = Paginator(members_for_organization(organization=organization), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "accounts/people.html",
+        {
+            "members": members,
+            "invitations": invitations_for_organization(organization=organization)[:PAGE_SIZE],
+            "invite_form": InviteForm(),
+        },
+    )
+
+
+@coordinator_required
+def invite(request, org_slug):
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.invitation_create(
+                organization=request.organization, invited_by=request.user, **form.cleaned_data
+            )
+        except services.InvitationError as exc:
+            form.add_error("email", exc)
+        else:
+            messages.success(
+                request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]}
+            )
+            return redirect("accounts:people", org_slug=request.organization.slug)
+    return render(
+        request,
+        "accounts/invite.html",
+        {"form": form, "invitation_ttl_days": settings.INVITATION_TTL_DAYS},
+    )
+
+
+@coordinator_required
+def invite_csv(request, org_slug):
+    form = InviteCsvForm(request.POST or None, request.FILES or None)
+    errors = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = services.invitations_import_csv(
+                organization=request.organization,
+                data=form.cleaned_data["file"].read(),
+                invited_by=request.user,
+            )
+        except services.CsvImportError as exc:
+            errors = exc.errors
+        else:
+            messages.success(
+                request,
+                _("%(n)d invitations created and sent.") % {"n": len(created)},
+            )
+            return redirect("accounts:people", org_slug=request.organization.slug)
+    status = 400 if errors else 200
+    return render(
+        request, "accounts/invite_csv.html", {"form": form, "errors": errors}, status=status
+    )
+
+
+@coordinator_required
+@require_POST
+def invitation_resend(request, org_slug, pk):
+    invitation = get_object_or_404(Invitation, pk=pk)
+    try:
+        services.invitation_resend(invitation=invitation)
+    except services.InvitationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(
+            request, _("A new link was sent to %(email)s.") % {"email": invitation.email}
+        )
+    return redirect("accounts:people", org_slug=request.organization.slug)
+
+
+@coordinator_required
+@require_POST
+def invitation_revoke(request, org_slug, pk):
+    invitation = get_object_or_404(Invitation, pk=pk)
+    try:
+        services.invitation_revoke(invitation=invitation)
+    except services.InvitationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(
+            request, _("The invitation for %(email)s was withdrawn.") % {"email": invitation.email}
+        )
+    return redirect("accounts:people", org_slug=request.organization.slug)
+
+
+def invitation_accept(request, token):
+    """Public: the link from the invitation email."""
+    try:
+        invitation = services.invitation_from_token(token=token)
+    except services.InvitationError as exc:
+        return render(
+            request, "accounts/invitation_invalid.html", {"reason": exc.messages[0]}, status=410
+        )
+    organization = invitation.organization
+    existing = User.objects.filter(email__iexact=invitation.email).first()
+    user = request.user if request.user.is_authenticated else None
+
+    if existing is not None and user is None:
+        messages.info(
+            request,
+            _("You already have an account. Sign in as %(email)s to join %(org)s.")
+            % {"email": invitation.email, "org": organization.name},
+        )
+        return redirect(f"{_login_url()}?next={request.path}")
+    if user is not None and user.email.lower() != invitation.email.lower():
+        return render(
+            request,
+            "accounts/invitation_invalid.html",
+            {
+                "reason": _(
+                    "This invitation is for %(email)s, but you are signed in as %(you)s. "
+                    "Sign out, then open the link again."
+                )
+                % {"email": invitation.email, "you": user.email}
+            },
+            status=403,
+        )
+
+    form = (
+        None
+        if user
+        else AcceptNewAccountForm(
+            request.POST or None,
+            email=invitation.email,
+            initial={"first_name": invitation.first_name, "last_name": invitation.last_name},
+        )
+    )
+    if request.method == "POST" and (form is None or form.is_valid()):
+        try:
+            if user is None:
+                user = services.invitation_accept(
+                    invitation=invitation,
+                    first_name=form.cleaned_data["first_name"],
+                    last_name=form.cleaned_data["last_name"],
+                    password=form.cleaned_data["password1"],
+                )
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            else:
+                services.invitation_accept(invitation=invitation, user=user)
+        except services.InvitationError as exc:
+            return render(
+                request, "accounts/invitation_invalid.html", {"reason": exc.messages[0]}, status=410
+            )
+        messages.success(request, _("Welcome to %(org)s.") % {"org": organization.name})
+        return redirect("tenancy:home", org_slug=organization.slug)
+    return render(
+        request,
+        "accounts/invitation_accept.html",
+        {"invitation": invitation, "invited_org": organization, "form": form},
+    )
+
+
+def _login_url():
+    from django.urls import reverse
+
+    return reverse("account_login")
+
+
+@login_required
+def profile(request):
+    form = ProfileForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Your profile was saved."))
+        return redirect("accounts:profile")
+    return render(request, "accounts/profile.html", {"form": form})

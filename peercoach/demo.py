@@ -1,0 +1,199 @@
+"""Demo data for the five seed programs (README command one).
+
+Idempotent: running it again refreshes the same rows and creates nothing twice.
+Later features extend `demo_load` with programs, pairs, agreements and sessions.
+Texts are our own, modelled on the programs' handouts.
+"""
+
+from dataclasses import dataclass, field
+
+from allauth.account.models import EmailAddress
+from django.db import transaction
+from django_scopes import scopes_disabled
+
+from peercoach.accounts.models import User
+from peercoach.tenancy.models import Membership, Organization
+
+DEMO_PASSWORD = "peercoach-demo"  # noqa: S105 - printed on purpose for the demo
+ADMIN_EMAIL = "admin@example.org"
+MULTI_EMAIL = "alex.rivera@example.org"
+PARTICIPANTS_PER_ORG = 20
+
+ORGANIZATIONS = [
+    {
+        "slug": "one-it",
+        "name": "One IT",
+        "time_zone": "America/New_York",
+        "brand_colour": "#0b3d6b",
+        "policy_text": (
+            "What you discuss with your peer coach stays between the two of you, unless the "
+            "law or a university policy requires it to be reported.\n\n"
+            "Either of you may leave the program at any time by telling the program team "
+            "in writing."
+        ),
+    },
+    {
+        "slug": "wit",
+        "name": "WIT Peer Mentoring Group",
+        "time_zone": "America/Chicago",
+        "brand_colour": "#6a1b9a",
+        "policy_text": (
+            "Partners come from different groups, so neither has a stake in the other's answers. "
+            "The whole group meets three times a semester; pairs choose how often they meet."
+        ),
+    },
+    {
+        "slug": "peersphere",
+        "name": "PeerSphere",
+        "time_zone": "Asia/Shanghai",
+        "brand_colour": "#00695c",
+        "policy_text": (
+            "PeerSphere pairs a member of one community with a member of another. Coaches do not "
+            "give medical, mental-health, legal, financial, religious or marital advice, and raise "
+            "any situation that must be reported with the program team."
+        ),
+    },
+    {
+        "slug": "atc",
+        "name": "ATC Peer Coaching",
+        "time_zone": "Europe/London",
+        "brand_colour": "#8a3b12",
+        "policy_text": (
+            "Partners coach each other: each receives at least 45 minutes of coaching, with the "
+            "roles switched explicitly. If a partnership is not working, end it early and ask for "
+            "a new partner."
+        ),
+    },
+    {
+        "slug": "power-circles",
+        "name": "Power of Peer Coaching Circles",
+        "time_zone": "Australia/Sydney",
+        "brand_colour": "#1b5e20",
+        "policy_text": (
+            "Circles meet monthly for two and a half hours over six months. Everyone brings a "
+            "challenge and gets the same share of the time; everyone is both teacher and learner."
+        ),
+    },
+]
+
+FIRST_NAMES = [
+    "Amara",
+    "Ben",
+    "Chen",
+    "Dana",
+    "Elif",
+    "Farid",
+    "Grace",
+    "Hiro",
+    "Ines",
+    "Jonas",
+    "Kavya",
+    "Liam",
+    "Maya",
+    "Noor",
+    "Omar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sven",
+    "Tariq",
+    "Uma",
+    "Victor",
+    "Wen",
+    "Ximena",
+    "Yusuf",
+    "Zoe",
+]
+LAST_NAMES = [
+    "Okafor",
+    "Hughes",
+    "Li",
+    "Kowalski",
+    "Yilmaz",
+    "Haddad",
+    "Mensah",
+    "Tanaka",
+    "Duarte",
+    "Berg",
+    "Iyer",
+    "Walsh",
+    "Cohen",
+    "Rahman",
+    "Aziz",
+    "Nair",
+    "Murphy",
+    "Silva",
+    "Lund",
+    "Khan",
+    "Patel",
+    "Moreau",
+    "Zhang",
+    "Ortega",
+    "Demir",
+    "Fischer",
+]
+
+
+@dataclass
+class DemoResult:
+    admin_email: str = ADMIN_EMAIL
+    multi_email: str = MULTI_EMAIL
+    organizations: list = field(default_factory=list)
+
+
+def _person(email, first_name, last_name, **extra):
+    user, created = User.objects.get_or_create(
+        email=email, defaults={"first_name": first_name, "last_name": last_name, **extra}
+    )
+    if created or not user.check_password(DEMO_PASSWORD):
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+    EmailAddress.objects.update_or_create(
+        user=user, email=email, defaults={"verified": True, "primary": True}
+    )
+    return user
+
+
+def demo_load():
+    """Create or refresh the demo organisations, coordinators and participants."""
+    result = DemoResult()
+    with transaction.atomic(), scopes_disabled():
+        admin = _person(ADMIN_EMAIL, "Operator", "Admin", is_staff=True, is_superuser=True)
+        if not admin.is_superuser:
+            admin.is_staff = admin.is_superuser = True
+            admin.save(update_fields=["is_staff", "is_superuser"])
+        multi = _person(MULTI_EMAIL, "Alex", "Rivera")
+        for index, spec in enumerate(ORGANIZATIONS):
+            org, _ = Organization.objects.update_or_create(
+                slug=spec["slug"],
+                defaults={
+                    **spec,
+                    "help_email": f"coaching@{spec['slug']}.example.org",
+                    # Demo only: real organisations keep two-factor required for coordinators.
+                    "require_coordinator_mfa": False,
+                },
+            )
+            domain = f"{org.slug}.example.org"
+            coordinator = _person(f"coordinator@{domain}", "Jordan", f"Coordinator ({org.name})")
+            Membership.objects.update_or_create(
+                organization=org, user=coordinator, defaults={"role": Membership.Role.COORDINATOR}
+            )
+            participants = []
+            for n in range(1, PARTICIPANTS_PER_ORG + 1):
+                first = FIRST_NAMES[(n + index * 5) % len(FIRST_NAMES)]
+                last = LAST_NAMES[(n * 7 + index * 3) % len(LAST_NAMES)]
+                person = _person(f"participant{n:02d}@{domain}", first, last)
+                Membership.objects.update_or_create(
+                    organization=org, user=person, defaults={"role": Membership.Role.PARTICIPANT}
+                )
+                participants.append(person.email)
+            result.organizations.append((org, coordinator.email, participants))
+        # One person in two organisations, with a different role in each.
+        roles = {"wit": Membership.Role.COORDINATOR, "atc": Membership.Role.PARTICIPANT}
+        for slug, role in roles.items():
+            Membership.objects.update_or_create(
+                organization=Organization.objects.get(slug=slug),
+                user=multi,
+                defaults={"role": role},
+            )
+    return result

@@ -1,0 +1,24 @@
+"""Thin email tasks on the `email` queue: ids and plain values in, services do the work."""
+
+from celery import shared_task
+
+from peercoach.tenancy.models import Organization
+
+from .services import email_send, email_send_rendered
+
+RETRY = {"autoretry_for": (OSError,), "retry_backoff": True, "retry_kwargs": {"max_retries": 5}}
+
+
+@shared_task(**RETRY)
+def send_templated_email(*, template, to, context, organization_id=None):
+    """Render `templates/emails/<template>/` with a JSON-safe context and send it."""
+    organization = (
+        Organization.objects.filter(pk=organization_id).first() if organization_id else None
+    )
+    email_send(template=template, to=to, context=context, organization=organization)
+
+
+@shared_task(**RETRY)
+def send_rendered_email(*, subject, text, html, to, from_email=None):
+    """Send a message rendered in the request (allauth's account emails)."""
+    email_send_rendered(subject=subject, text=text, html=html, to=to, from_email=from_email)

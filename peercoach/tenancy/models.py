@@ -1,0 +1,121 @@
+"""The tenant (Organization) and who belongs to it (Membership).
+
+Every tenant-owned model subclasses `TenantModel`: it carries `organization`
+and its default manager refuses to run outside a django-scopes scope, so a
+query that forgot the tenant raises instead of leaking.
+"""
+
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager
+
+RESERVED_SLUGS = {"admin", "static", "media", "accounts", "invite", "healthz", "api", "new"}
+
+colour_validator = RegexValidator(
+    r"^#[0-9a-fA-F]{6}$", _("Enter a colour as # followed by six hex digits, e.g. #1f4e79.")
+)
+
+
+def validate_time_zone(value):
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("“%(value)s” is not a known time zone."), params={"value": value})
+
+
+def validate_slug_not_reserved(value):
+    if value in RESERVED_SLUGS:
+        raise ValidationError(_("“%(value)s” is reserved."), params={"value": value})
+
+
+class Organization(models.Model):
+    slug = models.SlugField(
+        _("short name in URLs"), max_length=50, unique=True, validators=[validate_slug_not_reserved]
+    )
+    name = models.CharField(_("name"), max_length=200)
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="UTC", validators=[validate_time_zone]
+    )
+    help_email = models.EmailField(
+        _("help and contact address"),
+        blank=True,
+        help_text=_("Where participants write with questions, opt-outs and concerns."),
+    )
+    brand_colour = models.CharField(
+        _("brand colour"), max_length=7, default="#1f4e79", validators=[colour_validator]
+    )
+    logo = models.ImageField(_("logo"), upload_to="logos/", blank=True)
+    policy_text = models.TextField(
+        _("policy text"),
+        blank=True,
+        help_text=_("Privacy and conduct policy shown to members of this organisation."),
+    )
+    require_coordinator_mfa = models.BooleanField(
+        _("coordinators must use two-factor authentication"), default=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def brand_text_colour(self):
+        """Black or white, whichever reads better on the brand colour (WCAG luminance)."""
+        channels = [int(self.brand_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+        return "#000000" if (luminance + 0.05) / 0.05 > 1.05 / (luminance + 0.05) else "#ffffff"
+
+    @property
+    def tzinfo(self):
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class TenantModel(models.Model):
+    """Base for every tenant-owned table: `organization` first, scoped manager."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+
+    objects = ScopedManager(organization="organization")
+
+    class Meta:
+        abstract = True
+
+
+class Membership(TenantModel):
+    class Role(models.TextChoices):
+        COORDINATOR = "coordinator", _("Coordinator")
+        PARTICIPANT = "participant", _("Participant")
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "user"], name="membership_unique_user"),
+            models.UniqueConstraint(fields=["organization", "id"], name="membership_org_id"),
+        ]
+        indexes = [models.Index(fields=["organization", "role"], name="membership_org_role")]
+
+    def __str__(self):
+        return f"{self.user} · {self.organization} · {self.get_role_display()}"
+
+    @property
+    def is_coordinator(self):
+        return self.role == self.Role.COORDINATOR

@@ -1,0 +1,37 @@
+"""Reads about organisations and memberships.
+
+Membership is tenant-owned, so the few reads that must cross tenants (the
+person's own list of organisations, the middleware's lookup) disable scopes
+explicitly and filter by the person.
+"""
+
+from django_scopes import scopes_disabled
+
+from .models import Membership
+
+
+def membership_for_request(*, slug, user):
+    """The person's membership in the organisation `slug`, or None (unknown or not a member)."""
+    with scopes_disabled():
+        return (
+            Membership.objects.select_related("organization", "user")
+            .filter(organization__slug=slug, user=user)
+            .first()
+        )
+
+
+def memberships_for_user(*, user):
+    """All organisations the person belongs to, for the switcher and the landing page."""
+    with scopes_disabled():
+        return list(
+            Membership.objects.select_related("organization")
+            .filter(user=user)
+            .order_by("organization__name")
+        )
+
+
+def members_for_organization(*, organization, role=None):
+    qs = Membership.objects.filter(organization=organization).select_related("user")
+    if role:
+        qs = qs.filter(role=role)
+    return qs.order_by("role", "user__last_name", "user__first_name", "user__email")

@@ -1,0 +1,22 @@
+"""Writes for organisations."""
+
+from django.db import transaction
+
+from .models import Organization
+
+
+def organization_create(
+    *, slug, name, time_zone="UTC", help_email="", require_coordinator_mfa=True
+):
+    """Create an organisation after full validation; raises ValidationError on bad input."""
+    organization = Organization(
+        slug=slug,
+        name=name,
+        time_zone=time_zone,
+        help_email=help_email,
+        require_coordinator_mfa=require_coordinator_mfa,
+    )
+    organization.full_clean()
+    with transaction.atomic():
+        organization.save()
+    return organization

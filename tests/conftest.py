@@ -1,0 +1,124 @@
+"""Shared fixtures: the actors of the isolation matrix and the services CI provides.
+
+Actors: in organisation `org` a coordinator (with two-factor set up, as the default
+organisation requires), a participant and an unrelated same-tenant participant
+(`stranger`); in `other_org` a coordinator and a participant.
+"""
+
+import os
+import socket
+from urllib.parse import urlparse
+
+import pytest
+from django.conf import settings
+from django_scopes import scope, scopes_disabled
+
+from peercoach.celery import app as celery_app
+from peercoach.tenancy.models import Membership
+
+from .factories import MembershipFactory, OrganizationFactory, UserFactory, totp_activate
+
+REQUIRE_SERVICES = os.environ.get("PEERCOACH_REQUIRE_SERVICES") == "1"
+TEST_REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def pytest_configure(config):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tests run tasks in-process unless a test starts a real worker itself.
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+
+
+def require_or_skip(available, what):
+    """Skip when a local service is missing; in CI (PEERCOACH_REQUIRE_SERVICES=1) fail instead."""
+    if available:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{what} is required in CI but is not available")
+    pytest.skip(f"{what} is not available on this machine")
+
+
+def redis_available(url=TEST_REDIS_URL):
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 6379), 1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    # Rate limits and TOTP replay marks live in the cache; start each test clean.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def org(db):
+    return OrganizationFactory(slug="acme", name="Acme University")
+
+
+@pytest.fixture
+def other_org(db):
+    return OrganizationFactory(slug="globex", name="Globex Labs")
+
+
+def _member(organization, role, email, mfa=False):
+    with scope(organization=organization):
+        user = UserFactory(email=email)
+        MembershipFactory(organization=organization, user=user, role=role)
+    if mfa:
+        totp_activate(user)
+    return user
+
+
+@pytest.fixture
+def coordinator(org):
+    return _member(org, Membership.Role.COORDINATOR, "coord@acme.example.org", mfa=True)
+
+
+@pytest.fixture
+def participant(org):
+    return _member(org, Membership.Role.PARTICIPANT, "pat@acme.example.org")
+
+
+@pytest.fixture
+def stranger(org):
+    """A participant of the same organisation with no relation to `participant`."""
+    return _member(org, Membership.Role.PARTICIPANT, "stranger@acme.example.org")
+
+
+@pytest.fixture
+def other_coordinator(other_org):
+    return _member(other_org, Membership.Role.COORDINATOR, "coord@globex.example.org", mfa=True)
+
+
+@pytest.fixture
+def other_participant(other_org):
+    return _member(other_org, Membership.Role.PARTICIPANT, "pat@globex.example.org")
+
+
+@pytest.fixture
+def client_for(client):
+    """Sign a person in (session login, as after a completed two-factor sign-in)."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
+
+
+@pytest.fixture
+def in_scope(org):
+    with scope(organization=org):
+        yield org
+
+
+@pytest.fixture
+def unscoped():
+    with scopes_disabled():
+        yield
