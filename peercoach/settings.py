@@ -75,7 +75,6 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -89,6 +88,10 @@ MIDDLEWARE = [
     "peercoach.tenancy.middleware.TenantMiddleware",
     "peercoach.accounts.middleware.CoordinatorMfaMiddleware",
 ]
+
+if not DEBUG:
+    # Production serves static files itself (runserver does it in embedded mode).
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "peercoach.urls"
 WSGI_APPLICATION = "peercoach.wsgi.application"

@@ -113,6 +113,13 @@ def client_for(client):
 
 
 @pytest.fixture
+def commit(django_capture_on_commit_callbacks):
+    """`with commit(): ...` runs the block's on-commit callbacks (tasks, emails) at its end,
+    as the real commit would; the test itself runs inside a rolled-back transaction."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture
 def in_scope(org):
     with scope(organization=org):
         yield org

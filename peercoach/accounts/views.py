@@ -54,14 +54,14 @@ def invite(request, org_slug):
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.invitation_create(
+            invitation = services.invitation_create(
                 organization=request.organization, invited_by=request.user, **form.cleaned_data
             )
         except services.InvitationError as exc:
             form.add_error("email", exc)
         else:
             messages.success(
-                request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]}
+                request, _("Invitation sent to %(email)s.") % {"email": invitation.email}
             )
             return redirect("accounts:people", org_slug=request.organization.slug)
     return render(
@@ -90,7 +90,8 @@ def invite_csv(request, org_slug):
                 _("%(n)d invitations created and sent.") % {"n": len(created)},
             )
             return redirect("accounts:people", org_slug=request.organization.slug)
-    status = 400 if errors else 200
+    # Any page shown after a POST means the upload was refused.
+    status = 400 if request.method == "POST" else 200
     return render(
         request, "accounts/invite_csv.html", {"form": form, "errors": errors}, status=status
     )
