@@ -56,9 +56,9 @@ def test_check_deploy_passes_with_production_variables():
 
 def test_production_settings_use_postgres_pool_redis_and_smtp():
     code = (
-        "from django.conf import settings as s;"
-        "print(s.DEBUG, s.DATABASES['default']['ENGINE'], 'pool' in s.DATABASES['default']['OPTIONS'],"
-        " s.CACHES['default']['BACKEND'], s.CELERY_TASK_ALWAYS_EAGER, s.MAILERS['default']['BACKEND'],"
+        "from django.conf import settings as s; db = s.DATABASES['default'];"
+        "print(s.DEBUG, db['ENGINE'], 'pool' in db['OPTIONS'], s.CACHES['default']['BACKEND'],"
+        " s.CELERY_TASK_ALWAYS_EAGER, s.MAILERS['default']['BACKEND'],"
         " s.SESSION_COOKIE_SECURE, s.SECURE_HSTS_SECONDS > 0)"
     )
     result = _run_production("shell", "--verbosity", "0", "-c", code)
