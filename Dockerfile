@@ -1,0 +1,48 @@
+# peercoach production image: gunicorn by default; the same image runs the Celery worker,
+# beat and migrations (see docker-compose.yml).
+FROM python:3.12-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PEERCOACH_VAR_DIR=/var/lib/peercoach \
+    STATIC_ROOT=/app/staticfiles \
+    MEDIA_ROOT=/var/lib/peercoach/media \
+    FORWARDED_ALLOW_IPS=*
+
+# WeasyPrint renders the agreement PDFs with Pango/HarfBuzz; DejaVu is the fallback font.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends \
+        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libffi8 \
+        fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
+RUN groupadd --system --gid 1000 peercoach \
+    && useradd --system --uid 1000 --gid peercoach --home-dir /app --shell /usr/sbin/nologin peercoach
+
+WORKDIR /app
+
+# Dependencies first, so code changes do not reinstall them.
+COPY requirements.lock ./
+RUN pip install -r requirements.lock
+
+# Code stays owned by root: the app user can read it, not change it.
+COPY . .
+
+# Static files are part of the image; the key only satisfies settings at build time.
+RUN SECRET_KEY=collectstatic-build-only DEBUG=false \
+        python manage.py collectstatic --noinput --verbosity 0 \
+    && mkdir -p /var/lib/peercoach/media /var/lib/peercoach/beat \
+    && chown -R peercoach:peercoach /var/lib/peercoach
+
+USER peercoach
+
+EXPOSE 8000
+
+HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
+    CMD ["python", "/app/scripts/healthcheck.py"]
+
+# FORWARDED_ALLOW_IPS=* trusts X-Forwarded-* from the reverse proxy: publish the port only to it.
+CMD ["gunicorn", "peercoach.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2", \
+     "--access-logfile", "-"]
