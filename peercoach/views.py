@@ -12,6 +12,7 @@ def home(request):
     if not request.user.is_authenticated:
         return render(request, "landing.html")
     memberships = memberships_for_user(user=request.user)
+    request.my_memberships = memberships  # the switcher reuses it
     if len(memberships) == 1:
         return redirect("tenancy:home", org_slug=memberships[0].organization.slug)
     return render(request, "choose_organization.html", {"memberships": memberships})

@@ -100,7 +100,7 @@ def invite_csv(request, org_slug):
 @coordinator_required
 @require_POST
 def invitation_resend(request, org_slug, pk):
-    invitation = get_object_or_404(Invitation, pk=pk)
+    invitation = get_object_or_404(Invitation, pk=pk, organization=request.organization)
     try:
         services.invitation_resend(invitation=invitation)
     except services.InvitationError as exc:
@@ -115,7 +115,7 @@ def invitation_resend(request, org_slug, pk):
 @coordinator_required
 @require_POST
 def invitation_revoke(request, org_slug, pk):
-    invitation = get_object_or_404(Invitation, pk=pk)
+    invitation = get_object_or_404(Invitation, pk=pk, organization=request.organization)
     try:
         services.invitation_revoke(invitation=invitation)
     except services.InvitationError as exc:

@@ -10,5 +10,7 @@ def tenancy(request):
     return {
         "organization": getattr(request, "organization", None),
         "membership": getattr(request, "membership", None),
-        "my_memberships": SimpleLazyObject(lambda: memberships_for_user(user=user)),
+        "my_memberships": SimpleLazyObject(
+            lambda: getattr(request, "my_memberships", None) or memberships_for_user(user=user)
+        ),
     }

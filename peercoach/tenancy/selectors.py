@@ -5,6 +5,7 @@ person's own list of organisations, the middleware's lookup) disable scopes
 explicitly and filter by the person.
 """
 
+from django.db.models import Count, Q
 from django_scopes import scopes_disabled
 
 from .models import Membership
@@ -35,3 +36,11 @@ def members_for_organization(*, organization, role=None):
     if role:
         qs = qs.filter(role=role)
     return qs.order_by("role", "user__last_name", "user__first_name", "user__email")
+
+
+def member_counts(*, organization):
+    """Coordinators and participants of the organisation, in one query."""
+    return Membership.objects.filter(organization=organization).aggregate(
+        coordinator_count=Count("pk", filter=Q(role=Membership.Role.COORDINATOR)),
+        participant_count=Count("pk", filter=Q(role=Membership.Role.PARTICIPANT)),
+    )

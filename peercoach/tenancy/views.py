@@ -3,18 +3,15 @@ from django.shortcuts import render
 
 from peercoach.accounts.selectors import invitations_for_organization
 
-from .models import Membership
-from .selectors import members_for_organization
+from .selectors import member_counts
 
 
 def home(request, org_slug):
     """The organisation's home: the coordinator's or the participant's."""
     organization = request.organization
     if request.membership.is_coordinator:
-        members = members_for_organization(organization=organization)
         context = {
-            "coordinator_count": members.filter(role=Membership.Role.COORDINATOR).count(),
-            "participant_count": members.filter(role=Membership.Role.PARTICIPANT).count(),
+            **member_counts(organization=organization),
             "open_invitation_count": invitations_for_organization(
                 organization=organization
             ).count(),
@@ -27,4 +24,7 @@ def logo(request, org_slug):
     """The organisation's logo, for its members (media is not public in production)."""
     if not request.organization.logo:
         raise Http404
-    return FileResponse(request.organization.logo.open("rb"))
+    try:
+        return FileResponse(request.organization.logo.open("rb"))
+    except FileNotFoundError:
+        raise Http404 from None

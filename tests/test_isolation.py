@@ -1,0 +1,562 @@
+"""The isolation matrix: every URL, every actor, the answer each one must get.
+
+The table below has one row per URL pattern of the root resolver. A test walks the
+resolver and fails when a pattern has no row (or a row names a pattern that is gone),
+so a new view cannot ship without someone deciding who may reach it.
+
+Actors: `anonymous`; `other_coordinator` and `other_participant` (members of another
+organisation); `stranger` (a participant of the owner organisation with no relation to
+the target); `owner` (the role in the owner organisation the page is for). Objects in
+URLs belong to the owner organisation `org`.
+
+Another tenant's organisation or object answers 404, never 403 (DESIGN.md, Tenancy).
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import NamedTuple
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import URLResolver, get_resolver, reverse
+from django_scopes import scope, scopes_disabled
+
+from peercoach.accounts.models import Invitation
+from peercoach.tenancy.models import Membership
+from peercoach.tenancy.urls import TENANT
+
+from .factories import InvitationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+# --- The patterns the root resolver serves --------------------------------------------
+
+
+class Pattern(NamedTuple):
+    key: str  # the qualified name ("accounts:invite"), or the route when unnamed
+    route: str  # the full route, prefixes included
+    name: str | None
+    view: str  # dotted path of the view, to tell our views from third-party ones
+
+
+def iter_patterns(patterns=None, prefix="", namespace=None):
+    """Every URLPattern below the root resolver, with its full route and qualified name."""
+    if patterns is None:
+        patterns = get_resolver().url_patterns
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            inner = namespace
+            if entry.namespace:
+                inner = f"{namespace}:{entry.namespace}" if namespace else entry.namespace
+            yield from iter_patterns(entry.url_patterns, prefix + str(entry.pattern), inner)
+            continue
+        route = prefix + str(entry.pattern)
+        name = entry.name and (f"{namespace}:{entry.name}" if namespace else entry.name)
+        yield Pattern(key=name or route, route=route, name=name, view=entry.lookup_str)
+
+
+PATTERNS = list(iter_patterns())
+
+
+def is_tenant(pattern):
+    return pattern.route.startswith(TENANT)
+
+
+# --- What an actor may get -------------------------------------------------------------
+
+
+class _Login:
+    """Expected answer: 302 to the sign-in page."""
+
+    def __repr__(self):
+        return "LOGIN"
+
+
+LOGIN = _Login()
+ACTORS = ("anonymous", "other_coordinator", "other_participant", "stranger", "owner")
+
+
+class Expect(NamedTuple):
+    anonymous: int | _Login
+    other_coordinator: int | _Login
+    other_participant: int | _Login
+    stranger: int | _Login
+    owner: int | _Login
+
+
+# Coordinator-only pages inside a tenant (`coordinator_required`).
+COORDINATOR_PAGE = Expect(
+    anonymous=LOGIN, other_coordinator=404, other_participant=404, stranger=403, owner=200
+)
+# POST-only coordinator actions: success redirects back to the people page; GET is 405
+# for the coordinator, but the tenant and the role are checked first.
+COORDINATOR_ACTION = COORDINATOR_PAGE._replace(owner=302)
+COORDINATOR_ACTION_GET = COORDINATOR_PAGE._replace(owner=405)
+# Pages for every member of the tenant.
+MEMBER_PAGE = Expect(
+    anonymous=LOGIN, other_coordinator=404, other_participant=404, stranger=200, owner=200
+)
+
+
+class Target:
+    """The owner organisation's objects that URLs point at, made on first use."""
+
+    def __init__(self, org):
+        self.org = org
+
+    @cached_property
+    def invitation(self):
+        with scope(organization=self.org):
+            return InvitationFactory(organization=self.org, email="invitee@acme.example.org")
+
+    @cached_property
+    def org_with_logo(self):
+        # Tiny PNG signature is enough: the view streams the file, it does not decode it.
+        self.org.logo.save("acme.png", ContentFile(b"\x89PNG\r\n\x1a\n"), save=True)
+        return self.org
+
+
+def in_tenant(target):
+    return {"org_slug": target.org.slug}
+
+
+def csv_upload(target):
+    return {"file": SimpleUploadedFile("people.csv", b"email,role\ncsv@example.org,participant\n")}
+
+
+@dataclass(frozen=True)
+class Row:
+    checks: dict  # HTTP method -> Expect
+    owner: str  # the fixture that plays `owner`
+    kwargs: Callable = lambda target: {}  # reverse() kwargs for the target
+    path: Callable | None = None  # the URL itself, for unnamed patterns
+    data: Callable | None = None  # the POST body
+    owner_post_changes: bool = False  # the owner's POST must change data (proves it works)
+    debug_only: bool = False  # only mounted when DEBUG is on at import of peercoach/urls.py
+    rationale: str = ""  # required for rows outside the tenant URLs
+
+
+@dataclass(frozen=True)
+class PrefixRule:
+    """A whole group of global patterns that hold no tenant data, with a sample check."""
+
+    prefix: str
+    view_prefix: str
+    rationale: str
+    sample_path: str
+    sample: Expect
+
+    def covers(self, pattern):
+        return pattern.route.startswith(self.prefix) and pattern.view.startswith(self.view_prefix)
+
+
+# Prefix rules only for the operator admin and allauth, because they hold no tenant data:
+# allauth's pages are about the signed-in person alone, and the admin is for platform
+# staff, outside every tenant (non-staff are sent to its login). Listing their ~80
+# patterns one by one would only copy their URL confs. Each rule also requires a
+# third-party view, so a view of ours mounted under `accounts/` (accounts:profile) or
+# added to the admin still needs its own row.
+PREFIX_RULES = (
+    PrefixRule(
+        prefix="admin/",
+        view_prefix="django.",
+        rationale="Operator admin, staff only, not tenant-scoped; non-staff go to the admin login.",
+        sample_path="/admin/",
+        sample=Expect(
+            anonymous=302, other_coordinator=302, other_participant=302, stranger=302, owner=302
+        ),
+    ),
+    PrefixRule(
+        prefix="accounts/",
+        view_prefix="allauth.",
+        rationale="allauth sign-in, password and two-factor pages: global, about the person only.",
+        sample_path="/accounts/login/",
+        # Signed-in people are sent on from the sign-in page.
+        sample=Expect(
+            anonymous=200, other_coordinator=302, other_participant=302, stranger=302, owner=302
+        ),
+    ),
+)
+
+TABLE = {
+    "home": Row(
+        checks={
+            # Visitors see the landing; members with one organisation are sent to it.
+            "GET": Expect(
+                anonymous=200,
+                other_coordinator=302,
+                other_participant=302,
+                stranger=302,
+                owner=302,
+            )
+        },
+        owner="participant",
+        rationale="Global landing page.",
+    ),
+    "healthz": Row(
+        checks={
+            "GET": Expect(
+                anonymous=200,
+                other_coordinator=200,
+                other_participant=200,
+                stranger=200,
+                owner=200,
+            )
+        },
+        owner="participant",
+        rationale="Global health check for the load balancer; says nothing about tenants.",
+    ),
+    "accounts:invitation_accept": Row(
+        checks={
+            method: Expect(
+                anonymous=410,
+                other_coordinator=410,
+                other_participant=410,
+                stranger=410,
+                owner=410,
+            )
+            for method in ("GET", "POST")
+        },
+        owner="participant",
+        kwargs=lambda target: {"token": "not-a-signed-token"},
+        rationale="Public invitation link; the signed token is the key, an invalid one is gone.",
+    ),
+    "accounts:profile": Row(
+        checks={
+            "GET": Expect(
+                anonymous=LOGIN,
+                other_coordinator=200,
+                other_participant=200,
+                stranger=200,
+                owner=200,
+            )
+        },
+        owner="participant",
+        rationale="Global: the signed-in person's own profile.",
+    ),
+    "tenancy:home": Row(
+        checks={"GET": MEMBER_PAGE},
+        owner="coordinator",
+        kwargs=in_tenant,
+        rationale="Members' home; the stranger (a participant) gets the participant home.",
+    ),
+    "tenancy:logo": Row(
+        checks={"GET": MEMBER_PAGE},
+        owner="participant",
+        kwargs=lambda target: {"org_slug": target.org_with_logo.slug},
+    ),
+    "accounts:people": Row(checks={"GET": COORDINATOR_PAGE}, owner="coordinator", kwargs=in_tenant),
+    "accounts:invite": Row(
+        checks={"GET": COORDINATOR_PAGE, "POST": COORDINATOR_ACTION},
+        owner="coordinator",
+        kwargs=in_tenant,
+        data=lambda target: {"email": "posted@example.org", "role": "participant"},
+        owner_post_changes=True,
+    ),
+    "accounts:invite_csv": Row(
+        checks={"GET": COORDINATOR_PAGE, "POST": COORDINATOR_ACTION},
+        owner="coordinator",
+        kwargs=in_tenant,
+        data=csv_upload,
+        owner_post_changes=True,
+    ),
+    "accounts:invitation_resend": Row(
+        checks={"GET": COORDINATOR_ACTION_GET, "POST": COORDINATOR_ACTION},
+        owner="coordinator",
+        kwargs=lambda target: {"org_slug": target.org.slug, "pk": target.invitation.pk},
+        owner_post_changes=True,
+    ),
+    "accounts:invitation_revoke": Row(
+        checks={"GET": COORDINATOR_ACTION_GET, "POST": COORDINATOR_ACTION},
+        owner="coordinator",
+        kwargs=lambda target: {"org_slug": target.org.slug, "pk": target.invitation.pk},
+        owner_post_changes=True,
+    ),
+    r"^media/(?P<path>.*)$": Row(
+        checks={
+            "GET": Expect(
+                anonymous=404,
+                other_coordinator=404,
+                other_participant=404,
+                stranger=404,
+                owner=404,
+            )
+        },
+        owner="participant",
+        path=lambda target: "/media/logos/no-such-file.png",
+        debug_only=True,
+        rationale="Development file server (static() mounts it only with DEBUG on).",
+    ),
+}
+
+
+# --- Completeness of the table ---------------------------------------------------------
+
+
+def prefix_rule_for(pattern):
+    return next((rule for rule in PREFIX_RULES if rule.covers(pattern)), None)
+
+
+def test_every_url_pattern_has_a_row():
+    missing = [p for p in PATTERNS if p.key not in TABLE and prefix_rule_for(p) is None]
+    assert not missing, (
+        "These URL patterns have no row in the isolation matrix (tests/test_isolation.py, "
+        "TABLE). Add a row saying what anonymous, another tenant's coordinator and "
+        "participant, a same-tenant stranger and the owner must get:\n"
+        + "\n".join(f"  {p.key!r}  (route {p.route!r}, view {p.view})" for p in missing)
+    )
+
+
+def test_every_row_names_an_existing_pattern():
+    present = {p.key for p in PATTERNS}
+    stale = [key for key, row in TABLE.items() if key not in present and not row.debug_only]
+    assert not stale, (
+        "The isolation matrix has rows for URL patterns that no longer exist; remove them "
+        "or rename them to the pattern's new name:\n" + "\n".join(f"  {k!r}" for k in stale)
+    )
+
+
+def test_every_prefix_rule_still_covers_something():
+    for rule in PREFIX_RULES:
+        assert any(rule.covers(p) for p in PATTERNS), f"No pattern left under {rule.prefix!r}"
+
+
+def test_table_keys_are_unambiguous_and_tenant_patterns_are_named():
+    keys = [p.key for p in PATTERNS if prefix_rule_for(p) is None]
+    duplicates = sorted({k for k in keys if keys.count(k) > 1})
+    assert not duplicates, f"Give these patterns distinct names: {duplicates}"
+    unnamed = [p.route for p in PATTERNS if is_tenant(p) and not p.name]
+    assert not unnamed, f"Tenant URL patterns must be named (app:name): {unnamed}"
+
+
+def test_global_rows_say_why_they_are_global():
+    unexplained = [
+        p.key
+        for p in PATTERNS
+        if not is_tenant(p) and p.key in TABLE and not TABLE[p.key].rationale
+    ]
+    assert not unexplained, f"Say in `rationale` why these are not tenant-scoped: {unexplained}"
+
+
+def test_table_says_404_for_other_tenants_on_every_tenant_url():
+    wrong = [
+        f"{p.key} {method}"
+        for p in PATTERNS
+        if is_tenant(p) and p.key in TABLE
+        for method, expect in TABLE[p.key].checks.items()
+        if (expect.other_coordinator, expect.other_participant) != (404, 404)
+    ]
+    assert not wrong, f"Another tenant must get 404 (never 403) on tenant URLs: {wrong}"
+
+
+# --- Running the matrix ----------------------------------------------------------------
+
+
+@pytest.fixture
+def target(org, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return Target(org)
+
+
+@pytest.fixture
+def actors(coordinator, participant, stranger, other_coordinator, other_participant):
+    """Every actor exists in every case, whoever sends the request."""
+    return {
+        "coordinator": coordinator,
+        "participant": participant,
+        "stranger": stranger,
+        "other_coordinator": other_coordinator,
+        "other_participant": other_participant,
+    }
+
+
+def user_for(actor, owner_role, actors):
+    if actor == "anonymous":
+        return None
+    return actors[owner_role if actor == "owner" else actor]
+
+
+def url_for(key, row, target):
+    if row.path is not None:
+        return row.path(target)
+    return reverse(key, kwargs=row.kwargs(target))
+
+
+def data_snapshot():
+    """Everything the views under test could write, across all tenants."""
+    with scopes_disabled():
+        return (
+            list(
+                Invitation.objects.order_by("pk").values_list(
+                    "pk", "organization_id", "email", "nonce", "expires_at", "revoked_at"
+                )
+            ),
+            list(
+                Membership.objects.order_by("pk").values_list(
+                    "pk", "organization_id", "user_id", "role"
+                )
+            ),
+        )
+
+
+def send(client, method, url, data=None):
+    response = client.post(url, data or {}) if method == "POST" else client.get(url)
+    if response.streaming:
+        # Reading to the end closes the file (the logo) the way the test client expects;
+        # response.close() here would also close the test's database connection.
+        b"".join(response.streaming_content)
+    return response
+
+
+def assert_answer(response, expected, what):
+    location = response.get("Location", "")
+    got = f"{response.status_code}" + (f" -> {location}" if location else "")
+    if expected is LOGIN:
+        login_url = reverse("account_login")
+        assert response.status_code == 302 and location.startswith(login_url), (
+            f"{what}: expected a redirect to {login_url}, got {got}"
+        )
+    else:
+        assert response.status_code == expected, f"{what}: expected {expected}, got {got}"
+
+
+def is_success(expected):
+    return expected is not LOGIN and expected < 400
+
+
+def matrix_cases():
+    present = {p.key for p in PATTERNS}
+    for key, row in TABLE.items():
+        if key not in present:  # a stale row: test_every_row_names_an_existing_pattern says so
+            continue
+        for method in row.checks:
+            for actor in ACTORS:
+                label = f"owner={row.owner}" if actor == "owner" else actor
+                yield pytest.param(key, method, actor, id=f"{key} {method} {label}")
+
+
+@pytest.mark.parametrize(("key", "method", "actor"), list(matrix_cases()))
+def test_matrix(key, method, actor, client, actors, target):
+    row = TABLE[key]
+    expected = getattr(row.checks[method], actor)
+    url = url_for(key, row, target)
+    user = user_for(actor, row.owner, actors)
+    if user is not None:
+        client.force_login(user)
+    data = row.data(target) if row.data and method == "POST" else None
+    before = data_snapshot()
+
+    response = send(client, method, url, data)
+
+    assert_answer(response, expected, f"{actor} {method} {url}")
+    after = data_snapshot()
+    if actor == "owner" and method == "POST" and row.owner_post_changes:
+        assert after != before, f"The owner's POST to {url} changed nothing; is the row right?"
+    elif not (actor == "owner" and is_success(expected)):
+        assert after == before, f"{actor} {method} {url} must not change data"
+
+
+def prefix_rule_cases():
+    for rule in PREFIX_RULES:
+        for actor in ACTORS:
+            label = "owner=coordinator" if actor == "owner" else actor
+            yield pytest.param(rule, actor, id=f"{rule.prefix}* GET {label}")
+
+
+@pytest.mark.parametrize(("rule", "actor"), list(prefix_rule_cases()))
+def test_prefix_rule_sample(rule, actor, client, actors):
+    user = user_for(actor, "coordinator", actors)
+    if user is not None:
+        client.force_login(user)
+    response = send(client, "GET", rule.sample_path)
+    assert_answer(response, getattr(rule.sample, actor), f"{actor} GET {rule.sample_path}")
+    if rule.prefix == "admin/":
+        assert response["Location"].startswith("/admin/login/")
+
+
+# --- Blanket: another tenant gets 404 on every tenant URL ------------------------------
+
+TENANT_PATTERNS = [p for p in PATTERNS if is_tenant(p)]
+
+
+def generic_kwargs(pattern, target):
+    """Values for a tenant route that has no row yet: the tenant check comes first anyway."""
+    fillers = {"int": 1, "uuid": "00000000-0000-0000-0000-000000000000"}
+    kwargs = {}
+    for converter, name in re.findall(r"<(?:(\w+):)?(\w+)>", pattern.route):
+        kwargs[name] = target.org.slug if name == "org_slug" else fillers.get(converter, "x")
+    return kwargs
+
+
+def tenant_url(pattern, target, org_slug=None):
+    row = TABLE.get(pattern.key)
+    kwargs = row.kwargs(target) if row else generic_kwargs(pattern, target)
+    if org_slug is not None:
+        kwargs["org_slug"] = org_slug
+    return reverse(pattern.name, kwargs=kwargs)
+
+
+def blanket_cases():
+    for pattern in TENANT_PATTERNS:
+        for method in ("GET", "POST"):
+            for actor in ("other_coordinator", "other_participant"):
+                yield pytest.param(pattern, method, actor, id=f"{pattern.key} {method} {actor}")
+
+
+@pytest.mark.parametrize(("pattern", "method", "actor"), list(blanket_cases()))
+def test_other_tenant_gets_404_on_every_tenant_url(pattern, method, actor, client, actors, target):
+    url = tenant_url(pattern, target)
+    row = TABLE.get(pattern.key)
+    data = row.data(target) if row and row.data and method == "POST" else None
+    client.force_login(actors[actor])
+    before = data_snapshot()
+
+    response = send(client, method, url, data)
+
+    assert_answer(response, 404, f"{actor} {method} {url}")
+    assert target.org.name.encode() not in response.content, "The 404 names the organisation"
+    assert data_snapshot() == before, f"{actor} {method} {url} must not change data"
+
+
+@pytest.mark.parametrize("pattern", TENANT_PATTERNS, ids=[p.key for p in TENANT_PATTERNS])
+def test_unknown_organisation_answers_like_a_foreign_one(pattern, client, actors, target):
+    url = tenant_url(pattern, target, org_slug="no-such-org")
+    assert_answer(send(client, "GET", url), LOGIN, f"anonymous GET {url}")
+    client.force_login(actors["coordinator"])
+    assert_answer(send(client, "GET", url), 404, f"coordinator GET {url}")
+
+
+def has_object(pattern):
+    return bool(set(re.findall(r"<(?:\w+:)?(\w+)>", pattern.route)) - {"org_slug"})
+
+
+def foreign_object_cases():
+    for pattern in TENANT_PATTERNS:
+        row = TABLE.get(pattern.key)
+        if row is None or not has_object(pattern):
+            continue
+        for method, expect in row.checks.items():
+            # 405 comes before any lookup, so it says nothing about the object.
+            if expect.owner != 405:
+                yield pytest.param(pattern, method, id=f"{pattern.key} {method}")
+
+
+@pytest.mark.parametrize(("pattern", "method"), list(foreign_object_cases()))
+def test_other_tenant_object_through_own_tenant_url_is_404(
+    pattern, method, client, actors, target, other_org
+):
+    """Another tenant's coordinator puts our object's id into their own tenant's URL."""
+    url = tenant_url(pattern, target, org_slug=other_org.slug)
+    row = TABLE[pattern.key]
+    data = row.data(target) if row.data and method == "POST" else None
+    client.force_login(actors["other_coordinator"])
+    before = data_snapshot()
+
+    response = send(client, method, url, data)
+
+    assert_answer(response, 404, f"other_coordinator {method} {url}")
+    assert data_snapshot() == before, f"{method} {url} must not change data"
