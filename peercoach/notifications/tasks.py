@@ -1,6 +1,7 @@
 """Thin email tasks on the `email` queue: ids and plain values in, services do the work."""
 
 from celery import shared_task
+from django.utils.dateparse import parse_datetime
 
 from peercoach.tenancy.models import Organization
 
@@ -11,7 +12,17 @@ RETRY = {"autoretry_for": (OSError,), "retry_backoff": True, "retry_kwargs": {"m
 
 @shared_task(**RETRY)
 def send_templated_email(*, template, to, context, organization_id=None):
-    """Render `templates/emails/<template>/` with a JSON-safe context and send it."""
+    """Render `templates/emails/<template>/` with a JSON-safe context and send it.
+
+    Datetimes travel as ISO strings (JSON); values of keys ending in `_at` are turned back
+    into datetimes so templates can format them in the organisation's time zone.
+    """
+    context = {
+        key: (parse_datetime(value) or value)
+        if key.endswith("_at") and isinstance(value, str)
+        else value
+        for key, value in context.items()
+    }
     organization = (
         Organization.objects.filter(pk=organization_id).first() if organization_id else None
     )

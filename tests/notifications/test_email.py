@@ -41,7 +41,7 @@ def test_dates_in_emails_use_the_organisations_time_zone(org, utc_hour, shown):
 
 
 def test_task_runs_in_process_in_embedded_mode(org):
-    context = {**_context(), "expires_at": "soon"}
+    context = {**_context(), "expires_at": "2026-03-29T01:30:00+00:00"}
     send_templated_email.delay(
         template="invitation", to=["ana@example.org"], context=context, organization_id=org.pk
     )
@@ -49,3 +49,11 @@ def test_task_runs_in_process_in_embedded_mode(org):
     message = mail.outbox[0]
     assert message.to == ["ana@example.org"]
     assert [mimetype for _, mimetype in message.alternatives] == ["text/html"]
+
+
+def test_task_turns_iso_datetimes_back_into_dates(org):
+    context = {**_context(), "expires_at": "2026-03-29T01:30:00+00:00"}
+    send_templated_email.delay(
+        template="invitation", to=["ana@example.org"], context=context, organization_id=org.pk
+    )
+    assert "The link works until 29 March 2026, 03:30 CEST." in mail.outbox[0].body
