@@ -97,34 +97,32 @@ def invite_csv(request, org_slug):
     )
 
 
-@coordinator_required
-@require_POST
-def invitation_resend(request, org_slug, pk):
+def _invitation_action(request, pk, service, success):
+    """Run `service` on one of this organisation's invitations; report the outcome."""
     invitation = get_object_or_404(Invitation, pk=pk, organization=request.organization)
     try:
-        services.invitation_resend(invitation=invitation)
+        service(invitation=invitation)
     except services.InvitationError as exc:
         messages.error(request, exc.messages[0])
     else:
-        messages.success(
-            request, _("A new link was sent to %(email)s.") % {"email": invitation.email}
-        )
+        messages.success(request, success % {"email": invitation.email})
     return redirect("accounts:people", org_slug=request.organization.slug)
+
+
+@coordinator_required
+@require_POST
+def invitation_resend(request, org_slug, pk):
+    return _invitation_action(
+        request, pk, services.invitation_resend, _("A new link was sent to %(email)s.")
+    )
 
 
 @coordinator_required
 @require_POST
 def invitation_revoke(request, org_slug, pk):
-    invitation = get_object_or_404(Invitation, pk=pk, organization=request.organization)
-    try:
-        services.invitation_revoke(invitation=invitation)
-    except services.InvitationError as exc:
-        messages.error(request, exc.messages[0])
-    else:
-        messages.success(
-            request, _("The invitation for %(email)s was withdrawn.") % {"email": invitation.email}
-        )
-    return redirect("accounts:people", org_slug=request.organization.slug)
+    return _invitation_action(
+        request, pk, services.invitation_revoke, _("The invitation for %(email)s was withdrawn.")
+    )
 
 
 def invitation_accept(request, token):
