@@ -32,7 +32,7 @@ help:
 run:
 	@$(BOOTSTRAP_SYSTEM)
 	@mkdir -p "$(VAR_DIR)"
-	$(PY) manage.py migrate --noinput
+	$(PY) manage.py migrate --noinput --verbosity 0
 	$(PY) manage.py demo
 	@echo
 	@echo "peercoach is at http://127.0.0.1:8000  (operator admin: http://127.0.0.1:8000/admin/; Ctrl-C stops)"

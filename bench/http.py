@@ -60,23 +60,6 @@ DROPPED_ENV = {
     "SECURE_SSL_REDIRECT",
 }
 
-# `manage.py demo` hashes ~107 passwords with PBKDF2 at 1.5M iterations (about 50 s on
-# two cores). The demo data is loaded with the same algorithm at few iterations; the
-# app's own hasher verifies such hashes (the count is stored in each) and upgrades
-# participant01's on sign-in. The measured requests hash nothing.
-DEMO_SETTINGS = """\
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
-
-from peercoach.settings import *  # noqa: F403
-
-
-class DemoLoadHasher(PBKDF2PasswordHasher):
-    iterations = 1000
-
-
-PASSWORD_HASHERS = ["bench_demo_settings.DemoLoadHasher"]
-"""
-
 # The baseline: Django with one view and nothing else (no middleware, no database).
 HELLO_SITE = """\
 from django.conf import settings
@@ -409,18 +392,13 @@ def main():
             LOG_LEVEL="WARNING",
             PYTHONPATH=os.pathsep.join([str(BASE_DIR), str(workdir)]),
         )
-        (workdir / "bench_demo_settings.py").write_text(DEMO_SETTINGS)
         (workdir / "bench_hello_site.py").write_text(
             HELLO_SITE.format(secret=secrets.token_urlsafe(50), host=HOST)
         )
         manage = [sys.executable, "manage.py"]
         setup = {
             "migrate": run([*manage, "migrate", "--noinput"], env, "migrate"),
-            "demo": run(
-                [*manage, "demo"],
-                {**env, "DJANGO_SETTINGS_MODULE": "bench_demo_settings"},
-                "manage.py demo",
-            ),
+            "demo": run([*manage, "demo"], env, "manage.py demo"),
             "collectstatic": run([*manage, "collectstatic", "--noinput"], env, "collectstatic"),
         }
         print("setup: " + ", ".join(f"{k} {v:.1f}s" for k, v in setup.items()), flush=True)
