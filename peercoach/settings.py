@@ -241,7 +241,7 @@ else:
     MAILERS = {"default": {"BACKEND": backend, "OPTIONS": options}}
 
 # Celery: Redis broker in production; without REDIS_URL the same tasks run in-process.
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
