@@ -41,9 +41,9 @@ def test_pages_carry_a_strict_csp(client):
     assert directives["frame-ancestors"] == "'none'"
 
 
-def _run_production(*args):
+def _run_production(*args, without=()):
     env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "DATABASE_URL", "REDIS_URL"}}
-    env.update(PRODUCTION_ENV)
+    env.update({k: v for k, v in PRODUCTION_ENV.items() if k not in without})
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
     )
@@ -83,3 +83,9 @@ def test_production_refuses_to_start_without_a_secret_key():
     )
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+def test_check_deploy_warns_without_redis():
+    result = _run_production("check", "--deploy", "--fail-level", "WARNING", without={"REDIS_URL"})
+    assert result.returncode != 0
+    assert "peercoach.W001" in result.stderr + result.stdout

@@ -6,3 +6,6 @@ class AccountsConfig(AppConfig):
     name = "peercoach.accounts"
     label = "accounts"
     verbose_name = _("Accounts and invitations")
+
+    def ready(self):
+        from peercoach import checks  # noqa: F401 - registers the deploy checks
