@@ -246,13 +246,8 @@ def invitations_import_csv(*, organization, data, invited_by):
         raise CsvImportError([CsvRowError(0, _("The file has no rows below the header."))])
     try:
         with transaction.atomic():
+            # PostgreSQL and SQLite (3.35+) return the new ids from a bulk insert.
             created = Invitation.objects.bulk_create(parsed)
-            if not all(inv.pk for inv in created):  # backends without RETURNING ids
-                created = list(
-                    Invitation.objects.filter(
-                        organization=organization, email__in=[i.email for i in parsed]
-                    ).filter(accepted_at__isnull=True, revoked_at__isnull=True)
-                )
             for invitation in created:
                 _queue_invitation_email(invitation)
     except IntegrityError:

@@ -7,6 +7,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -143,7 +145,7 @@ def invitation_accept(request, token):
             _("You already have an account. Sign in as %(email)s to join %(org)s.")
             % {"email": invitation.email, "org": organization.name},
         )
-        return redirect(f"{_login_url()}?next={request.path}")
+        return redirect(f"{reverse('account_login')}?{urlencode({'next': request.path})}")
     if user is not None and user.email.lower() != invitation.email.lower():
         return render(
             request,
@@ -190,12 +192,6 @@ def invitation_accept(request, token):
         "accounts/invitation_accept.html",
         {"invitation": invitation, "invited_org": organization, "form": form},
     )
-
-
-def _login_url():
-    from django.urls import reverse
-
-    return reverse("account_login")
 
 
 @login_required
