@@ -13,7 +13,7 @@ def _context():
     return {
         "first_name": "Ana",
         "inviter": "Kim",
-        "role": "participant",
+        "role": "Participant",
         "accept_url": "http://testserver/invite/abc/",
         "expires_at": datetime(2026, 3, 29, 0, 30, tzinfo=UTC),
     }
@@ -25,6 +25,8 @@ def test_render_gives_one_line_subject_text_and_branded_html(org):
     assert subject == "You are invited to Acme University on peercoach"
     assert "\n" not in subject
     assert "Hello Ana," in text and "http://testserver/invite/abc/" in text
+    assert "Kim invites you to join Acme University as participant." in text
+    assert "Kim invites you to join Acme University as participant." in html
     assert "#123456" in html and 'href="http://testserver/invite/abc/"' in html
 
 
