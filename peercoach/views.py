@@ -4,15 +4,14 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
-from peercoach.tenancy.selectors import memberships_for_user
+from peercoach.tenancy.selectors import memberships_for_request
 
 
 def home(request):
     """Landing: sign-in for visitors; the organisation (or a choice of them) for members."""
     if not request.user.is_authenticated:
         return render(request, "landing.html")
-    memberships = memberships_for_user(user=request.user)
-    request.my_memberships = memberships  # the switcher reuses it
+    memberships = memberships_for_request(request)
     if len(memberships) == 1:
         return redirect("tenancy:home", org_slug=memberships[0].organization.slug)
     return render(request, "choose_organization.html", {"memberships": memberships})

@@ -1,6 +1,6 @@
 from django.utils.functional import SimpleLazyObject
 
-from .selectors import memberships_for_user
+from .selectors import memberships_for_request
 
 
 def tenancy(request):
@@ -10,7 +10,5 @@ def tenancy(request):
     return {
         "organization": getattr(request, "organization", None),
         "membership": getattr(request, "membership", None),
-        "my_memberships": SimpleLazyObject(
-            lambda: getattr(request, "my_memberships", None) or memberships_for_user(user=user)
-        ),
+        "my_memberships": SimpleLazyObject(lambda: memberships_for_request(request)),
     }

@@ -31,10 +31,18 @@ def memberships_for_user(*, user):
         )
 
 
-def members_for_organization(*, organization, role=None):
+def memberships_for_request(request):
+    """`memberships_for_user` for the signed-in person, read once per request.
+
+    The landing page and the organisation switcher both need it.
+    """
+    if not hasattr(request, "_my_memberships"):
+        request._my_memberships = memberships_for_user(user=request.user)
+    return request._my_memberships
+
+
+def members_for_organization(*, organization):
     qs = Membership.objects.filter(organization=organization).select_related("user")
-    if role:
-        qs = qs.filter(role=role)
     return qs.order_by("role", "user__last_name", "user__first_name", "user__email")
 
 
