@@ -5,9 +5,6 @@ more than one row, and raises `InvitationError` (a ValidationError) with a
 message fit to show the user when the request cannot be honoured.
 """
 
-import csv
-import io
-from dataclasses import dataclass
 from datetime import timedelta
 
 from allauth.account.models import EmailAddress
@@ -21,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scope, scopes_disabled
 
+from peercoach.csvio import CsvImportError, CsvRowError, csv_read_table
 from peercoach.notifications.services import email_send
 from peercoach.tenancy.models import Membership
 
@@ -99,45 +97,12 @@ def invitation_create(*, organization, email, role, invited_by, first_name="", l
     return invitation
 
 
-@dataclass(frozen=True)
-class CsvRowError:
-    line: int
-    message: str
-
-
-class CsvImportError(Exception):
-    """The upload was refused; `errors` lists every bad row with its line number."""
-
-    def __init__(self, errors):
-        super().__init__(f"{len(errors)} error(s) in the CSV file")
-        self.errors = errors
-
-
 CSV_COLUMNS = ("email", "role", "first_name", "last_name")
 
 
 def _read_csv_rows(data):
-    if isinstance(data, bytes):
-        try:
-            data = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise CsvImportError(
-                [CsvRowError(0, _("The file is not UTF-8 text. Save it as “CSV UTF-8” and retry."))]
-            ) from None
-    try:
-        dialect = csv.Sniffer().sniff(data[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(data), dialect)
-    try:
-        rows = list(reader)
-    except csv.Error as exc:
-        raise CsvImportError(
-            [CsvRowError(reader.line_num, _("Unreadable CSV: %s") % exc)]
-        ) from None
-    if not rows:
-        raise CsvImportError([CsvRowError(0, _("The file is empty."))])
-    header = [h.strip().lower().replace(" ", "_") for h in rows[0]]
+    header, rows = csv_read_table(data)
+    header = [h.lower().replace(" ", "_") for h in header]
     if "email" not in header:
         raise CsvImportError(
             [CsvRowError(1, _("The first line must name the columns and include “email”."))]
@@ -153,7 +118,7 @@ def _read_csv_rows(data):
                 )
             ]
         )
-    return header, rows[1:]
+    return header, rows
 
 
 def invitations_import_csv(*, organization, data, invited_by):
