@@ -9,6 +9,15 @@ from django.utils import timezone
 
 from peercoach.accounts.models import Invitation, User
 from peercoach.tenancy.models import Membership, Organization
+from programs.models import (
+    Application,
+    Match,
+    MatchMember,
+    Program,
+    ProgramEvent,
+    Question,
+    Resource,
+)
 
 TEST_PASSWORD = "correct-horse-battery-staple"
 
@@ -65,3 +74,85 @@ def totp_activate(user):
     secret = generate_totp_secret()
     TOTP.activate(user, secret)
     return secret
+
+
+# --- Programs ---------------------------------------------------------------------------
+
+
+class ProgramFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Program
+
+    organization = factory.SubFactory(OrganizationFactory)
+    name = factory.Sequence(lambda n: f"Program {n}")
+    format = Program.Format.RECIPROCAL
+    status = Program.Status.OPEN
+    term_start = factory.LazyFunction(lambda: timezone.localdate())
+    term_end = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=180))
+
+
+class ProgramEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProgramEvent
+
+    program = factory.SubFactory(ProgramFactory)
+    organization = factory.SelfAttribute("program.organization")
+    kind = ProgramEvent.Kind.KICKOFF
+    title = "Kick-off"
+    starts_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))
+
+
+class ResourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Resource
+
+    program = factory.SubFactory(ProgramFactory)
+    organization = factory.SelfAttribute("program.organization")
+    title = factory.Sequence(lambda n: f"Guide {n}")
+    body = "Open questions help your partner think for themselves."
+
+
+class QuestionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Question
+
+    program = factory.SubFactory(ProgramFactory)
+    organization = factory.SelfAttribute("program.organization")
+    kind = Question.Kind.TEXT
+    label = factory.Sequence(lambda n: f"Question {n}")
+    position = factory.Sequence(lambda n: n)
+
+
+class ApplicationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Application
+
+    program = factory.SubFactory(ProgramFactory)
+    organization = factory.SelfAttribute("program.organization")
+    user = factory.SubFactory(UserFactory)
+    status = Application.Status.ACCEPTED
+
+
+class MatchFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Match
+
+    program = factory.SubFactory(ProgramFactory)
+    organization = factory.SelfAttribute("program.organization")
+    status = Match.Status.PROPOSED
+
+
+def match_make(*, program, users, status=Match.Status.PROPOSED, roles=None):
+    """A pair or circle of `users` in `program` (needs the program's scope)."""
+    match = MatchFactory(program=program, status=status)
+    for position, user in enumerate(users):
+        MatchMember.objects.create(
+            organization=program.organization,
+            match=match,
+            program=program,
+            user=user,
+            role=(roles or [MatchMember.Role.PARTNER] * len(users))[position],
+            position=position,
+            is_current=status in Match.CURRENT,
+        )
+    return match

@@ -95,6 +95,8 @@ class Invitation(TenantModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Where to go after accepting (e.g. a program's application form, for the open link).
+    next_path = models.CharField(max_length=300, blank=True)
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
