@@ -1,0 +1,232 @@
+"""Circles: equal sizes (within one), every pair inside allowed, high total pair score.
+
+A greedy seed lets the hardest-to-place people (fewest allowed partners) each start a
+circle, then places the others, hardest first, into the circle with room where they add
+the most; local search then moves and swaps members between circles while that raises
+the total and keeps every hard rule. Both steps are deterministic (no time limit: a bound
+on passes instead), so the same input always gives the same circles.
+"""
+
+import numpy as np
+
+from .datatypes import CIRCLE_MAX, CIRCLE_MIN, Proposal, Unmatched
+from .explain import build_groups
+from .reasons import NOT_PLACED, TOO_FEW_FOR_CIRCLE, no_partner
+from .scoring import Pool
+
+MAX_PASSES = 30
+
+
+def circle_sizes(n: int, target: int) -> list[int]:
+    """Sizes differing by at most one, each in 3..8, about n / target circles."""
+    if n < CIRCLE_MIN:
+        return []
+    target = min(CIRCLE_MAX, max(CIRCLE_MIN, target))
+    k = max(1, (2 * n + target) // (2 * target))  # round(n / target), halves up
+    while -(-n // k) > CIRCLE_MAX:
+        k += 1
+    while k > 1 and n // k < CIRCLE_MIN:
+        k -= 1
+    q, r = divmod(n, k)
+    return [q + 1] * r + [q] * (k - r)
+
+
+class Circles:
+    """Membership plus, per person and circle, the summed score and conflict count."""
+
+    def __init__(self, pool: Pool, sizes: list[int], report):
+        n, k = pool.n, len(sizes)
+        everyone = np.arange(n)
+        self.w = np.empty((n, n), np.int32)
+        self.bad = np.empty((n, n), np.int16)
+        for start, r, c in pool.blocks(everyone, everyone):
+            end = start + r.shape[0]
+            self.w[start:end] = pool.score(r, c, None)
+            self.bad[start:end] = ~pool.feasible(r, c)
+            report(5 + 35 * end // n)
+        np.fill_diagonal(self.w, 0)
+        np.fill_diagonal(self.bad, 0)
+        self.capacity = list(sizes)
+        self.members: list[list[int]] = [[] for _ in range(k)]
+        self.where = np.full(n, -1)
+        # Per circle c and person p (circle-major, rows contiguous; w and bad are symmetric):
+        # gain[c, p] = sum of w[p, m] and conflicts[c, p] = sum of bad[p, m] over c's members.
+        self.gain = np.zeros((k, n), np.int64)
+        self.conflicts = np.zeros((k, n), np.int32)
+
+    def add(self, p: int, c: int):
+        self.members[c].append(p)
+        self.where[p] = c
+        self.gain[c] += self.w[p]
+        self.conflicts[c] += self.bad[p]
+
+    def remove(self, p: int):
+        c = self.where[p]
+        self.members[c].remove(p)
+        self.where[p] = -1
+        self.gain[c] -= self.w[p]
+        self.conflicts[c] -= self.bad[p]
+
+    def sizes(self) -> np.ndarray:
+        return np.array([len(m) for m in self.members])
+
+    def total(self) -> int:
+        placed = np.flatnonzero(self.where >= 0)
+        return int(self.gain[self.where[placed], placed].sum()) // 2
+
+    def place(self, p: int, limit: np.ndarray) -> bool:
+        """Into the allowed circle below `limit` where p adds most; False if none."""
+        ok = (self.sizes() < limit) & (self.conflicts[:, p] == 0)
+        if not ok.any():
+            return False
+        self.add(p, int(np.argmax(np.where(ok, self.gain[:, p], np.iinfo(np.int64).min))))
+        return True
+
+    def place_by_ejecting(self, p: int, limit: np.ndarray) -> bool:
+        """Put p in place of a member q who moves on to another circle with room (below
+        `limit`); circles where p adds most are tried first. False if no such chain."""
+        lowest = np.iinfo(np.int64).min
+        # fits[d, q]: circle d has room and q may join it.
+        fits = (self.conflicts == 0) & (self.sizes() < limit)[:, None]
+        for c in np.argsort(-self.gain[:, p], kind="stable").tolist():
+            if self.conflicts[c, p] > 1:
+                continue
+            members = self.members[c]
+            if self.conflicts[c, p] == 1:
+                members = [q for q in members if self.bad[p, q]]
+            for q in members:
+                targets = fits[:, q].copy()
+                targets[c] = False
+                if targets.any():
+                    self.remove(q)
+                    self.add(q, int(np.argmax(np.where(targets, self.gain[:, q], lowest))))
+                    self.add(p, c)
+                    return True
+        return False
+
+    def seed(self, order: np.ndarray) -> list[int]:
+        """Greedy placement; returns who could not be placed anywhere."""
+        capacity = np.array(self.capacity)
+        largest = np.full(len(capacity), CIRCLE_MAX)
+        left = []
+        # The hardest to place each start a circle, so every planned circle gets used.
+        for c, p in enumerate(order[: len(capacity)].tolist()):
+            self.add(p, c)
+        for p in order[len(capacity) :].tolist():
+            # Planned sizes first; a circle may grow up to the maximum only when no chain of
+            # one move makes room.
+            if not any(
+                attempt(p, limit)
+                for limit in (capacity, largest)
+                for attempt in (self.place, self.place_by_ejecting)
+            ):
+                left.append(p)
+        # A circle left with fewer than three people is dissolved into the others.
+        for c, size in enumerate(self.sizes().tolist()):
+            if 0 < size < CIRCLE_MIN:
+                for p in list(self.members[c]):
+                    self.remove(p)
+                    capacity[c] = 0
+                    largest[c] = 0
+                    if not self.place(p, largest):
+                        left.append(p)
+        self.balance()
+        return sorted(left)
+
+    def balance(self):
+        """Move people from the largest circles to the smallest (best score change first)
+        until sizes differ by at most one, as far as the hard rules allow."""
+        while True:
+            sizes = self.sizes()
+            alive = sizes > 0
+            if not alive.any():
+                return
+            small = np.flatnonzero(alive & (sizes == sizes[alive].min()))
+            big = np.flatnonzero(sizes == sizes.max())
+            if sizes.max() - sizes[alive].min() <= 1:
+                return
+            best = None
+            for b in big:
+                for p in self.members[b]:
+                    for s in small:
+                        if self.conflicts[s, p] == 0:
+                            delta = self.gain[s, p] - self.gain[b, p]
+                            if best is None or delta > best[0]:
+                                best = (delta, p, s)
+            if best is None:
+                return
+            self.remove(best[1])
+            self.add(best[1], int(best[2]))
+
+    def improve(self, report):
+        """Best-improvement moves and swaps per person until no gain or MAX_PASSES."""
+        n = len(self.where)
+        everyone = np.arange(n)
+        for done in range(MAX_PASSES):
+            improved = False
+            for a in np.flatnonzero(self.where >= 0).tolist():
+                improved |= self._improve_one(a, everyone)
+            report(40 + 50 * (done + 1) // MAX_PASSES)
+            if not improved:
+                return
+
+    def _improve_one(self, a: int, everyone: np.ndarray) -> bool:
+        home = self.where[a]
+        there = self.where
+        placed = (there >= 0) & (there != home)
+        other = np.where(placed, there, 0)
+        # Swap a <-> b: a joins b's circle without b, b joins a's without a.
+        swap = (
+            self.gain[other, a]
+            - 2 * self.w[a]
+            - self.gain[home, a]
+            + self.gain[home]
+            - self.gain[other, everyone]
+        )
+        allowed = (
+            placed
+            & (self.conflicts[other, a] - self.bad[a] == 0)
+            & (self.conflicts[home] - self.bad[a] == 0)
+        )
+        swap = np.where(allowed, swap, 0)
+        b = int(np.argmax(swap))
+        sizes = self.sizes()
+        # Move a to a smaller circle: the multiset of sizes stays the same.
+        can_move = (sizes < sizes[home]) & (sizes > 0) & (self.conflicts[:, a] == 0)
+        move = np.where(can_move, self.gain[:, a] - self.gain[home, a], 0)
+        c = int(np.argmax(move))
+        if move[c] > 0 and move[c] >= swap[b]:
+            self.remove(a)
+            self.add(a, c)
+            return True
+        if swap[b] > 0:
+            target = int(there[b])
+            self.remove(a)
+            self.remove(b)
+            self.add(a, target)
+            self.add(b, int(home))
+            return True
+        return False
+
+
+def propose_circles(pool: Pool, report, improve: bool = True) -> Proposal:
+    """Circles under the hard rules; with `improve=False` only the greedy seed."""
+    n = pool.n
+    sizes = circle_sizes(n, pool.rules.circle_size)
+    if not sizes:
+        unmatched = tuple(Unmatched(c.id, TOO_FEW_FOR_CIRCLE) for c in pool.candidates)
+        return Proposal((), unmatched, 0, "none: too few people")
+    circles = Circles(pool, sizes, report)
+    degree = (circles.bad == 0).sum(1) - 1
+    # Hardest first: people with the fewest allowed partners; ties by id (pool order).
+    left = circles.seed(np.argsort(degree, kind="stable"))
+    if improve:
+        circles.improve(report)
+    members = [sorted(m) for m in circles.members if m]
+    groups = tuple(sorted(build_groups(pool, members, None), key=lambda g: g.members))
+    unmatched = tuple(
+        Unmatched(pool.candidates[p].id, no_partner(pool, p) if degree[p] == 0 else NOT_PLACED)
+        for p in left
+    )
+    method = "greedy seed + local search" if improve else "greedy seed (no local search)"
+    return Proposal(groups, unmatched, sum(g.score for g in groups), method)
