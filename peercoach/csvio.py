@@ -9,6 +9,8 @@ import csv
 import io
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
@@ -54,6 +56,24 @@ def csv_read_table(data):
     if not rows:
         raise CsvImportError([CsvRowError(0, _("The file is empty."))])
     return [cell.strip() for cell in rows[0]], rows[1:]
+
+
+def csv_email_problem(email, *, line, seen):
+    """Why `email` on `line` cannot be used (invalid, or already on an earlier line), or None.
+
+    `seen` maps the addresses read so far to their line; a usable address is added to it.
+    """
+    try:
+        validate_email(email)
+    except ValidationError:
+        return _("“%(email)s” is not a valid email address.") % {"email": email}
+    if email in seen:
+        return _("%(email)s also appears on line %(other)d.") % {
+            "email": email,
+            "other": seen[email],
+        }
+    seen[email] = line
+    return None
 
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")

@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("peercoach.accounts.urls")),
     path("", include("peercoach.tenancy.urls")),
+    path("", include("programs.urls")),
 ]
 
 if settings.DEBUG:

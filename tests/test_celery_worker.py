@@ -205,3 +205,45 @@ def test_invitation_email_is_sent_once_even_when_redelivered(
     [(html, mimetype)] = message.alternatives
     assert mimetype == "text/html"
     assert f"/invite/{token}/" in html
+
+
+def test_matching_run_goes_through_a_worker_once(
+    redis_broker, org, coordinator, finished, published
+):
+    """A matching run is queued on commit, executed by the worker, and a redelivery is a no-op."""
+    from programs.models import Match, MatchingRun, MatchMember
+    from programs.services.pairing import matching_run_start
+    from programs.tasks import matching_run_execute
+    from tests.factories import ApplicationFactory, MembershipFactory, ProgramFactory, UserFactory
+
+    with scope(organization=org):
+        program = ProgramFactory(organization=org)
+        for i in range(40):
+            user = UserFactory(email=f"w{i:02}@acme.example.org")
+            MembershipFactory(organization=org, user=user)
+            ApplicationFactory(program=program, user=user, group=f"G{i % 4}")
+        with transaction.atomic():
+            run = matching_run_start(program=program, started_by=coordinator)
+            assert published == [], "enqueued before the run was committed"
+    [(task_id, name, routing_key)] = published
+    assert (name, routing_key) == (matching_run_execute.name, "default")
+
+    def run_state():
+        with scope(organization=org):
+            return MatchingRun.objects.get(pk=run.pk)
+
+    with redis_worker():
+        wait_for(lambda: run_state().status == "done", "the worker to finish the run")
+        with scope(organization=org):
+            first = sorted(Match.objects.filter(program=program).values_list("pk", "score"))
+        matching_run_execute.apply_async(
+            kwargs={"run_id": run.pk, "organization_id": org.pk}, task_id=task_id
+        )
+        wait_for(lambda: sum(r[0] == task_id for r in finished) == 2, "the redelivered task")
+
+    done = run_state()
+    assert (done.status, done.progress, done.pool_size) == ("done", 100, 40)
+    with scope(organization=org):
+        assert sorted(Match.objects.filter(program=program).values_list("pk", "score")) == first
+        assert len(first) == 20
+        assert MatchMember.objects.filter(program=program, is_current=True).count() == 40

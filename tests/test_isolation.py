@@ -27,8 +27,19 @@ from django_scopes import scope, scopes_disabled
 from peercoach.accounts.models import Invitation
 from peercoach.tenancy.models import Membership
 from peercoach.tenancy.urls import TENANT
+from programs import models as program_models
 
-from .factories import InvitationFactory
+from .factories import (
+    ApplicationFactory,
+    InvitationFactory,
+    MembershipFactory,
+    ProgramEventFactory,
+    ProgramFactory,
+    QuestionFactory,
+    ResourceFactory,
+    UserFactory,
+    match_make,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -105,13 +116,82 @@ MEMBER_PAGE = Expect(
 class Target:
     """The owner organisation's objects that URLs point at, made on first use."""
 
-    def __init__(self, org):
+    def __init__(self, org, actors=None):
         self.org = org
+        self.actors = actors or {}
 
     @cached_property
     def invitation(self):
         with scope(organization=self.org):
             return InvitationFactory(organization=self.org, email="invitee@acme.example.org")
+
+    @cached_property
+    def program(self):
+        """An open reciprocal program of the owner organisation, visible to its members."""
+        with scope(organization=self.org):
+            return ProgramFactory(organization=self.org, name="Acme Coaching Term")
+
+    @cached_property
+    def event(self):
+        with scope(organization=self.org):
+            return ProgramEventFactory(program=self.program)
+
+    @cached_property
+    def resource(self):
+        with scope(organization=self.org):
+            resource = ResourceFactory(program=self.program)
+            resource.file.save("guide.txt", ContentFile(b"Ask open questions."), save=True)
+            return resource
+
+    @cached_property
+    def question(self):
+        with scope(organization=self.org):
+            return QuestionFactory(program=self.program, label="What do you want to work on?")
+
+    def application_of(self, user):
+        with scope(organization=self.org):
+            return ApplicationFactory(program=self.program, user=user)
+
+    def match_of(self, users, **kwargs):
+        with scope(organization=self.org):
+            return match_make(program=self.program, users=users, **kwargs)
+
+    def extra_people(self, *emails):
+        """Participants of the owner organisation who are none of the actors."""
+        with scope(organization=self.org):
+            users = [UserFactory(email=email) for email in emails]
+            for user in users:
+                MembershipFactory(organization=self.org, user=user)
+        return users
+
+    @cached_property
+    def participant_application(self):
+        """The participant's own accepted application to `program`, not yet paired."""
+        return self.application_of(self.actors["participant"])
+
+    @cached_property
+    def proposed_match(self):
+        """A proposed pair of two other people (the participant is in neither)."""
+        first, second = self.extra_people("ana@acme.example.org", "ben@acme.example.org")
+        self.application_of(first), self.application_of(second)
+        return self.match_of([first, second])
+
+    @cached_property
+    def active_match(self):
+        first, second = self.extra_people("cai@acme.example.org", "dee@acme.example.org")
+        return self.match_of([first, second], status=program_models.Match.Status.ACTIVE)
+
+    @cached_property
+    def run(self):
+        with scope(organization=self.org):
+            return program_models.MatchingRun.objects.create(
+                organization=self.org, program=self.program, status="done", progress=100
+            )
+
+    @cached_property
+    def open_link_program(self):
+        with scope(organization=self.org):
+            return ProgramFactory(organization=self.org, open_link_enabled=True)
 
     @cached_property
     def org_with_logo(self):
@@ -122,6 +202,10 @@ class Target:
 
 def in_tenant(target):
     return {"org_slug": target.org.slug}
+
+
+def program_kwargs(target):
+    return {"org_slug": target.org.slug, "pk": target.program.pk}
 
 
 def csv_upload(target):
@@ -276,6 +360,328 @@ TABLE = {
         kwargs=lambda target: {"org_slug": target.org.slug, "pk": target.invitation.pk},
         owner_post_changes=True,
     ),
+    # === programs: setup (program pages, events, resources, form builder) === begin
+    # Members reach a program's pages; only coordinators set it up. The owner is the
+    # coordinator, so the stranger (a participant) exercises the participant pages.
+    "programs:list": Row(checks={"GET": MEMBER_PAGE}, owner="coordinator", kwargs=in_tenant),
+    "programs:create": Row(
+        checks={"GET": COORDINATOR_PAGE, "POST": COORDINATOR_ACTION},
+        owner="coordinator",
+        kwargs=in_tenant,
+        data=lambda target: {
+            "name": "Posted program",
+            "format": "reciprocal",
+            "term_start": "2030-01-07",
+            "term_end": "2030-06-28",
+            "cadence_days": "14",
+            "session_minutes": "90",
+            "min_minutes_each": "45",
+            "circle_size": "5",
+            "different_group": "on",
+            "seniority_rule": "similar",
+            "weight_traits": "5",
+            "weight_goals": "5",
+            "weight_roles": "3",
+            "weight_preferences": "2",
+            "weight_seniority": "2",
+        },
+        owner_post_changes=True,
+    ),
+    "programs:detail": Row(
+        checks={"GET": MEMBER_PAGE},
+        owner="coordinator",
+        kwargs=lambda target: {"org_slug": target.org.slug, "pk": target.program.pk},
+    ),
+    "programs:edit": Row(
+        checks={"GET": COORDINATOR_PAGE, "POST": COORDINATOR_ACTION},
+        owner="coordinator",
+        kwargs=lambda target: {"org_slug": target.org.slug, "pk": target.program.pk},
+        data=lambda target: {
+            "name": "Renamed program",
+            "format": "reciprocal",
+            "term_start": "2030-01-07",
+            "term_end": "2030-06-28",
+            "cadence_days": "30",
+            "session_minutes": "60",
+            "min_minutes_each": "0",
+            "circle_size": "5",
+            "seniority_rule": "different",
+            "weight_traits": "10",
+            "weight_goals": "5",
+            "weight_roles": "0",
+            "weight_preferences": "2",
+            "weight_seniority": "2",
+        },
+        owner_post_changes=True,
+    ),
+    "programs:copy": Row(
+        checks={"GET": COORDINATOR_PAGE, "POST": COORDINATOR_ACTION},
+        owner="coordinator",
+        kwargs=lambda target: {"org_slug": target.org.slug, "pk": target.program.pk},
+        data=lambda target: {
+            "name": "Next term",
+            "term_start": "2031-01-06",
+            "term_end": "2031-06-27",
+        },
+        owner_post_changes=True,
+    ),
+    "programs:status": Row(
+        checks={"GET": COORDINATOR_ACTION_GET, "POST": COORDINATOR_ACTION},
+        owner="coordinator",
+        kwargs=lambda target: {"org_slug": target.org.slug, "pk": target.program.pk},
+        data=lambda target: {"status": "matching"},  # the target program is open
+        owner_post_changes=True,
+    ),
+    "programs:event_create": Row(
+        checks={"GET": COORDINATOR_PAGE, "POST": COORDINATOR_ACTION},
+        owner="coordinator",
+        kwargs=lambda target: {"org_slug": target.org.slug, "pk": target.program.pk},
+        data=lambda target: {
+            "kind": "debrief",
+            "title": "Debrief",
+            "starts_at": "2030-06-20T16:00",
+            "duration_minutes": "60",
+        },
+        owner_post_changes=True,
+    ),
+    "programs:event_edit": Row(
+        checks={"GET": COORDINATOR_PAGE, "POST": COORDINATOR_ACTION},
+        owner="coordinator",
+        kwargs=lambda target: {
+            "org_slug": target.org.slug,
+            "pk": target.program.pk,
+            "event_pk": target.event.pk,
+        },
+        data=lambda target: {
+            "kind": "kickoff",
+            "title": "Kick-off, moved",
+            "starts_at": "2030-01-10T09:30",
+            "duration_minutes": "90",
+            "location": "Room 101",
+        },
+        owner_post_changes=True,
+    ),
+    "programs:event_delete": Row(
+        checks={"GET": COORDINATOR_ACTION_GET, "POST": COORDINATOR_ACTION},
+        owner="coordinator",
+        kwargs=lambda target: {
+            "org_slug": target.org.slug,
+            "pk": target.program.pk,
+            "event_pk": target.event.pk,
+        },
+        owner_post_changes=True,
+    ),
+    "programs:resource_create": Row(
+        checks={"GET": COORDINATOR_PAGE, "POST": COORDINATOR_ACTION},
+        owner="coordinator",
+        kwargs=lambda target: {"org_slug": target.org.slug, "pk": target.program.pk},
+        data=lambda target: {"kind": "guide", "title": "Posted guide", "body": "Listen first."},
+        owner_post_changes=True,
+    ),
+    "programs:resource": Row(
+        checks={"GET": MEMBER_PAGE},
+        owner="coordinator",
+        kwargs=lambda target: {
+            "org_slug": target.org.slug,
+            "pk": target.program.pk,
+            "resource_pk": target.resource.pk,
+        },
+    ),
+    "programs:resource_file": Row(
+        checks={"GET": MEMBER_PAGE},
+        owner="coordinator",
+        kwargs=lambda target: {
+            "org_slug": target.org.slug,
+            "pk": target.program.pk,
+            "resource_pk": target.resource.pk,
+        },
+    ),
+    "programs:resource_edit": Row(
+        checks={"GET": COORDINATOR_PAGE, "POST": COORDINATOR_ACTION},
+        owner="coordinator",
+        kwargs=lambda target: {
+            "org_slug": target.org.slug,
+            "pk": target.program.pk,
+            "resource_pk": target.resource.pk,
+        },
+        data=lambda target: {"kind": "handout", "title": "Renamed guide", "body": "Listen."},
+        owner_post_changes=True,
+    ),
+    "programs:resource_delete": Row(
+        checks={"GET": COORDINATOR_ACTION_GET, "POST": COORDINATOR_ACTION},
+        owner="coordinator",
+        kwargs=lambda target: {
+            "org_slug": target.org.slug,
+            "pk": target.program.pk,
+            "resource_pk": target.resource.pk,
+        },
+        owner_post_changes=True,
+    ),
+    "programs:form": Row(
+        checks={"GET": COORDINATOR_PAGE},
+        owner="coordinator",
+        kwargs=lambda target: {"org_slug": target.org.slug, "pk": target.program.pk},
+    ),
+    "programs:question_create": Row(
+        checks={"GET": COORDINATOR_PAGE, "POST": COORDINATOR_ACTION},
+        owner="coordinator",
+        kwargs=lambda target: {"org_slug": target.org.slug, "pk": target.program.pk},
+        data=lambda target: {"kind": "text", "label": "Anything else we should know?"},
+        owner_post_changes=True,
+    ),
+    "programs:question_edit": Row(
+        checks={"GET": COORDINATOR_PAGE, "POST": COORDINATOR_ACTION},
+        owner="coordinator",
+        kwargs=lambda target: {
+            "org_slug": target.org.slug,
+            "pk": target.program.pk,
+            "question_pk": target.question.pk,
+        },
+        data=lambda target: {"label": "What would you like to work on?", "required": "on"},
+        owner_post_changes=True,
+    ),
+    "programs:question_delete": Row(
+        checks={"GET": COORDINATOR_ACTION_GET, "POST": COORDINATOR_ACTION},
+        owner="coordinator",
+        kwargs=lambda target: {
+            "org_slug": target.org.slug,
+            "pk": target.program.pk,
+            "question_pk": target.question.pk,
+        },
+        owner_post_changes=True,
+    ),
+    "programs:question_move": Row(
+        checks={"GET": COORDINATOR_ACTION_GET, "POST": COORDINATOR_ACTION},
+        owner="coordinator",
+        kwargs=lambda target: {
+            "org_slug": target.org.slug,
+            "pk": target.program.pk,
+            "question_pk": target.question.pk,
+        },
+        # A second question below the target's, so that moving it down changes the order
+        # (made after the URL's question; `scope` doubles as a decorator).
+        data=lambda target: (
+            scope(organization=target.org)(QuestionFactory)(
+                program=target.program, label="Second question"
+            )
+            and {"direction": "down"}
+        ),
+        owner_post_changes=True,
+    ),
+    # === programs: setup === end
+    # === programs: applications and pairing === begin
+    "programs:join": Row(
+        checks={
+            # Visitors and signed-in non-members get the page; members go on to the form.
+            "GET": Expect(
+                anonymous=200, other_coordinator=200, other_participant=200, stranger=302, owner=302
+            )
+        },
+        owner="participant",
+        kwargs=lambda target: {"token": target.open_link_program.open_link_token},
+        rationale="A program's open application link: public on purpose, the token is the key.",
+    ),
+    "programs:apply": Row(
+        checks={
+            "GET": MEMBER_PAGE,
+            # The required question is left empty: every member gets the form back (400),
+            # nobody else reaches it. Submitting for real is in tests/programs.
+            "POST": MEMBER_PAGE._replace(stranger=400, owner=400),
+        },
+        owner="participant",
+        kwargs=lambda target: (target.question, program_kwargs(target))[1],
+    ),
+    "programs:withdraw": Row(
+        checks={"POST": MEMBER_PAGE._replace(stranger=404, owner=302)},
+        owner="participant",
+        kwargs=lambda target: (target.participant_application, program_kwargs(target))[1],
+        owner_post_changes=True,
+    ),
+    "programs:applications": Row(
+        checks={"GET": COORDINATOR_PAGE, "POST": COORDINATOR_ACTION},
+        owner="coordinator",
+        kwargs=program_kwargs,
+        data=lambda target: {
+            "decision": "decline",
+            "application": [target.participant_application.pk],
+        },
+        owner_post_changes=True,
+    ),
+    "programs:application": Row(
+        checks={"GET": COORDINATOR_PAGE, "POST": COORDINATOR_ACTION},
+        owner="coordinator",
+        kwargs=lambda target: {
+            **program_kwargs(target),
+            "application_pk": target.participant_application.pk,
+        },
+        data=lambda target: {"decision": "waitlist"},
+        owner_post_changes=True,
+    ),
+    "programs:applications_import": Row(
+        checks={"GET": COORDINATOR_PAGE, "POST": COORDINATOR_ACTION},
+        owner="coordinator",
+        kwargs=program_kwargs,
+        data=lambda target: {
+            "file": SimpleUploadedFile(
+                "applications.csv",
+                f'email,"{target.question.label}"\n{target.actors["stranger"].email},Listening\n'.encode(),
+            )
+        },
+        owner_post_changes=True,
+    ),
+    "programs:applications_export": Row(
+        checks={"GET": COORDINATOR_PAGE}, owner="coordinator", kwargs=program_kwargs
+    ),
+    "programs:pairing": Row(
+        checks={"GET": COORDINATOR_PAGE}, owner="coordinator", kwargs=program_kwargs
+    ),
+    "programs:pairing_run": Row(
+        checks={"GET": COORDINATOR_ACTION_GET, "POST": COORDINATOR_ACTION},
+        owner="coordinator",
+        kwargs=program_kwargs,
+        owner_post_changes=True,
+    ),
+    "programs:pairing_progress": Row(
+        checks={"GET": COORDINATOR_PAGE},
+        owner="coordinator",
+        kwargs=lambda target: {**program_kwargs(target), "run_pk": target.run.pk},
+    ),
+    "programs:pairing_edit": Row(
+        checks={"GET": COORDINATOR_ACTION_GET, "POST": COORDINATOR_ACTION},
+        owner="coordinator",
+        kwargs=program_kwargs,
+        data=lambda target: {"action": f"lock:{target.proposed_match.pk}"},
+        owner_post_changes=True,
+    ),
+    "programs:pairing_exclude": Row(
+        checks={"GET": COORDINATOR_ACTION_GET, "POST": COORDINATOR_ACTION},
+        owner="coordinator",
+        kwargs=program_kwargs,
+        data=lambda target: {
+            "slot": [
+                f"p:{target.participant_application.pk}",
+                f"p:{target.application_of(target.actors['stranger']).pk}",
+            ]
+        },
+        owner_post_changes=True,
+    ),
+    "programs:pairing_publish": Row(
+        checks={"GET": COORDINATOR_ACTION_GET, "POST": COORDINATOR_ACTION},
+        owner="coordinator",
+        kwargs=lambda target: (target.proposed_match, program_kwargs(target))[1],
+        owner_post_changes=True,
+    ),
+    "programs:matches": Row(
+        checks={"GET": COORDINATOR_PAGE}, owner="coordinator", kwargs=program_kwargs
+    ),
+    "programs:match_end": Row(
+        checks={"GET": COORDINATOR_ACTION_GET, "POST": COORDINATOR_ACTION},
+        owner="coordinator",
+        kwargs=lambda target: {**program_kwargs(target), "match_pk": target.active_match.pk},
+        data=lambda target: {"reason": "Written notice from a partner"},
+        owner_post_changes=True,
+    ),
+    # === programs: applications and pairing === end
     r"^media/(?P<path>.*)$": Row(
         checks={
             "GET": Expect(
@@ -357,9 +763,9 @@ def test_table_says_404_for_other_tenants_on_every_tenant_url():
 
 
 @pytest.fixture
-def target(org, settings, tmp_path):
+def target(org, settings, tmp_path, actors):
     settings.MEDIA_ROOT = tmp_path
-    return Target(org)
+    return Target(org, actors)
 
 
 @pytest.fixture
@@ -386,6 +792,19 @@ def url_for(key, row, target):
     return reverse(key, kwargs=row.kwargs(target))
 
 
+SNAPSHOT_MODELS = (
+    program_models.Program,
+    program_models.ProgramEvent,
+    program_models.Resource,
+    program_models.Question,
+    program_models.Application,
+    program_models.MatchingRun,
+    program_models.Match,
+    program_models.MatchMember,
+    program_models.PairingExclusion,
+)
+
+
 def data_snapshot():
     """Everything the views under test could write, across all tenants."""
     with scopes_disabled():
@@ -400,6 +819,7 @@ def data_snapshot():
                     "pk", "organization_id", "user_id", "role"
                 )
             ),
+            *(list(model.objects.order_by("pk").values()) for model in SNAPSHOT_MODELS),
         )
 
 

@@ -18,7 +18,18 @@ from django_scopes import scope
 from peercoach.accounts.models import Invitation
 from peercoach.tenancy.models import Membership, Organization
 
-from .factories import InvitationFactory, MembershipFactory, OrganizationFactory, UserFactory
+from .factories import (
+    ApplicationFactory,
+    InvitationFactory,
+    MembershipFactory,
+    OrganizationFactory,
+    ProgramEventFactory,
+    ProgramFactory,
+    QuestionFactory,
+    ResourceFactory,
+    UserFactory,
+    match_make,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -72,6 +83,90 @@ def grow_members_and_organisations(n, *, org, user):
     grow_organisations(n, user=user)
 
 
+# --- Programs: set-up pages ------------------------------------------------------------
+
+
+def counted_program(org):
+    """The one program whose own page is counted (made on first use)."""
+    from programs.models import Program
+
+    with scope(organization=org):
+        program = Program.objects.filter(name="Counted program").first()
+        return program or ProgramFactory(organization=org, name="Counted program")
+
+
+def counted_program_kwargs(org):
+    return {"org_slug": org.slug, "pk": counted_program(org).pk}
+
+
+def _programs_grown(org):
+    from programs.models import Program
+
+    return Program.objects.filter(name__startswith="Grown program").count()
+
+
+def grow_programs(n, *, org, user):
+    """Programs up to `n`, each with two applications (one awaiting a decision) and an
+    active pair, for the coordinator's lists."""
+    with scope(organization=org):
+        for i in range(_programs_grown(org), n):
+            program = ProgramFactory(organization=org, name=f"Grown program {i:02}")
+            a, b = UserFactory(), UserFactory()
+            ApplicationFactory(program=program, user=a)
+            ApplicationFactory(program=program, user=b, status="submitted")
+            match_make(program=program, users=[a, b], status="active")
+
+
+def grow_my_programs(n, *, org, user):
+    """Programs up to `n` that `user` applied to and has an active partner in."""
+    with scope(organization=org):
+        for i in range(_programs_grown(org), n):
+            program = ProgramFactory(organization=org, name=f"Grown program {i:02}")
+            partner = UserFactory(first_name="Partner", last_name=f"{i:02}")
+            ApplicationFactory(program=program, user=user)
+            match_make(program=program, users=[user, partner], status="active")
+
+
+def grow_program_contents(n, *, org, user):
+    """Events, resources, questions, applications and active pairs of the counted program."""
+    program = counted_program(org)
+    with scope(organization=org):
+        have = program.events.count()
+        for i in range(have, n):
+            ProgramEventFactory(program=program, title=f"Event {i:02}")
+            ResourceFactory(program=program, title=f"Guide {i:02}")
+            QuestionFactory(program=program, label=f"Question {i:02}")
+            a, b = UserFactory(), UserFactory()
+            ApplicationFactory(program=program, user=a, status="submitted")
+            ApplicationFactory(program=program, user=b, status="waitlisted")
+            match_make(program=program, users=[a, b], status="active")
+
+
+def grow_form(n, *, org, user):
+    """Questions of several kinds on the counted program's form."""
+    program = counted_program(org)
+    kinds = [
+        {"kind": "text"},
+        {"kind": "choice", "options": ["Yes", "No", "Maybe"]},
+        {"kind": "trait", "scale_low_label": "Calm", "scale_high_label": "Lively"},
+    ]
+    with scope(organization=org):
+        for i in range(program.questions.count(), n):
+            QuestionFactory(program=program, label=f"Question {i:02}", **kinds[i % len(kinds)])
+
+
+def grow_program_page_for_participant(n, *, org, user):
+    """Events and resources of the counted program, and the participant's own pair in it."""
+    program = counted_program(org)
+    with scope(organization=org):
+        if not program.matches.exists():
+            ApplicationFactory(program=program, user=user)
+            match_make(program=program, users=[user, UserFactory()], status="active")
+        for i in range(program.events.count(), n):
+            ProgramEventFactory(program=program, title=f"Event {i:02}")
+            ResourceFactory(program=program, title=f"Guide {i:02}")
+
+
 @dataclass(frozen=True)
 class Page:
     who: str  # the fixture that signs in
@@ -80,6 +175,7 @@ class Page:
     shows: Callable  # shows(n) -> what the page contains once its lists are n long
     bound: int  # the most queries the page may run
     small: int = SMALL
+    kwargs: Callable | None = None  # kwargs(org) -> reverse() kwargs, when not just the tenant
 
 
 PAGES = {
@@ -88,7 +184,9 @@ PAGES = {
         url_name="tenancy:home",
         grow=grow_people_and_invitations,
         shows=lambda n: (f'data-testid="participant-count">{n}<'.encode(),),
-        bound=10,  # 8 today: session, user, membership, two-factor check, three counts, switcher
+        # 8 today: session, user, membership, two-factor check, member counts, invitation
+        # count, current programs with their counts, switcher.
+        bound=10,
     ),
     "tenancy:home participant": Page(
         who="participant",
@@ -96,7 +194,69 @@ PAGES = {
         grow=grow_members_and_organisations,
         # The organisation switcher lists every membership of the person.
         shows=lambda n: (f"Extra {n - 1:02}".encode(),),
-        bound=6,  # 4 today: session, user, membership, switcher
+        # 7 today: session, user, membership, switcher, and the programs, the person's
+        # applications and active pairs (their members are one more query once there
+        # are any: see "tenancy:home participant programs").
+        bound=9,
+    ),
+    "tenancy:home participant programs": Page(
+        who="participant",
+        url_name="tenancy:home",
+        grow=grow_my_programs,
+        shows=lambda n: (f"Grown program {n - 1:02}".encode(), f"Partner {n - 1:02}".encode()),
+        bound=9,  # 8 today: the 7 above and the pairs' members
+    ),
+    # --- programs: setup ---
+    "programs:list coordinator": Page(
+        who="coordinator",
+        url_name="programs:list",
+        grow=grow_programs,
+        shows=lambda n: (f"Grown program {n - 1:02}".encode(),),
+        # 6 today: session, user, membership, two-factor check, programs with their counts
+        # (subqueries in the same query), switcher.
+        bound=8,
+    ),
+    "programs:list participant": Page(
+        who="participant",
+        url_name="programs:list",
+        grow=grow_my_programs,
+        shows=lambda n: (f"Grown program {n - 1:02}".encode(),),
+        bound=8,  # 6 today: session, user, membership, programs, my applications, switcher
+    ),
+    "programs:detail coordinator": Page(
+        who="coordinator",
+        url_name="programs:detail",
+        kwargs=counted_program_kwargs,
+        grow=grow_program_contents,
+        shows=lambda n: (
+            f"Event {n - 1:02}".encode(),
+            f"Guide {n - 1:02}".encode(),
+            f'data-testid="applications-waitlisted">{n}<'.encode(),
+            f'data-testid="question-count">{n} questions<'.encode(),
+        ),
+        # 9 today: session, user, membership, two-factor check, program, its counts,
+        # events, resources, switcher.
+        bound=11,
+    ),
+    "programs:detail participant": Page(
+        who="participant",
+        url_name="programs:detail",
+        kwargs=counted_program_kwargs,
+        grow=grow_program_page_for_participant,
+        shows=lambda n: (f"Event {n - 1:02}".encode(), f"Guide {n - 1:02}".encode()),
+        # 10 today: session, user, membership, program, events, resources, my application,
+        # my pair and its members, switcher.
+        bound=12,
+    ),
+    "programs:form": Page(
+        who="coordinator",
+        url_name="programs:form",
+        kwargs=counted_program_kwargs,
+        grow=grow_form,
+        shows=lambda n: (f"Question {n - 1:02}".encode(),),
+        # 7 today: session, user, membership, two-factor check, program, questions, switcher
+        # (the preview is built from the same questions).
+        bound=9,
     ),
     "accounts:people": Page(
         who="coordinator",
@@ -124,6 +284,8 @@ PAGES = {
 def url_for(page, org):
     if page.url_name == "home":
         return reverse("home")
+    if page.kwargs is not None:
+        return reverse(page.url_name, kwargs=page.kwargs(org))
     return reverse(page.url_name, kwargs={"org_slug": org.slug})
 
 

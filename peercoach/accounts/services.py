@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scope, scopes_disabled
 
-from peercoach.csvio import CsvImportError, CsvRowError, csv_read_table
+from peercoach.csvio import CsvImportError, CsvRowError, csv_email_problem, csv_read_table
 from peercoach.notifications.services import email_send
 from peercoach.tenancy.models import Membership
 
@@ -160,12 +160,9 @@ def invitations_import_csv(*, organization, data, invited_by):
         record = dict(zip(header, (cell.strip() for cell in row), strict=False))
         email = _normalise_email(record.get("email"))
         role = (record.get("role") or Membership.Role.PARTICIPANT).lower()
-        try:
-            validate_email(email)
-        except ValidationError:
-            errors.append(
-                CsvRowError(line, _("“%(email)s” is not a valid email address.") % {"email": email})
-            )
+        problem = csv_email_problem(email, line=line, seen=seen)
+        if problem:
+            errors.append(CsvRowError(line, problem))
             continue
         if role not in Membership.Role.values:
             errors.append(
@@ -175,16 +172,6 @@ def invitations_import_csv(*, organization, data, invited_by):
                 )
             )
             continue
-        if email in seen:
-            errors.append(
-                CsvRowError(
-                    line,
-                    _("%(email)s also appears on line %(other)d.")
-                    % {"email": email, "other": seen[email]},
-                )
-            )
-            continue
-        seen[email] = line
         if email in members:
             errors.append(CsvRowError(line, _("%(email)s is already a member.") % {"email": email}))
             continue

@@ -186,6 +186,9 @@ def invitation_accept(request, token):
                 request, "accounts/invitation_invalid.html", {"reason": exc.messages[0]}, status=410
             )
         messages.success(request, _("Welcome to %(org)s.") % {"org": organization.name})
+        # Only a path inside the same organisation (the open application link sets one).
+        if invitation.next_path.startswith(f"/o/{organization.slug}/"):
+            return redirect(invitation.next_path)
         return redirect("tenancy:home", org_slug=organization.slug)
     return render(
         request,

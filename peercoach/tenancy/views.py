@@ -2,6 +2,9 @@ from django.http import FileResponse, Http404
 from django.shortcuts import render
 
 from peercoach.accounts.selectors import invitations_for_organization
+from programs.models import Program
+from programs.selectors.participant import my_active_matches, my_applications, programs_visible
+from programs.selectors.setup import programs_for_coordinator
 
 from .selectors import member_counts
 
@@ -15,9 +18,21 @@ def home(request, org_slug):
             "open_invitation_count": invitations_for_organization(
                 organization=organization
             ).count(),
+            "programs": programs_for_coordinator(organization=organization, current_only=True),
         }
         return render(request, "tenancy/coordinator_home.html", context)
-    return render(request, "tenancy/participant_home.html", {})
+    applications = my_applications(organization=organization, user=request.user)
+    programs = []
+    for program in programs_visible(organization=organization, membership=request.membership):
+        program.my_application = applications.get(program.pk)
+        # Ended programs stay listed only for the people who took part.
+        if program.status != Program.Status.CLOSED or program.my_application:
+            programs.append(program)
+    context = {
+        "programs": programs,
+        "matches": my_active_matches(organization=organization, user=request.user),
+    }
+    return render(request, "tenancy/participant_home.html", context)
 
 
 def logo(request, org_slug):

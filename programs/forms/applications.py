@@ -1,0 +1,102 @@
+"""The application form, built from the program's questions; and the small forms around it."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from ..models import Application, Question
+
+
+def field_name(question):
+    return f"q{question.pk}"
+
+
+def _field_for(question):
+    common = {"label": question.label, "help_text": question.help_text, "required": False}
+    if question.kind == Question.Kind.PREFERRED_ROLE:
+        return forms.ChoiceField(
+            choices=Application.PreferredRole.choices, widget=forms.RadioSelect, **common
+        )
+    if question.is_multiple:
+        return forms.MultipleChoiceField(
+            choices=[(o, o) for o in question.options],
+            widget=forms.CheckboxSelectMultiple,
+            **common,
+        )
+    if question.is_scale:
+        steps = range(question.scale_low, question.scale_high + 1)
+        labels = {
+            question.scale_low: question.scale_low_label,
+            question.scale_high: question.scale_high_label,
+        }
+        choices = [(str(n), f"{n} – {labels[n]}" if labels.get(n) else str(n)) for n in steps]
+        return forms.ChoiceField(
+            choices=choices, widget=forms.RadioSelect(attrs={"class": "pc-scale"}), **common
+        )
+    if question.options:
+        widget = forms.RadioSelect if len(question.options) <= 6 else forms.Select
+        choices = [(o, o) for o in question.options]
+        if widget is forms.Select:
+            choices = [("", _("Choose…")), *choices]
+        return forms.ChoiceField(choices=choices, widget=widget, **common)
+    if question.kind in {Question.Kind.GOALS, Question.Kind.TEXT}:
+        return forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), **common)
+    return forms.CharField(**common)
+
+
+class ApplicationForm(forms.Form):
+    """One field per question. Validation of the values themselves is the service's."""
+
+    def __init__(self, *args, questions, application=None, **kwargs):
+        self.questions = list(questions)
+        initial = {}
+        if application is not None:
+            for question in self.questions:
+                value = application.answers.get(question.key)
+                initial[field_name(question)] = str(value) if isinstance(value, int) else value
+        super().__init__(*args, initial=initial, **kwargs)
+        for question in self.questions:
+            field = _field_for(question)
+            if question.required:
+                field.label_suffix = " *"
+                field.widget.attrs["aria-required"] = "true"
+            self.fields[field_name(question)] = field
+
+    def raw_answers(self):
+        """{question key: submitted value} for the service to check."""
+        data = {}
+        for question in self.questions:
+            name = field_name(question)
+            if question.is_multiple:
+                data[question.key] = self.data.getlist(name)
+            else:
+                data[question.key] = self.data.get(name, "")
+        return data
+
+    def add_service_errors(self, error_dict):
+        for question in self.questions:
+            for message in error_dict.get(question.key, []):
+                self.add_error(field_name(question), message)
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[
+            ("accept", _("Accept")),
+            ("waitlist", _("Wait-list")),
+            ("decline", _("Decline")),
+        ]
+    )
+
+
+class ApplicationsCsvForm(forms.Form):
+    file = forms.FileField(label=_("CSV file"))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > 5 * 1024 * 1024:
+            raise forms.ValidationError(_("The file is larger than 5 MB; split it."))
+        return upload
+
+
+class OpenLinkForm(forms.Form):
+    email = forms.EmailField(label=_("Your email address"))

@@ -1,0 +1,48 @@
+"""Reads for what a participant sees of their own programs: applications and partners."""
+
+from django.db.models import Prefetch
+
+from ..models import Application, Match, MatchMember, Program
+
+
+def programs_visible(*, organization, membership):
+    """Every program for coordinators; programs past the draft stage for participants."""
+    qs = Program.objects.filter(organization=organization)
+    if not membership.is_coordinator:
+        qs = qs.exclude(status=Program.Status.DRAFT)
+    return qs.order_by("-term_start", "name")
+
+
+def my_application(*, program, user):
+    return Application.objects.filter(
+        organization=program.organization, program=program, user=user
+    ).first()
+
+
+def my_applications(*, organization, user):
+    """{program_id: application} for the person, in one query."""
+    return {
+        a.program_id: a for a in Application.objects.filter(organization=organization, user=user)
+    }
+
+
+def _with_members(qs):
+    members = MatchMember.objects.select_related("user").order_by("position", "id")
+    return qs.prefetch_related(Prefetch("members", queryset=members))
+
+
+def my_active_matches(*, organization, user, program=None):
+    """The person's published (active) pairs and circles, members and program loaded."""
+    qs = Match.objects.filter(
+        organization=organization,
+        status=Match.Status.ACTIVE,
+        members__user=user,
+    ).select_related("program")
+    if program is not None:
+        qs = qs.filter(program=program)
+    return list(_with_members(qs).order_by("program__term_start", "id"))
+
+
+def partners_of(*, match, user):
+    """The other members of `match` (prefetched), in their order."""
+    return [m for m in match.members.all() if m.user_id != user.pk]

@@ -1,0 +1,516 @@
+"""Writes for applications: submitting, deciding, importing, and the open application link.
+
+Answers are validated in one place (`answers_clean`) whether they come from the web
+form or a CSV file, so both paths accept exactly the same values. Every service takes
+keyword arguments and raises `ApplicationError` (a ValidationError) with a message fit
+to show the person when the request cannot be honoured.
+"""
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from peercoach.accounts.models import Invitation, User
+from peercoach.accounts.services import InvitationError, invitation_create, invitation_resend
+from peercoach.csvio import CsvImportError, CsvRowError, csv_email_problem, csv_read_table
+from peercoach.notifications.tasks import send_templated_email
+from peercoach.tenancy.models import Membership
+
+from ..models import Application, MatchMember, Program, Question
+
+MAX_TEXT = 4000
+APPLICATIONS_CSV_MAX_ROWS = 5000
+# The open link sends email to addresses typed by strangers: a few per address and per IP.
+OPEN_LINK_LIMITS = {"ip": (20, 3600), "email": (3, 3600)}
+
+
+class ApplicationError(ValidationError):
+    pass
+
+
+# --- Answers --------------------------------------------------------------------------
+
+
+def _match_option(question, value):
+    """The option of `question` that `value` names (case-insensitive), or None."""
+    wanted = str(value).strip().casefold()
+    return next((o for o in question.options if o.casefold() == wanted), None)
+
+
+def answer_clean(question, value):
+    """The stored form of one answer, or raise ValidationError saying what is wrong.
+
+    Empty answers return None (the caller decides whether the question was required).
+    """
+    kind = question.kind
+    if value is None or value == "" or value == []:
+        return None
+    if question.is_multiple:
+        values = value if isinstance(value, list | tuple) else [value]
+        chosen = []
+        for item in values:
+            option = _match_option(question, item)
+            if option is None:
+                raise ValidationError(_("“%(value)s” is not one of the options.") % {"value": item})
+            if option not in chosen:
+                chosen.append(option)
+        return chosen
+    if kind == Question.Kind.PREFERRED_ROLE:
+        role = str(value).strip().lower()
+        aliases = {"coachee": "coachee", "peer": "coachee", "either": "both"}
+        role = aliases.get(role, role)
+        if role not in Application.PreferredRole.values:
+            raise ValidationError(_("Choose coach, coachee or both."))
+        return role
+    if question.is_scale:
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            raise ValidationError(_("Give a whole number.")) from None
+        if not question.scale_low <= number <= question.scale_high:
+            raise ValidationError(
+                _("Give a number from %(low)d to %(high)d.")
+                % {"low": question.scale_low, "high": question.scale_high}
+            )
+        return number
+    if question.options:
+        option = _match_option(question, value)
+        if option is None:
+            raise ValidationError(_("“%(value)s” is not one of the options.") % {"value": value})
+        return option
+    text = str(value).strip()
+    if len(text) > MAX_TEXT:
+        raise ValidationError(
+            _("Keep it under %(n)d characters (this has %(len)d).")
+            % {"n": MAX_TEXT, "len": len(text)}
+        )
+    return text or None
+
+
+def answers_clean(*, questions, raw):
+    """({question key: answer}, {question key: [messages]}) for `raw` answers by key."""
+    answers, errors = {}, {}
+    for question in questions:
+        try:
+            value = answer_clean(question, raw.get(question.key))
+        except ValidationError as exc:
+            errors[question.key] = exc.messages
+            continue
+        if value is None:
+            if question.required:
+                errors[question.key] = [_("This question needs an answer.")]
+            continue
+        answers[question.key] = value
+    return answers, errors
+
+
+def _copy_columns(application, questions):
+    """Fill the columns lists and the matcher filter on from the answers."""
+    by_kind = {q.kind: q for q in questions if q.kind in Question.SINGLETONS}
+    group_question = by_kind.get(Question.Kind.GROUP)
+    group = application.answers.get(group_question.key, "") if group_question else ""
+    application.group = group
+    application.community = group_question.communities.get(group, "") if group_question else ""
+    level = by_kind.get(Question.Kind.ROLE_LEVEL)
+    application.role_level = application.answers.get(level.key, "") if level else ""
+    role = by_kind.get(Question.Kind.PREFERRED_ROLE)
+    application.preferred_role = (
+        application.answers.get(role.key) if role else None
+    ) or Application.PreferredRole.BOTH
+
+
+def questions_of(program):
+    return list(Question.objects.filter(organization=program.organization, program=program))
+
+
+# --- Applying -------------------------------------------------------------------------
+
+
+def application_submit(*, program, user, raw_answers):
+    """Create or update `user`'s application to `program`.
+
+    New applications need the program to be open; changes are allowed until matching
+    starts, and a withdrawn application comes back as submitted. Raises ApplicationError
+    (with `error_dict` per question key when answers are wrong). Returns the application.
+    """
+    questions = questions_of(program)
+    answers, errors = answers_clean(questions=questions, raw=raw_answers)
+    if errors:
+        raise ApplicationError(errors)
+    with transaction.atomic():
+        application = (
+            Application.objects.select_for_update()
+            .filter(organization=program.organization, program=program, user=user)
+            .first()
+        )
+        if application is None:
+            if not program.accepts_applications:
+                raise ApplicationError(_("This program is not taking applications."))
+            application = Application(organization=program.organization, program=program, user=user)
+        elif not program.applications_editable:
+            raise ApplicationError(
+                _("Matching has started: applications can no longer be changed.")
+            )
+        elif application.status == Application.Status.DECLINED:
+            raise ApplicationError(_("This application was declined and cannot be changed."))
+        if application.status == Application.Status.WITHDRAWN:
+            if not program.accepts_applications:
+                raise ApplicationError(_("This program is not taking applications."))
+            application.status = Application.Status.SUBMITTED
+            application.decided_at = application.decided_by = None
+        application.answers = answers
+        _copy_columns(application, questions)
+        try:
+            with transaction.atomic():
+                application.save()
+        except IntegrityError:
+            # A second tab submitted the first application at the same moment.
+            raise ApplicationError(_("You have applied already; reload the page.")) from None
+    return application
+
+
+def application_withdraw(*, application):
+    """Withdraw an application that is not yet in a pair or circle. Idempotent."""
+    if application.status == Application.Status.WITHDRAWN:
+        return application
+    if _in_current_match(application):
+        raise ApplicationError(
+            _("You are already matched: to leave, opt out of your pair or circle instead.")
+        )
+    application.status = Application.Status.WITHDRAWN
+    application.save(update_fields=["status", "updated_at"])
+    return application
+
+
+def _in_current_match(application):
+    return MatchMember.objects.filter(
+        organization=application.organization,
+        program=application.program_id,
+        user=application.user_id,
+        is_current=True,
+    ).exists()
+
+
+# --- Deciding -------------------------------------------------------------------------
+
+DECISIONS = {
+    "accept": Application.Status.ACCEPTED,
+    "waitlist": Application.Status.WAITLISTED,
+    "decline": Application.Status.DECLINED,
+}
+
+
+def applications_decide(*, program, application_ids, decision, decided_by):
+    """Accept, wait-list or decline the given applications of `program`, emailing each.
+
+    Only applications whose status changes are touched and emailed, so repeating a
+    decision sends nothing twice. Withdrawn applications are skipped. Declining or
+    wait-listing someone who sits in a pair or circle is refused as a whole (nothing
+    changes). Returns the number of applications changed.
+    """
+    status = DECISIONS.get(decision)
+    if status is None:
+        raise ApplicationError(_("Choose accept, wait-list or decline."))
+    with transaction.atomic():
+        applications = list(
+            Application.objects.select_for_update()
+            .filter(organization=program.organization, program=program, pk__in=application_ids)
+            .exclude(status__in=[status, Application.Status.WITHDRAWN])
+            .select_related("user")
+        )
+        if status != Application.Status.ACCEPTED and applications:
+            matched = set(
+                MatchMember.objects.filter(
+                    organization=program.organization,
+                    program=program,
+                    is_current=True,
+                    user__in=[a.user_id for a in applications],
+                ).values_list("user__email", flat=True)
+            )
+            if matched:
+                raise ApplicationError(
+                    _("Already in a pair or circle: %(people)s. Take them out first.")
+                    % {"people": ", ".join(sorted(matched))}
+                )
+        now = timezone.now()
+        for application in applications:
+            application.status = status
+            application.decided_at = now
+            application.decided_by = decided_by
+        Application.objects.bulk_update(applications, ["status", "decided_at", "decided_by"])
+        for application in applications:
+            send_templated_email.delay_on_commit(
+                template="application_decision",
+                to=[application.user.email],
+                organization_id=program.organization_id,
+                context={
+                    "first_name": application.user.first_name,
+                    "program_name": program.name,
+                    "status": application.status,
+                    "program_url": settings.SITE_URL + program.get_absolute_url(),
+                },
+            )
+    return len(applications)
+
+
+# --- CSV import -----------------------------------------------------------------------
+
+CSV_FIXED = ("email", "status")
+
+
+def _csv_columns(header, questions):
+    """Map each header cell to "email", "status" or a Question; raise on unknown columns."""
+    by_label = {q.label.strip().casefold(): q for q in questions}
+    by_id = {f"q{q.pk}": q for q in questions}
+    columns, unknown = [], []
+    for cell in header:
+        name = cell.strip().casefold()
+        if name in CSV_FIXED:
+            columns.append(name)
+        elif name in by_label or name in by_id:
+            columns.append(by_label.get(name) or by_id[name])
+        elif name in {"", "first_name", "last_name", "name"}:
+            columns.append(None)  # names come from the person's account
+        else:
+            columns.append(None)
+            unknown.append(cell)
+    if "email" not in columns:
+        raise CsvImportError([CsvRowError(1, _("The first line must include an “email” column."))])
+    if unknown:
+        raise CsvImportError(
+            [
+                CsvRowError(
+                    1,
+                    _("Unknown column(s): %(cols)s. Use the questions' exact wording.")
+                    % {"cols": ", ".join(unknown)},
+                )
+            ]
+        )
+    return columns
+
+
+def _split_multi(cell):
+    return [part.strip() for part in cell.replace("|", ";").split(";") if part.strip()]
+
+
+def applications_import_csv(*, program, data):
+    """Create applications from a CSV file: every row valid, or nothing written.
+
+    Columns: `email` (a member of the organisation), optional `status` (submitted,
+    accepted, waitlisted, declined; submitted when empty) and one column per question,
+    named by the question's wording. Several choices in one cell are separated by `;`
+    or `|`. Raises CsvImportError listing every bad row with its line number.
+    """
+    header, rows = csv_read_table(data)
+    if len(rows) > APPLICATIONS_CSV_MAX_ROWS:
+        raise CsvImportError(
+            [
+                CsvRowError(
+                    0,
+                    _("At most %(n)d rows per upload; split the file.")
+                    % {"n": APPLICATIONS_CSV_MAX_ROWS},
+                )
+            ]
+        )
+    questions = questions_of(program)
+    columns = _csv_columns(header, questions)
+    organization = program.organization
+    members = {
+        email.lower(): user_id
+        for email, user_id in Membership.objects.filter(organization=organization).values_list(
+            "user__email", "user_id"
+        )
+    }
+    applied = set(
+        Application.objects.filter(organization=organization, program=program).values_list(
+            "user_id", flat=True
+        )
+    )
+    allowed_status = {s for s in Application.Status.values if s != Application.Status.WITHDRAWN}
+    errors, parsed, seen = [], [], {}
+    for line, row in enumerate(rows, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) > len(columns):
+            errors.append(CsvRowError(line, _("More cells than columns.")))
+            continue
+        raw, email, status = {}, "", Application.Status.SUBMITTED
+        for column, cell in zip(columns, row, strict=False):
+            cell = cell.strip()
+            if column == "email":
+                email = cell.lower()
+            elif column == "status":
+                status = cell.lower() or status
+            elif isinstance(column, Question):
+                raw[column.key] = _split_multi(cell) if column.is_multiple else cell
+        problem = csv_email_problem(email, line=line, seen=seen)
+        if problem:
+            errors.append(CsvRowError(line, problem))
+            continue
+        if email not in members:
+            errors.append(
+                CsvRowError(
+                    line,
+                    _("%(email)s is not a member of this organisation yet: invite them first.")
+                    % {"email": email},
+                )
+            )
+            continue
+        if members[email] in applied:
+            errors.append(CsvRowError(line, _("%(email)s has applied already.") % {"email": email}))
+            continue
+        if status not in allowed_status:
+            errors.append(
+                CsvRowError(
+                    line,
+                    _("Status “%(status)s” is not one of: %(allowed)s.")
+                    % {"status": status, "allowed": ", ".join(sorted(allowed_status))},
+                )
+            )
+            continue
+        answers, answer_errors = answers_clean(questions=questions, raw=raw)
+        if answer_errors:
+            labels = {q.key: q.label for q in questions}
+            for key, messages in answer_errors.items():
+                errors.append(CsvRowError(line, f"{labels[key]}: {' '.join(messages)}"))
+            continue
+        application = Application(
+            organization=organization,
+            program=program,
+            user_id=members[email],
+            status=status,
+            source=Application.Source.CSV,
+            answers=answers,
+        )
+        _copy_columns(application, questions)
+        parsed.append(application)
+    if errors:
+        raise CsvImportError(errors)
+    if not parsed:
+        raise CsvImportError([CsvRowError(0, _("The file has no rows below the header."))])
+    try:
+        with transaction.atomic():
+            return Application.objects.bulk_create(parsed)
+    except IntegrityError:
+        raise CsvImportError(
+            [CsvRowError(0, _("Someone applied meanwhile; upload the file again."))]
+        ) from None
+
+
+def answer_display(question, answers):
+    """One answer as text, for pages and exports."""
+    value = answers.get(question.key)
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "; ".join(value)
+    if question.kind == Question.Kind.PREFERRED_ROLE:
+        return (
+            Application.PreferredRole(value).label
+            if value in Application.PreferredRole.values
+            else value
+        )
+    return str(value)
+
+
+# --- The open application link --------------------------------------------------------
+
+
+def program_for_open_link(*, token):
+    """The program whose open link is `token`, or None (unknown token or link switched off)."""
+    from django_scopes import scopes_disabled
+
+    with scopes_disabled():
+        return (
+            Program.objects.select_related("organization")
+            .filter(open_link_token=token, open_link_enabled=True)
+            .exclude(status=Program.Status.DRAFT)
+            .first()
+        )
+
+
+def _rate_limited(kind, key):
+    """True when `key` used up its allowance of open-link emails (counted in the cache)."""
+    limit, period = OPEN_LINK_LIMITS[kind]
+    cache_key = f"openlink:{kind}:{key}"
+    cache.add(cache_key, 0, period)
+    try:
+        return cache.incr(cache_key) > limit
+    except ValueError:  # expired between add and incr
+        cache.set(cache_key, 1, period)
+        return False
+
+
+def open_link_request(*, program, email, ip):
+    """Email `email` a way into `program`: an invitation link, or a sign-in link if known.
+
+    The answer on the page is the same either way, so the form does not reveal who has
+    an account. Raises ApplicationError for an invalid address or too many requests.
+    """
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ApplicationError(_("Enter a valid email address.")) from None
+    if _rate_limited("ip", ip) or _rate_limited("email", email):
+        raise ApplicationError(_("Too many requests. Wait an hour and try again."))
+    organization = program.organization
+    apply_path = reverse("programs:apply", kwargs={"org_slug": organization.slug, "pk": program.pk})
+    from django_scopes import scope
+
+    with scope(organization=organization), transaction.atomic():
+        if User.objects.filter(email__iexact=email).exists():
+            send_templated_email.delay_on_commit(
+                template="open_link_existing",
+                to=[email],
+                organization_id=organization.pk,
+                context={
+                    "program_name": program.name,
+                    "join_url": settings.SITE_URL
+                    + reverse("programs:join", kwargs={"token": program.open_link_token}),
+                },
+            )
+            return
+        invitation = (
+            Invitation.objects.select_for_update()
+            .filter(
+                organization=organization,
+                email__iexact=email,
+                accepted_at__isnull=True,
+                revoked_at__isnull=True,
+            )
+            .first()
+        )
+        try:
+            if invitation is None:
+                invitation = invitation_create(
+                    organization=organization,
+                    email=email,
+                    role=Membership.Role.PARTICIPANT,
+                    invited_by=None,
+                )
+            else:
+                invitation_resend(invitation=invitation)
+        except InvitationError as exc:
+            raise ApplicationError(exc.messages[0]) from None
+        Invitation.objects.filter(pk=invitation.pk).update(next_path=apply_path)
+
+
+def open_link_join(*, program, user):
+    """Make a signed-in (hence verified) person a participant of the program's organisation.
+
+    Idempotent: an existing membership, whatever its role, is kept as it is.
+    """
+    from django_scopes import scope
+
+    with scope(organization=program.organization):
+        Membership.objects.get_or_create(
+            organization=program.organization,
+            user=user,
+            defaults={"role": Membership.Role.PARTICIPANT},
+        )

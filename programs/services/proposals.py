@@ -1,0 +1,313 @@
+"""Writes for the coordinator's side of pairing: edits, publishing, ending.
+
+A proposal is edited by hand before it is published: members are swapped, added or
+taken out, pairs made by hand, proposals locked so a new run keeps them. Hard rules
+hold for these edits too: an edit that would break one is refused with the reason,
+and nothing changes. Publishing tells every member who their partners are; ending a
+published pair frees its members for re-pairing, and they count as previous partners
+from then on.
+"""
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from peercoach.notifications.tasks import send_templated_email
+
+from .. import matching
+from ..models import Match, MatchMember, PairingExclusion, Program
+from .pairing import (
+    PairingError,
+    _components_json,
+    _forbidden_for,
+    _match_create,
+    _questions,
+    _roles_for,
+    _with_forbidden,
+    candidate_for,
+    pool_for,
+    rules_for,
+)
+
+# --- The coordinator's edits ----------------------------------------------------------
+
+
+def _group_check(program, applications):
+    """(score, components) for a group of applications, or PairingError with the reasons."""
+    questions = _questions(program)
+    rules = _with_forbidden(rules_for(program, questions), _forbidden_for(applications))
+    members = [candidate_for(a, questions) for a in applications]
+    problems = matching.violations(members, rules)
+    if problems:
+        raise PairingError(" ".join(problems))
+    return matching.evaluate(members, rules)
+
+
+def _rescore(match, applications):
+    """Store the members' new order, roles, score and explanation of a proposed match."""
+    score, components = _group_check(match.program, applications)
+    match.score = score
+    match.explanation = _components_json(components)
+    match.save(update_fields=["score", "explanation"])
+    MatchMember.objects.filter(organization=match.organization, match=match).delete()
+    roles = _roles_for(match.program, len(applications))
+    MatchMember.objects.bulk_create(
+        MatchMember(
+            organization=match.organization,
+            match=match,
+            program=match.program,
+            user_id=application.user_id,
+            application=application,
+            role=roles[position],
+            position=position,
+        )
+        for position, application in enumerate(applications)
+    )
+
+
+def _proposed(program, match_id):
+    match = (
+        Match.objects.select_for_update()
+        .filter(
+            organization=program.organization,
+            program=program,
+            pk=match_id,
+            status=Match.Status.PROPOSED,
+        )
+        .select_related("program")
+        .first()
+    )
+    if match is None:
+        raise PairingError(_("That pair or circle is no longer in the proposal; reload the page."))
+    return match
+
+
+def _member_applications(match):
+    members = list(
+        MatchMember.objects.filter(organization=match.organization, match=match)
+        .select_related("application__user")
+        .order_by("position", "id")
+    )
+    return [m.application for m in members]
+
+
+def _pool_application(program, application_id):
+    application = next((a for a in pool_for(program) if a.pk == application_id), None)
+    if application is None:
+        raise PairingError(_("That person is no longer waiting for a partner; reload the page."))
+    return application
+
+
+def proposal_swap(*, program, first, second):
+    """Exchange two people of the proposal, or pair two unmatched people by hand.
+
+    `first` and `second` are ("member", match_id, application_id) or ("pool",
+    application_id) slots. Swapping two members of different proposed matches exchanges
+    them; a member with an unmatched person puts the unmatched person in their place;
+    two unmatched people become a new pair, made by hand and locked. Locked matches
+    must be unlocked first. Raises PairingError (nothing changes) when a hard rule
+    would break. Returns the matches changed.
+    """
+    with transaction.atomic():
+        if first[0] == "pool" and second[0] == "pool":
+            if first[1] == second[1]:
+                raise PairingError(_("Choose two different people."))
+            applications = [
+                _pool_application(program, first[1]),
+                _pool_application(program, second[1]),
+            ]
+            score, components = _group_check(program, applications)
+            return [
+                _match_create(
+                    program=program,
+                    applications=applications,
+                    score=score,
+                    components=components,
+                    manual=True,
+                )
+            ]
+        if first[0] == "pool":
+            first, second = second, first
+        match_a = _proposed(program, first[1])
+        if match_a.locked:
+            raise PairingError(_("Unlock the pair or circle before changing it."))
+        members_a = _member_applications(match_a)
+        index_a = _index_of(members_a, first[2])
+        if second[0] == "pool":
+            incoming = _pool_application(program, second[1])
+            members_a[index_a] = incoming
+            _rescore(match_a, members_a)
+            return [match_a]
+        if second[1] == match_a.pk:
+            # Within one pair: swap who coaches (one-way) or reorder; same people.
+            index_b = _index_of(members_a, second[2])
+            members_a[index_a], members_a[index_b] = members_a[index_b], members_a[index_a]
+            _rescore(match_a, members_a)
+            return [match_a]
+        match_b = _proposed(program, second[1])
+        if match_b.locked:
+            raise PairingError(_("Unlock the pair or circle before changing it."))
+        members_b = _member_applications(match_b)
+        index_b = _index_of(members_b, second[2])
+        members_a[index_a], members_b[index_b] = members_b[index_b], members_a[index_a]
+        # Members change places: free both rows first so the unique constraints hold.
+        MatchMember.objects.filter(
+            organization=program.organization, match__in=[match_a, match_b]
+        ).delete()
+        _rescore(match_a, members_a)
+        _rescore(match_b, members_b)
+        return [match_a, match_b]
+
+
+def _index_of(applications, application_id):
+    for index, application in enumerate(applications):
+        if application.pk == application_id:
+            return index
+    raise PairingError(_("That person is no longer in that pair or circle; reload the page."))
+
+
+def proposal_add(*, program, match_id, application_id):
+    """Add an unmatched person to a proposed pair or circle (a pair becomes a trio).
+
+    Circles may grow to 8. Raises PairingError when a hard rule would break.
+    """
+    with transaction.atomic():
+        match = _proposed(program, match_id)
+        members = _member_applications(match)
+        if len(members) >= 8:
+            raise PairingError(_("A group has at most 8 members."))
+        members.append(_pool_application(program, application_id))
+        _rescore(match, members)
+        match.locked = True
+        match.save(update_fields=["locked"])
+        return match
+
+
+def proposal_remove(*, program, match_id, application_id):
+    """Take a person out of a proposed match; a match left with one person dissolves."""
+    with transaction.atomic():
+        match = _proposed(program, match_id)
+        members = _member_applications(match)
+        members.pop(_index_of(members, application_id))
+        if len(members) < 2:
+            match.delete()
+            return None
+        _rescore(match, members)
+        return match
+
+
+def match_lock(*, program, match_id, locked):
+    """Lock (a new run keeps it) or unlock a proposed match. Idempotent."""
+    with transaction.atomic():
+        match = _proposed(program, match_id)
+        match.locked = locked
+        match.save(update_fields=["locked"])
+        return match
+
+
+def exclusion_create(*, organization, first_user_id, second_user_id, created_by):
+    """Never match these two people in this organisation. Idempotent."""
+    if first_user_id == second_user_id:
+        raise PairingError(_("Choose two different people."))
+    low, high = sorted((first_user_id, second_user_id))
+    exclusion, _created = PairingExclusion.objects.get_or_create(
+        organization=organization,
+        user_low_id=low,
+        user_high_id=high,
+        defaults={"created_by": created_by},
+    )
+    return exclusion
+
+
+# --- Publishing and ending ------------------------------------------------------------
+
+
+def proposal_publish(*, program, published_by):
+    """Publish every proposed match of `program`; email every member their partners.
+
+    Idempotent: only proposed matches change, so a repeated publish sends nothing.
+    The program moves to "running". Raises PairingError when nothing is proposed.
+    Returns the number of matches published.
+    """
+    with transaction.atomic():
+        matches = list(
+            Match.objects.select_for_update()
+            .filter(
+                organization=program.organization, program=program, status=Match.Status.PROPOSED
+            )
+            .order_by("id")
+        )
+        if not matches:
+            raise PairingError(_("There is nothing to publish: run matching first."))
+        now = timezone.now()
+        Match.objects.filter(
+            organization=program.organization, pk__in=[m.pk for m in matches]
+        ).update(status=Match.Status.ACTIVE, published_at=now, locked=False)
+        Program.objects.filter(organization=program.organization, pk=program.pk).exclude(
+            status=Program.Status.CLOSED
+        ).update(status=Program.Status.RUNNING, updated_at=now)
+        members = list(
+            MatchMember.objects.filter(organization=program.organization, match__in=matches)
+            .select_related("user")
+            .order_by("match_id", "position")
+        )
+        _notify_published(program, members)
+    return len(matches)
+
+
+def _notify_published(program, members):
+    by_match = {}
+    for member in members:
+        by_match.setdefault(member.match_id, []).append(member)
+    program_url = settings.SITE_URL + program.get_absolute_url()
+    show_roles = program.format == Program.Format.ONE_WAY
+    for group in by_match.values():
+        for member in group:
+            send_templated_email.delay_on_commit(
+                template="match_published",
+                to=[member.user.email],
+                organization_id=program.organization_id,
+                context={
+                    "first_name": member.user.first_name,
+                    "program_name": program.name,
+                    "program_url": program_url,
+                    "is_circle": len(group) > 2 and program.format == Program.Format.CIRCLE,
+                    "my_role": str(member.get_role_display()) if show_roles else "",
+                    "partners": [
+                        {
+                            "name": other.user.display_name,
+                            "email": other.user.email,
+                            "role": str(other.get_role_display()) if show_roles else "",
+                        }
+                        for other in group
+                        if other.pk != member.pk
+                    ],
+                },
+            )
+
+
+def match_end(*, match, ended_by, reason):
+    """End an active match: the members become free to be paired again.
+
+    Nothing is deleted: the match stays as ended, and its members count as previous
+    partners for every later run. Idempotent for an already ended match.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise PairingError(_("Say why the pair or circle ends."))
+    with transaction.atomic():
+        match = Match.objects.select_for_update().get(organization=match.organization, pk=match.pk)
+        if match.status == Match.Status.ENDED:
+            return match
+        if match.status != Match.Status.ACTIVE:
+            raise PairingError(_("Only a published pair or circle can be ended."))
+        match.status = Match.Status.ENDED
+        match.ended_at = timezone.now()
+        match.ended_by = ended_by
+        match.end_reason = reason[:2000]
+        match.save(update_fields=["status", "ended_at", "ended_by", "end_reason"])
+        MatchMember.objects.filter(organization=match.organization, match=match).update(
+            is_current=False
+        )
+    return match

@@ -1,0 +1,262 @@
+"""Applying (participants, and newcomers through the open link) and reviewing (coordinators)."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_scopes import scope
+
+from peercoach.csvio import CsvImportError, csv_response
+
+from ..access import coordinator_program, program_for_request
+from ..forms.applications import (
+    ApplicationForm,
+    ApplicationsCsvForm,
+    DecisionForm,
+    OpenLinkForm,
+)
+from ..models import Application
+from ..selectors.applications import application_counts, applications_for_program, form_questions
+from ..selectors.participant import my_application
+from ..services import applications as services
+
+PAGE_SIZE = 50
+
+
+def apply(request, org_slug, pk):
+    """The participant's own application: first submission, or changes until matching."""
+    program = program_for_request(request, pk)
+    application = my_application(program=program, user=request.user)
+    questions = form_questions(program=program)
+    can_edit = (
+        program.accepts_applications
+        if application is None or application.status == Application.Status.WITHDRAWN
+        else program.applications_editable and application.status != Application.Status.DECLINED
+    )
+    # Bound on every POST, even an empty one, so errors can be attached to it.
+    data = request.POST if request.method == "POST" else None
+    form = ApplicationForm(data, questions=questions, application=application)
+    if request.method == "POST" and can_edit:
+        try:
+            services.application_submit(
+                program=program, user=request.user, raw_answers=form.raw_answers()
+            )
+        except services.ApplicationError as exc:
+            if hasattr(exc, "error_dict"):
+                form.add_service_errors(
+                    {k: [m for e in v for m in e.messages] for k, v in exc.error_dict.items()}
+                )
+            else:
+                messages.error(request, exc.messages[0])
+        else:
+            messages.success(
+                request,
+                _("Your application was saved.")
+                if application
+                else _("Thank you: your application was submitted."),
+            )
+            return redirect("programs:detail", org_slug=org_slug, pk=program.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "programs/applications/apply.html",
+        {"program": program, "form": form, "application": application, "can_edit": can_edit},
+        status=status,
+    )
+
+
+@require_POST
+def withdraw(request, org_slug, pk):
+    program = program_for_request(request, pk)
+    application = my_application(program=program, user=request.user)
+    if application is None:
+        raise Http404
+    try:
+        services.application_withdraw(application=application)
+    except services.ApplicationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, _("Your application was withdrawn."))
+    return redirect("programs:detail", org_slug=org_slug, pk=program.pk)
+
+
+def application_list(request, org_slug, pk):
+    """Coordinators: every application, filtered by status, with bulk decisions."""
+    program = coordinator_program(request, pk)
+    if request.method == "POST":
+        form = DecisionForm(request.POST)
+        ids = [int(i) for i in request.POST.getlist("application") if i.isdigit()]
+        if not form.is_valid():
+            messages.error(request, _("Choose a decision."))
+        elif not ids:
+            messages.error(request, _("Select at least one application."))
+        else:
+            try:
+                changed = services.applications_decide(
+                    program=program,
+                    application_ids=ids,
+                    decision=form.cleaned_data["decision"],
+                    decided_by=request.user,
+                )
+            except services.ApplicationError as exc:
+                messages.error(request, exc.messages[0])
+            else:
+                messages.success(
+                    request,
+                    _("%(n)d application(s) updated; each applicant was emailed.") % {"n": changed},
+                )
+        return redirect(request.get_full_path())
+    status = request.GET.get("status") or ""
+    if status not in Application.Status.values:
+        status = ""
+    page = Paginator(applications_for_program(program=program, status=status), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "programs/applications/list.html",
+        {
+            "program": program,
+            "page": page,
+            "counts": application_counts(program=program),
+            "status": status,
+            "statuses": Application.Status.choices,
+            "decision_form": DecisionForm(),
+        },
+    )
+
+
+def application_detail(request, org_slug, pk, application_pk):
+    program = coordinator_program(request, pk)
+    application = get_object_or_404(
+        Application.objects.select_related("user", "decided_by"),
+        pk=application_pk,
+        program=program,
+        organization=request.organization,
+    )
+    if request.method == "POST":
+        form = DecisionForm(request.POST)
+        if form.is_valid():
+            try:
+                services.applications_decide(
+                    program=program,
+                    application_ids=[application.pk],
+                    decision=form.cleaned_data["decision"],
+                    decided_by=request.user,
+                )
+            except services.ApplicationError as exc:
+                messages.error(request, exc.messages[0])
+            else:
+                messages.success(request, _("Decision saved; the applicant was emailed."))
+        else:
+            messages.error(request, _("Choose a decision."))
+        return redirect(
+            "programs:application", org_slug=org_slug, pk=program.pk, application_pk=application.pk
+        )
+    questions = form_questions(program=program)
+    answers = [(q, services.answer_display(q, application.answers)) for q in questions]
+    return render(
+        request,
+        "programs/applications/detail.html",
+        {"program": program, "application": application, "answers": answers},
+    )
+
+
+def applications_import(request, org_slug, pk):
+    program = coordinator_program(request, pk)
+    form = ApplicationsCsvForm(request.POST or None, request.FILES or None)
+    errors = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = services.applications_import_csv(
+                program=program, data=form.cleaned_data["file"].read()
+            )
+        except CsvImportError as exc:
+            errors = exc.errors
+        else:
+            messages.success(request, _("%(n)d applications imported.") % {"n": len(created)})
+            return redirect("programs:applications", org_slug=org_slug, pk=program.pk)
+    return render(
+        request,
+        "programs/applications/import.html",
+        {
+            "program": program,
+            "form": form,
+            "errors": errors,
+            "questions": form_questions(program=program),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def applications_export(request, org_slug, pk):
+    program = coordinator_program(request, pk)
+    questions = form_questions(program=program)
+    header = [
+        "email",
+        "first_name",
+        "last_name",
+        "status",
+        "submitted_at",
+        *(q.label for q in questions),
+    ]
+    rows = (
+        [
+            a.user.email,
+            a.user.first_name,
+            a.user.last_name,
+            a.status,
+            timezone.localtime(a.submitted_at).strftime("%Y-%m-%d %H:%M"),
+            *(services.answer_display(q, a.answers) for q in questions),
+        ]
+        for a in applications_for_program(program=program).iterator(chunk_size=500)
+    )
+    stamp = timezone.localdate().isoformat()
+    return csv_response(filename=f"applications-{program.pk}-{stamp}.csv", header=header, rows=rows)
+
+
+def join(request, token):
+    """Public: a program's open application link."""
+    program = services.program_for_open_link(token=token)
+    if program is None:
+        return render(request, "programs/applications/join_closed.html", status=404)
+    organization = program.organization
+    if request.user.is_authenticated:
+        if request.method == "POST":
+            services.open_link_join(program=program, user=request.user)
+            return redirect("programs:apply", org_slug=organization.slug, pk=program.pk)
+        with scope(organization=organization):
+            from peercoach.tenancy.models import Membership
+
+            is_member = Membership.objects.filter(
+                organization=organization, user=request.user
+            ).exists()
+        if is_member:
+            return redirect("programs:apply", org_slug=organization.slug, pk=program.pk)
+        return render(
+            request,
+            "programs/applications/join.html",
+            {"program": program, "join_org": organization, "form": None},
+        )
+    form = OpenLinkForm(request.POST or None)
+    sent = False
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.open_link_request(
+                program=program,
+                email=form.cleaned_data["email"],
+                ip=request.META.get("REMOTE_ADDR", ""),
+            )
+        except services.ApplicationError as exc:
+            form.add_error("email", exc)
+        else:
+            sent = True
+    return render(
+        request,
+        "programs/applications/join.html",
+        {"program": program, "join_org": organization, "form": form, "sent": sent},
+        status=400 if request.method == "POST" and not sent else 200,
+    )

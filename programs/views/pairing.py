@@ -1,0 +1,222 @@
+"""Pairing pages for coordinators: run the matcher, adjust the proposal, publish, end."""
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from peercoach.accounts.views import coordinator_required
+
+from ..access import coordinator_program
+from ..models import Match, MatchingRun
+from ..selectors.pairing import latest_run, match_counts, matches_for_program, waiting_people
+from ..services import pairing as services
+from ..services import proposals
+from ..services.applications import ApplicationError, applications_decide
+
+
+def _proposal_context(program):
+    run = latest_run(program=program)
+    return {
+        "program": program,
+        "run": run,
+        "proposed": matches_for_program(program=program, statuses=[Match.Status.PROPOSED]),
+        "waiting": waiting_people(program=program, run=run),
+        "counts": match_counts(program=program),
+    }
+
+
+def proposal(request, org_slug, pk):
+    program = coordinator_program(request, pk)
+    return render(request, "programs/pairing/proposal.html", _proposal_context(program))
+
+
+@coordinator_required
+@require_POST
+def run_start(request, org_slug, pk):
+    program = coordinator_program(request, pk)
+    try:
+        run = services.matching_run_start(program=program, started_by=request.user)
+    except services.PairingError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        run.refresh_from_db()
+        if run.status == MatchingRun.Status.DONE:
+            messages.success(request, _("Matching finished: review the proposal below."))
+        elif run.status == MatchingRun.Status.FAILED:
+            messages.error(request, run.error)
+        else:
+            messages.info(request, _("Matching started; this page shows its progress."))
+    return redirect("programs:pairing", org_slug=org_slug, pk=program.pk)
+
+
+def run_progress(request, org_slug, pk, run_pk):
+    """The progress fragment HTMX polls while a run works; a finished run reloads the page."""
+    program = coordinator_program(request, pk)
+    run = get_object_or_404(
+        MatchingRun, pk=run_pk, program=program, organization=request.organization
+    )
+    response = render(request, "programs/pairing/_progress.html", {"program": program, "run": run})
+    if run.is_finished and request.htmx:
+        response["HX-Refresh"] = "true"
+    return response
+
+
+def _slot(value):
+    """("member", match_id, application_id) or ("pool", application_id) from a form value."""
+    parts = value.split(":")
+    try:
+        if parts[0] == "m" and len(parts) == 3:
+            return ("member", int(parts[1]), int(parts[2]))
+        if parts[0] == "p" and len(parts) == 2:
+            return ("pool", int(parts[1]))
+    except ValueError:
+        pass
+    return None
+
+
+def _edit(program, action, slots, user):
+    """Apply one edit of the proposal; returns the success message or raises PairingError."""
+    verb, _sep, target = action.partition(":")
+    if verb in {"lock", "unlock"} and target.isdigit():
+        proposals.match_lock(program=program, match_id=int(target), locked=verb == "lock")
+        return _("Locked: a new run keeps it.") if verb == "lock" else _("Unlocked.")
+    if verb == "swap":
+        if len(slots) != 2:
+            raise services.PairingError(_("Select exactly two people to swap or pair."))
+        proposals.proposal_swap(program=program, first=slots[0], second=slots[1])
+        return _("Done: the scores were recalculated.")
+    if verb == "add":
+        pool = [s for s in slots if s[0] == "pool"]
+        members = [s for s in slots if s[0] == "member"]
+        if len(pool) != 1 or len(members) != 1:
+            raise services.PairingError(
+                _("Select one waiting person and one member of the group to join.")
+            )
+        proposals.proposal_add(program=program, match_id=members[0][1], application_id=pool[0][1])
+        return _("Added to the group, which is now locked.")
+    if verb == "remove":
+        members = [s for s in slots if s[0] == "member"]
+        if len(members) != 1:
+            raise services.PairingError(_("Select one person to take out of their group."))
+        proposals.proposal_remove(
+            program=program, match_id=members[0][1], application_id=members[0][2]
+        )
+        return _("Taken out; they are waiting again.")
+    if verb == "waitlist":
+        pool = [s[1] for s in slots if s[0] == "pool"]
+        if not pool or len(pool) != len(slots):
+            raise services.PairingError(_("Select waiting people only to wait-list them."))
+        try:
+            changed = applications_decide(
+                program=program, application_ids=pool, decision="waitlist", decided_by=user
+            )
+        except ApplicationError as exc:
+            raise services.PairingError(exc.messages) from None
+        return _("%(n)d person(s) wait-listed and emailed.") % {"n": changed}
+    raise services.PairingError(_("Choose what to do with the selection."))
+
+
+@coordinator_required
+@require_POST
+def proposal_edit(request, org_slug, pk):
+    """Swap, pair by hand, add to a group, remove, lock or unlock (HTMX or plain POST)."""
+    program = coordinator_program(request, pk)
+    slots = [s for s in (_slot(v) for v in request.POST.getlist("slot")) if s is not None]
+    try:
+        message = _edit(program, request.POST.get("action", ""), slots, request.user)
+    except services.PairingError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, message)
+    if request.htmx:
+        # Only the proposal fragment: a whole page would bring a <style> with a new nonce.
+        return render(
+            request, "programs/pairing/proposal.html#proposal", _proposal_context(program)
+        )
+    return redirect("programs:pairing", org_slug=org_slug, pk=program.pk)
+
+
+@coordinator_required
+@require_POST
+def exclusion_create(request, org_slug, pk):
+    """Never pair the two selected people (in any program of the organisation)."""
+    program = coordinator_program(request, pk)
+    slots = [s for s in (_slot(v) for v in request.POST.getlist("slot")) if s is not None]
+    application_ids = [s[-1] for s in slots]
+    users = dict(
+        program.applications.filter(
+            organization=request.organization, pk__in=application_ids
+        ).values_list("pk", "user_id")
+    )
+    if len(slots) != 2 or len(users) != 2:
+        messages.error(request, _("Select exactly two people who should never be paired."))
+    else:
+        first, second = users.values()
+        proposals.exclusion_create(
+            organization=request.organization,
+            first_user_id=first,
+            second_user_id=second,
+            created_by=request.user,
+        )
+        messages.success(
+            request,
+            _("Noted: these two will never be paired. Run matching again to apply it."),
+        )
+    if request.htmx:
+        # Only the proposal fragment: a whole page would bring a <style> with a new nonce.
+        return render(
+            request, "programs/pairing/proposal.html#proposal", _proposal_context(program)
+        )
+    return redirect("programs:pairing", org_slug=org_slug, pk=program.pk)
+
+
+@coordinator_required
+@require_POST
+def publish(request, org_slug, pk):
+    program = coordinator_program(request, pk)
+    try:
+        count = proposals.proposal_publish(program=program, published_by=request.user)
+    except services.PairingError as exc:
+        messages.error(request, exc.messages[0])
+        return redirect("programs:pairing", org_slug=org_slug, pk=program.pk)
+    messages.success(
+        request,
+        _("%(n)d pairs or circles published; every member was emailed.") % {"n": count},
+    )
+    return redirect("programs:matches", org_slug=org_slug, pk=program.pk)
+
+
+def match_list(request, org_slug, pk):
+    program = coordinator_program(request, pk)
+    return render(
+        request,
+        "programs/pairing/matches.html",
+        {
+            "program": program,
+            "active": matches_for_program(program=program, statuses=[Match.Status.ACTIVE]),
+            "ended": matches_for_program(program=program, statuses=[Match.Status.ENDED]),
+            "counts": match_counts(program=program),
+        },
+    )
+
+
+@coordinator_required
+@require_POST
+def match_end(request, org_slug, pk, match_pk):
+    program = coordinator_program(request, pk)
+    match = get_object_or_404(
+        Match, pk=match_pk, program=program, organization=request.organization
+    )
+    try:
+        proposals.match_end(
+            match=match, ended_by=request.user, reason=request.POST.get("reason", "")
+        )
+    except services.PairingError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(
+            request,
+            _("Ended. Its members are waiting for new partners on the pairing page."),
+        )
+    return redirect("programs:matches", org_slug=org_slug, pk=program.pk)

@@ -1,0 +1,412 @@
+"""Applications: the form, decisions, CSV in and out, and the open application link."""
+
+import csv
+import io
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django_scopes import scope, scopes_disabled
+
+from peercoach.accounts.models import Invitation, User
+from peercoach.tenancy.models import Membership
+from programs.models import Application, Program, Question
+from programs.services import applications as services
+from tests.factories import (
+    ApplicationFactory,
+    MembershipFactory,
+    ProgramFactory,
+    QuestionFactory,
+    UserFactory,
+    match_make,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def program(org):
+    with scope(organization=org):
+        program = ProgramFactory(organization=org, name="Peer Coaching 2027")
+        QuestionFactory(
+            program=program,
+            kind=Question.Kind.GROUP,
+            label="Your department",
+            options=["Networking", "Security", "Students"],
+            communities={"Networking": "Staff", "Security": "Staff", "Students": "Learners"},
+        )
+        QuestionFactory(
+            program=program,
+            kind=Question.Kind.ROLE_LEVEL,
+            label="Your role level",
+            options=["Manager", "Technical lead", "Individual contributor"],
+        )
+        QuestionFactory(
+            program=program,
+            kind=Question.Kind.TRAIT,
+            label="Pace of work",
+            scale_low=1,
+            scale_high=5,
+            trait_rule=Question.TraitRule.SIMILAR,
+        )
+        QuestionFactory(
+            program=program,
+            kind=Question.Kind.PRIORITIES,
+            label="What do you want to work on?",
+            options=["Delegation", "Career mapping", "Feedback"],
+        )
+        QuestionFactory(program=program, kind=Question.Kind.PREFERRED_ROLE, label="Preferred role")
+        QuestionFactory(
+            program=program, kind=Question.Kind.GOALS, label="Your goals", required=False
+        )
+    return program
+
+
+def question(program, kind):
+    with scope(organization=program.organization):
+        return Question.objects.get(program=program, kind=kind)
+
+
+def good_answers(program, group="Networking"):
+    q = {k: question(program, k).key for k in Question.SINGLETONS if _has(program, k)}
+    q_trait = question(program, Question.Kind.TRAIT).key
+    return {
+        q[Question.Kind.GROUP]: group,
+        q[Question.Kind.ROLE_LEVEL]: "Manager",
+        q_trait: "4",
+        q[Question.Kind.PRIORITIES]: ["delegation", "Feedback"],
+        q[Question.Kind.PREFERRED_ROLE]: "coach",
+        q[Question.Kind.GOALS]: "Learn to hand over work.",
+    }
+
+
+def _has(program, kind):
+    with scope(organization=program.organization):
+        return Question.objects.filter(program=program, kind=kind).exists()
+
+
+def form_data(program, answers):
+    """The POST body of the web form for these answers."""
+    return {f"q{key}": value for key, value in answers.items()}
+
+
+# --- Answers and the service ----------------------------------------------------------
+
+
+def test_submit_copies_what_lists_and_the_matcher_use(program, participant):
+    with scope(organization=program.organization):
+        application = services.application_submit(
+            program=program, user=participant, raw_answers=good_answers(program)
+        )
+    assert application.status == Application.Status.SUBMITTED
+    assert (application.group, application.community) == ("Networking", "Staff")
+    assert application.role_level == "Manager"
+    assert application.preferred_role == "coach"
+    priorities = question(program, Question.Kind.PRIORITIES).key
+    trait = question(program, Question.Kind.TRAIT).key
+    # Options are stored as written in the form, whatever the case typed.
+    assert application.answers[priorities] == ["Delegation", "Feedback"]
+    assert application.answers[trait] == 4
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "message"),
+    [
+        (Question.Kind.GROUP, "Marketing", "not one of the options"),
+        (Question.Kind.TRAIT, "9", "from 1 to 5"),
+        (Question.Kind.TRAIT, "four", "whole number"),
+        (Question.Kind.PRIORITIES, ["Delegation", "Juggling"], "“Juggling” is not one"),
+        (Question.Kind.PREFERRED_ROLE, "boss", "coach, coachee or both"),
+        (Question.Kind.ROLE_LEVEL, "", "needs an answer"),
+        (Question.Kind.GOALS, "x" * 4001, "under 4000 characters"),
+    ],
+)
+def test_bad_answers_are_refused_per_question(program, participant, kind, value, message):
+    answers = good_answers(program)
+    answers[question(program, kind).key] = value
+    with scope(organization=program.organization), pytest.raises(services.ApplicationError) as exc:
+        services.application_submit(program=program, user=participant, raw_answers=answers)
+    errors = exc.value.message_dict
+    assert list(errors) == [question(program, kind).key]
+    assert message in " ".join(errors[question(program, kind).key])
+    with scope(organization=program.organization):
+        assert not Application.objects.exists()
+
+
+def test_changes_allowed_until_matching_starts(program, participant):
+    with scope(organization=program.organization):
+        services.application_submit(
+            program=program, user=participant, raw_answers=good_answers(program)
+        )
+        changed = services.application_submit(
+            program=program, user=participant, raw_answers=good_answers(program, "Security")
+        )
+        assert changed.group == "Security"
+        assert Application.objects.count() == 1
+        program.status = Program.Status.MATCHING
+        program.save()
+        with pytest.raises(services.ApplicationError, match="Matching has started"):
+            services.application_submit(
+                program=program, user=participant, raw_answers=good_answers(program, "Students")
+            )
+        assert Application.objects.get().group == "Security"
+
+
+def test_new_applications_need_an_open_program(program, participant):
+    program.status = Program.Status.DRAFT
+    with (
+        scope(organization=program.organization),
+        pytest.raises(services.ApplicationError, match="not taking applications"),
+    ):
+        services.application_submit(
+            program=program, user=participant, raw_answers=good_answers(program)
+        )
+
+
+def test_withdraw_and_come_back(program, participant):
+    with scope(organization=program.organization):
+        application = services.application_submit(
+            program=program, user=participant, raw_answers=good_answers(program)
+        )
+        services.application_withdraw(application=application)
+        assert application.status == Application.Status.WITHDRAWN
+        again = services.application_submit(
+            program=program, user=participant, raw_answers=good_answers(program)
+        )
+        assert again.pk == application.pk and again.status == Application.Status.SUBMITTED
+
+
+def test_matched_people_cannot_withdraw(program, participant, stranger):
+    with scope(organization=program.organization):
+        application = ApplicationFactory(program=program, user=participant)
+        match_make(program=program, users=[participant, stranger])
+        with pytest.raises(services.ApplicationError, match="opt out"):
+            services.application_withdraw(application=application)
+
+
+# --- The participant's pages ----------------------------------------------------------
+
+
+def test_apply_through_the_page(program, participant, client_for):
+    client = client_for(participant)
+    url = reverse(
+        "programs:apply", kwargs={"org_slug": program.organization.slug, "pk": program.pk}
+    )
+    page = client.get(url)
+    assert page.status_code == 200
+    assert b"Pace of work" in page.content and b"Your department" in page.content
+
+    response = client.post(url, form_data(program, good_answers(program)))
+
+    assert response.status_code == 302
+    with scope(organization=program.organization):
+        assert Application.objects.get(user=participant).group == "Networking"
+
+
+def test_bad_input_on_the_page_is_explained_not_a_500(program, participant, client_for):
+    client = client_for(participant)
+    url = reverse(
+        "programs:apply", kwargs={"org_slug": program.organization.slug, "pk": program.pk}
+    )
+    answers = good_answers(program)
+    answers[question(program, Question.Kind.TRAIT).key] = "77"
+    del answers[question(program, Question.Kind.ROLE_LEVEL).key]
+
+    response = client.post(url, form_data(program, answers))
+
+    assert response.status_code == 400
+    assert b"Some answers need your attention" in response.content
+    assert b"This question needs an answer." in response.content
+    assert b"Give a number from 1 to 5." in response.content
+    with scope(organization=program.organization):
+        assert not Application.objects.exists()
+
+
+# --- Decisions ------------------------------------------------------------------------
+
+
+def test_bulk_decisions_email_each_applicant_once(program, coordinator, client_for, commit):
+    with scope(organization=program.organization):
+        applications = [
+            ApplicationFactory(program=program, status=Application.Status.SUBMITTED)
+            for _ in range(3)
+        ]
+    client = client_for(coordinator)
+    url = reverse(
+        "programs:applications", kwargs={"org_slug": program.organization.slug, "pk": program.pk}
+    )
+    body = {"decision": "accept", "application": [a.pk for a in applications[:2]]}
+
+    with commit():
+        client.post(url, body)
+    with commit():
+        client.post(url, body)  # the same decision again changes nothing, sends nothing
+
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(a.user.email for a in applications[:2])
+    assert "You are in: Peer Coaching 2027" in mail.outbox[0].subject
+    with scope(organization=program.organization):
+        statuses = [Application.objects.get(pk=a.pk).status for a in applications]
+    assert statuses == ["accepted", "accepted", "submitted"]
+
+
+def test_declining_a_matched_person_is_refused_whole(program, participant, stranger):
+    with scope(organization=program.organization):
+        matched = ApplicationFactory(program=program, user=participant)
+        other = ApplicationFactory(program=program, status=Application.Status.SUBMITTED)
+        match_make(program=program, users=[participant, stranger])
+        with pytest.raises(services.ApplicationError, match=participant.email):
+            services.applications_decide(
+                program=program,
+                application_ids=[matched.pk, other.pk],
+                decision="decline",
+                decided_by=None,
+            )
+        assert Application.objects.get(pk=other.pk).status == "submitted"
+
+
+# --- CSV ------------------------------------------------------------------------------
+
+
+def member(org, email):
+    with scope(organization=org):
+        user = UserFactory(email=email)
+        MembershipFactory(organization=org, user=user)
+    return user
+
+
+def test_csv_import_is_all_or_nothing_with_line_numbers(program, org):
+    member(org, "ann@acme.example.org")
+    member(org, "bob@acme.example.org")
+    data = (
+        b"email;Your department;Your role level;Pace of work;What do you want to work on?;"
+        b"Preferred role\n"
+        b"ann@acme.example.org;Networking;Manager;3;Delegation|Feedback;coach\n"
+        b"bob@acme.example.org;Kitchen;Manager;3;Delegation;coachee\n"
+        b"nobody@acme.example.org;Security;Manager;3;Feedback;both\n"
+    )
+    with scope(organization=org), pytest.raises(services.CsvImportError) as exc:
+        services.applications_import_csv(program=program, data=data)
+    lines = {(e.line, e.message.split(":")[0]) for e in exc.value.errors}
+    assert (3, "Your department") in lines
+    assert any(e.line == 4 and "not a member" in e.message for e in exc.value.errors)
+    with scope(organization=org):
+        assert not Application.objects.exists()
+
+
+def test_csv_import_then_export_round_trip(program, org, coordinator, client_for):
+    member(org, "ann@acme.example.org")
+    data = (
+        "\ufeffemail,status,Your department,Your role level,Pace of work,"
+        "What do you want to work on?,Preferred role,Your goals\n"
+        'ann@acme.example.org,accepted,Students,Technical lead,2,"delegation; feedback",both,'
+        '=HYPERLINK("http://evil")\n'
+    ).encode()
+    with scope(organization=org):
+        created = services.applications_import_csv(program=program, data=data)
+    assert [(a.status, a.source, a.community) for a in created] == [("accepted", "csv", "Learners")]
+
+    response = client_for(coordinator).get(
+        reverse(
+            "programs:applications_export",
+            kwargs={"org_slug": org.slug, "pk": program.pk},
+        )
+    )
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0][:4] == ["email", "first_name", "last_name", "status"]
+    record = dict(zip(rows[0], rows[1], strict=True))
+    assert record["What do you want to work on?"] == "Delegation; Feedback"
+    # A cell a spreadsheet would run as a formula is neutralised.
+    assert record["Your goals"] == '\'=HYPERLINK("http://evil")'
+
+
+def test_csv_page_lists_errors(program, org, coordinator, client_for):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    url = reverse("programs:applications_import", kwargs={"org_slug": org.slug, "pk": program.pk})
+    upload = SimpleUploadedFile("a.csv", b"email,Favourite colour\nx@example.org,blue\n")
+    response = client_for(coordinator).post(url, {"file": upload})
+    assert response.status_code == 400
+    assert "Unknown column(s): Favourite colour" in response.content.decode()
+
+
+# --- The open application link --------------------------------------------------------
+
+
+@pytest.fixture
+def open_program(program):
+    with scope(organization=program.organization):
+        program.open_link_enabled = True
+        program.save()
+    return program
+
+
+def join_url(program):
+    return reverse("programs:join", kwargs={"token": program.open_link_token})
+
+
+def test_open_link_newcomer_gets_an_invitation_that_leads_to_the_form(open_program, client, commit):
+    with commit():
+        response = client.post(join_url(open_program), {"email": "Newbie@Example.org"})
+    assert response.status_code == 200 and b"Check your email" in response.content
+    with scopes_disabled():
+        invitation = Invitation.objects.get(email="newbie@example.org")
+    apply_path = reverse(
+        "programs:apply", kwargs={"org_slug": open_program.organization.slug, "pk": open_program.pk}
+    )
+    assert invitation.next_path == apply_path
+    assert invitation.role == Membership.Role.PARTICIPANT
+    link = next(line for line in mail.outbox[0].body.splitlines() if "/invite/" in line).strip()
+
+    response = client.post(
+        link.removeprefix("http://127.0.0.1:8000"),
+        {
+            "first_name": "Nia",
+            "last_name": "Newbie",
+            "password1": "a long enough pass phrase",
+            "password2": "a long enough pass phrase",
+        },
+    )
+
+    assert response.status_code == 302 and response["Location"] == apply_path
+    assert client.get(apply_path).status_code == 200
+
+
+def test_open_link_does_not_reveal_accounts_and_rate_limits(
+    open_program, client, commit, participant
+):
+    with commit():
+        known = client.post(join_url(open_program), {"email": participant.email})
+    assert known.status_code == 200 and b"Check your email" in known.content
+    assert "Your link to apply" in mail.outbox[-1].subject
+    with scopes_disabled():
+        assert not Invitation.objects.filter(email=participant.email).exists()
+    for _ in range(2):
+        client.post(join_url(open_program), {"email": participant.email})
+    refused = client.post(join_url(open_program), {"email": participant.email})
+    assert refused.status_code == 400 and b"Too many requests" in refused.content
+
+
+def test_open_link_signed_in_non_member_joins(open_program, other_participant, client_for):
+    client = client_for(other_participant)
+    assert b"Join and apply" in client.get(join_url(open_program)).content
+    response = client.post(join_url(open_program))
+    assert response.status_code == 302
+    with scope(organization=open_program.organization):
+        assert Membership.objects.filter(
+            user=other_participant, organization=open_program.organization, role="participant"
+        ).exists()
+
+
+def test_switched_off_link_is_gone(program, client):
+    assert client.get(join_url(program)).status_code == 404
+    assert not User.objects.filter(email="x@example.org").exists()
+
+
+def test_an_empty_post_gets_the_form_back_not_a_500(program, participant, client_for):
+    url = reverse(
+        "programs:apply", kwargs={"org_slug": program.organization.slug, "pk": program.pk}
+    )
+    response = client_for(participant).post(url, {})
+    assert response.status_code == 400
+    assert b"This question needs an answer." in response.content
