@@ -14,6 +14,7 @@ from django_scopes import scopes_disabled
 
 from peercoach.accounts.models import User
 from peercoach.tenancy.models import Membership, Organization
+from programs.demo import programs_demo_load
 
 DEMO_PASSWORD = "peercoach-demo"  # noqa: S105 - printed on purpose for the demo
 ADMIN_EMAIL = "admin@example.org"
@@ -140,6 +141,7 @@ class DemoResult:
     admin_email: str = ADMIN_EMAIL
     multi_email: str = MULTI_EMAIL
     organizations: list = field(default_factory=list)
+    programs: list = field(default_factory=list)
 
 
 def _person(email, first_name, last_name, password_hash, **extra):
@@ -206,4 +208,7 @@ def demo_load():
                 user=multi,
                 defaults={"role": role},
             )
+        result.programs = programs_demo_load(
+            organizations=[org for org, _coordinator, _participants in result.organizations]
+        )
     return result

@@ -8,6 +8,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         result = demo_load()
+        programs = {demo.organization.pk: demo for demo in result.programs}
         lines = [
             self.style.SUCCESS("Demo data ready."),
             "",
@@ -21,5 +22,24 @@ class Command(BaseCommand):
                 f"  coordinator:  {coordinator}",
                 f"  participants: {participants[0]} ... {participants[-1]} ({len(participants)})",
             ]
+            if demo := programs.get(org.pk):
+                lines.append(_program_line(demo))
         lines += ["", f"In two organisations (shows the switcher): {result.multi_email}"]
         self.stdout.write("\n".join(lines))
+
+
+def _program_line(demo):
+    program = demo.program
+    shape = {
+        program.Format.ONE_WAY: "one-way pairs",
+        program.Format.RECIPROCAL: "reciprocal pairs",
+        program.Format.CIRCLE: f"circles of about {program.circle_size}",
+    }[program.format]
+    made = "circles" if program.format == program.Format.CIRCLE else "pairs"
+    line = (
+        f"  program:      {program.name} ({shape}): {demo.applications} applications, "
+        f"{demo.matches} {made}"
+    )
+    if demo.waiting:
+        line += f", {demo.waiting} waiting for a partner"
+    return line
