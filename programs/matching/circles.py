@@ -11,7 +11,7 @@ import numpy as np
 
 from .datatypes import CIRCLE_MAX, CIRCLE_MIN, Proposal, Unmatched
 from .explain import build_groups
-from .reasons import NOT_PLACED, TOO_FEW_FOR_CIRCLE, no_partner
+from .reasons import TOO_FEW_FOR_CIRCLE, no_partner, not_placed
 from .scoring import Pool
 
 MAX_PASSES = 30
@@ -37,7 +37,7 @@ class Circles:
     def __init__(self, pool: Pool, sizes: list[int], report):
         n, k = pool.n, len(sizes)
         everyone = np.arange(n)
-        self.w = np.empty((n, n), np.int32)
+        self.w = np.empty((n, n), np.int16)  # a pair scores at most 500
         self.bad = np.empty((n, n), np.int16)
         for start, r, c in pool.blocks(everyone, everyone):
             end = start + r.shape[0]
@@ -48,27 +48,34 @@ class Circles:
         np.fill_diagonal(self.bad, 0)
         self.capacity = list(sizes)
         self.members: list[list[int]] = [[] for _ in range(k)]
+        self.size = np.zeros(k, np.int64)
         self.where = np.full(n, -1)
         # Per circle c and person p (circle-major, rows contiguous; w and bad are symmetric):
         # gain[c, p] = sum of w[p, m] and conflicts[c, p] = sum of bad[p, m] over c's members.
-        self.gain = np.zeros((k, n), np.int64)
+        self.gain = np.zeros((k, n), np.int32)  # at most 8 members x 500 points
         self.conflicts = np.zeros((k, n), np.int32)
+        self.own = np.zeros(n, np.int32)  # own[p] = gain[where[p], p]; 0 when not placed
 
     def add(self, p: int, c: int):
         self.members[c].append(p)
+        self.size[c] += 1
         self.where[p] = c
         self.gain[c] += self.w[p]
         self.conflicts[c] += self.bad[p]
+        self.own[self.members[c]] = self.gain[c, self.members[c]]
 
     def remove(self, p: int):
         c = self.where[p]
         self.members[c].remove(p)
+        self.size[c] -= 1
         self.where[p] = -1
         self.gain[c] -= self.w[p]
         self.conflicts[c] -= self.bad[p]
+        self.own[self.members[c]] = self.gain[c, self.members[c]]
+        self.own[p] = 0
 
     def sizes(self) -> np.ndarray:
-        return np.array([len(m) for m in self.members])
+        return self.size.copy()
 
     def total(self) -> int:
         placed = np.flatnonzero(self.where >= 0)
@@ -76,18 +83,17 @@ class Circles:
 
     def place(self, p: int, limit: np.ndarray) -> bool:
         """Into the allowed circle below `limit` where p adds most; False if none."""
-        ok = (self.sizes() < limit) & (self.conflicts[:, p] == 0)
+        ok = (self.size < limit) & (self.conflicts[:, p] == 0)
         if not ok.any():
             return False
-        self.add(p, int(np.argmax(np.where(ok, self.gain[:, p], np.iinfo(np.int64).min))))
+        self.add(p, int(np.argmax(np.where(ok, self.gain[:, p], np.iinfo(np.int32).min))))
         return True
 
     def place_by_ejecting(self, p: int, limit: np.ndarray) -> bool:
         """Put p in place of a member q who moves on to another circle with room (below
         `limit`); circles where p adds most are tried first. False if no such chain."""
-        lowest = np.iinfo(np.int64).min
-        # fits[d, q]: circle d has room and q may join it.
-        fits = (self.conflicts == 0) & (self.sizes() < limit)[:, None]
+        lowest = np.iinfo(np.int32).min
+        room = self.size < limit
         for c in np.argsort(-self.gain[:, p], kind="stable").tolist():
             if self.conflicts[c, p] > 1:
                 continue
@@ -95,7 +101,7 @@ class Circles:
             if self.conflicts[c, p] == 1:
                 members = [q for q in members if self.bad[p, q]]
             for q in members:
-                targets = fits[:, q].copy()
+                targets = room & (self.conflicts[:, q] == 0)
                 targets[c] = False
                 if targets.any():
                     self.remove(q)
@@ -160,40 +166,34 @@ class Circles:
 
     def improve(self, report):
         """Best-improvement moves and swaps per person until no gain or MAX_PASSES."""
-        n = len(self.where)
-        everyone = np.arange(n)
         for done in range(MAX_PASSES):
             improved = False
             for a in np.flatnonzero(self.where >= 0).tolist():
-                improved |= self._improve_one(a, everyone)
+                improved |= self._improve_one(a)
             report(40 + 50 * (done + 1) // MAX_PASSES)
             if not improved:
                 return
 
-    def _improve_one(self, a: int, everyone: np.ndarray) -> bool:
+    def _improve_one(self, a: int) -> bool:
         home = self.where[a]
         there = self.where
         placed = (there >= 0) & (there != home)
         other = np.where(placed, there, 0)
+        # a's column is gathered first: reading gain[other, a] directly jumps across rows.
+        gain_a, conflicts_a = self.gain[:, a], self.conflicts[:, a]
         # Swap a <-> b: a joins b's circle without b, b joins a's without a.
-        swap = (
-            self.gain[other, a]
-            - 2 * self.w[a]
-            - self.gain[home, a]
-            + self.gain[home]
-            - self.gain[other, everyone]
-        )
+        swap = gain_a[other] - 2 * self.w[a] - gain_a[home] + self.gain[home] - self.own
         allowed = (
             placed
-            & (self.conflicts[other, a] - self.bad[a] == 0)
+            & (conflicts_a[other] - self.bad[a] == 0)
             & (self.conflicts[home] - self.bad[a] == 0)
         )
         swap = np.where(allowed, swap, 0)
         b = int(np.argmax(swap))
-        sizes = self.sizes()
+        sizes = self.size
         # Move a to a smaller circle: the multiset of sizes stays the same.
-        can_move = (sizes < sizes[home]) & (sizes > 0) & (self.conflicts[:, a] == 0)
-        move = np.where(can_move, self.gain[:, a] - self.gain[home, a], 0)
+        can_move = (sizes < sizes[home]) & (sizes > 0) & (conflicts_a == 0)
+        move = np.where(can_move, gain_a - gain_a[home], 0)
         c = int(np.argmax(move))
         if move[c] > 0 and move[c] >= swap[b]:
             self.remove(a)
@@ -225,7 +225,10 @@ def propose_circles(pool: Pool, report, improve: bool = True) -> Proposal:
     members = [sorted(m) for m in circles.members if m]
     groups = tuple(sorted(build_groups(pool, members, None), key=lambda g: g.members))
     unmatched = tuple(
-        Unmatched(pool.candidates[p].id, no_partner(pool, p) if degree[p] == 0 else NOT_PLACED)
+        Unmatched(
+            pool.candidates[p].id,
+            no_partner(pool, p) if degree[p] == 0 else not_placed(pool.rules),
+        )
         for p in left
     )
     method = "greedy seed + local search" if improve else "greedy seed (no local search)"

@@ -89,7 +89,7 @@ def _traits_circle(members: list[Candidate], rules: Rules) -> str:
     means = []
     clashes = []
     for spec in rules.traits:
-        values = [trait_fit(spec, a, b)[0] for a, b in pairs]
+        values = [trait_value(spec, trait_answer(spec, a), trait_answer(spec, b)) for a, b in pairs]
         means.append(sum(values) / len(values))
         if spec.rule == "avoid_both_extreme":
             clashes.append((sum(v == 0 for v in values), spec.label))
@@ -286,17 +286,18 @@ def build_groups(pool: Pool, groups: list[list[int]], forward: bool | None) -> l
         i, j = group_pairs(len(members))
         rows.append(np.asarray(members, np.int64)[i])
         cols.append(np.asarray(members, np.int64)[j])
-        owner.append(np.full(i.size, g))
+        owner.append(np.full(i.size, g, np.int64))
         sizes.append(i.size)
     if not groups:
         return []
     rows, cols, owner = np.concatenate(rows), np.concatenate(cols), np.concatenate(owner)
-    per_pair = {}
-    for direction in {forward if len(m) == 2 else None for m in groups}:
-        mask = np.array([(forward if len(groups[g]) == 2 else None) == direction for g in owner])
-        parts = pool.components(rows[mask], cols[mask], direction)
-        for key in COMPONENT_KEYS:
-            per_pair.setdefault(key, np.zeros(rows.size, np.int64))[mask] = parts[key]
+    per_pair = {key: np.zeros(rows.size, np.int64) for key in COMPONENT_KEYS}
+    duo = np.array([len(m) == 2 for m in groups])[owner]
+    for direction, mask in ((forward, duo), (None, ~duo)):
+        if mask.any():
+            parts = pool.components(rows[mask], cols[mask], direction)
+            for key in COMPONENT_KEYS:
+                per_pair[key][mask] = parts[key]
     totals = {k: np.bincount(owner, per_pair[k], len(groups)) for k in COMPONENT_KEYS}
     weights = pool.rules.weights
     result = []

@@ -9,21 +9,35 @@ from .explain import display_name, listing
 from .scoring import COACH, COACHEE, ROLE_CODES, Pool
 
 ODD_ONE_OUT = (
-    "Odd one out: {each} feasible partner{s} {was} matched with someone else. The coordinator "
-    "can add them to a pair to make a trio, or pair them by hand."
+    "Odd one out: {each} feasible partner{s} {was} matched with someone else.{why} You can "
+    "add them to a pair to make a trio, pair them by hand, or wait-list them."
 )
+SURPLUS = {
+    "coach": " More applicants want only to coach than can be coached.",
+    "coachee": " More applicants want only to be coached than can coach.",
+}
 NOT_PLACED = (
     "Could not be placed: every circle with room has someone they may not be with "
-    "(same group or community, or a previous partner). The coordinator can add them to a "
-    "circle by hand."
+    "(same group or community, or a previous partner).{hint} You can add them to a circle "
+    "by hand, or wait-list them."
+)
+CROSS_COMMUNITY_HINT = (
+    " Under the cross-community rule every member of a circle must come from a different community."
 )
 TOO_FEW_FOR_CIRCLE = "Too few people for a circle: at least 3 are needed."
 
 
-def odd_one_out(feasible_partners: int) -> str:
+def not_placed(rules: Rules) -> str:
+    return NOT_PLACED.format(hint=CROSS_COMMUNITY_HINT if rules.cross_community else "")
+
+
+def odd_one_out(feasible_partners: int, role: str | None = None) -> str:
+    """Left over although someone was allowed; `role` (one_way) names a surplus side."""
     k = feasible_partners
     each = "their only" if k == 1 else f"each of their {k}"
-    return ODD_ONE_OUT.format(each=each, s="" if k == 1 else "s", was="was")
+    return ODD_ONE_OUT.format(
+        each=each, s="" if k == 1 else "s", was="was", why=SURPLUS.get(role, "")
+    )
 
 
 def no_partner(pool: Pool, u: int) -> str:

@@ -13,6 +13,7 @@ is r x m) or "pairs" (two aligned 1-d arrays: one value per pair).
 
 import math
 from fractions import Fraction
+from itertools import chain
 
 import numpy as np
 
@@ -147,14 +148,17 @@ class Pool:
             by_gap = [1 - v for v in by_gap]
         self.seniority_points = points_table(w.seniority, by_gap + [Fraction(1, 2)])
 
-        index = {c.id: i for i, c in enumerate(cs)}
-        ends = np.array(
-            [[index.get(x, -1) for x in pair] for pair in rules.forbidden if len(pair) == 2],
-            np.int64,
-        ).reshape(-1, 2)
-        ends = ends[(ends >= 0).all(1)]
-        # Both directions, sorted by row: row i's partners are forbidden_to[ptr[i]:ptr[i+1]].
-        self.forbidden_codes = np.unique(np.concatenate([ends @ [n, 1], ends @ [1, n]]))
+        # Forbidden pairs as sorted codes row * n + col, both directions; row i's partners
+        # are forbidden_to[forbidden_ptr[i]:forbidden_ptr[i + 1]].
+        pairs = [p for p in rules.forbidden if len(p) == 2]
+        ends = np.fromiter(chain.from_iterable(pairs), np.int64, 2 * len(pairs)).reshape(-1, 2)
+        ids = np.array([c.id for c in cs], np.int64)
+        by_id = np.argsort(ids)
+        at = np.minimum(np.searchsorted(ids[by_id], ends), max(n - 1, 0))
+        known = (ids[by_id][at] == ends).all(1) if n else np.zeros(len(ends), bool)
+        ends = by_id[at[known]] if n else ends[:0]
+        codes = np.sort(np.concatenate([ends @ [n, 1], ends @ [1, n]]))
+        self.forbidden_codes = codes[np.diff(codes, prepend=-1) != 0]
         self.forbidden_ptr = np.searchsorted(self.forbidden_codes // max(n, 1), np.arange(n + 1))
         self.forbidden_to = self.forbidden_codes % max(n, 1)
 
