@@ -69,6 +69,10 @@ def rules_for(program, questions):
         ),
         traits=traits,
         circle_size=program.circle_size,
+        # The whole list, so a hand-edited pair's seniority scores as it did in the run.
+        role_levels=next(
+            (len(q.options) for q in questions if q.kind == Question.Kind.ROLE_LEVEL), 0
+        ),
     )
 
 

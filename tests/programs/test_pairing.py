@@ -357,3 +357,32 @@ def test_wait_list_waiting_people_from_the_pairing_page(org, coordinator, client
         assert Application.objects.get(pk=ids[0]).status == Application.Status.WAITLISTED
     assert [m.to for m in mail.outbox] == [[users[0].email]]
     assert "waiting list" in mail.outbox[0].subject
+
+
+def test_a_hand_edit_scores_seniority_on_the_whole_level_list(org, commit):
+    """A swapped pair is scored against all the program's levels, as the run scored it."""
+    users = people(org, 4)
+    program = program_with_applicants(org, users, groups=["X", "Y", "Z", "W"])
+    with scope(organization=org):
+        levels = QuestionFactory(
+            program=program,
+            kind="role_level",
+            label="Level",
+            options=["Director", "Manager", "Lead", "Individual contributor"],
+        )
+        for application, level in zip(
+            Application.objects.filter(program=program).order_by("id"),
+            ["Director", "Manager", "Manager", "Lead"],
+            strict=True,
+        ):
+            application.answers[levels.key] = level
+            application.role_level = level
+            application.save()
+        rules = services.rules_for(program, services._questions(program))
+    assert rules.role_levels == 4
+    run(program, commit)
+    with scope(organization=org):
+        for match in Match.objects.filter(program=program):
+            applications = [m.application for m in match.members.order_by("position")]
+            score, _components = proposals._group_check(program, applications)
+            assert score == match.score
