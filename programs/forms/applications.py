@@ -11,7 +11,13 @@ def field_name(question):
 
 
 def _field_for(question):
-    common = {"label": question.label, "help_text": question.help_text, "required": False}
+    # `required` makes crispy draw the asterisk; the service checks the answers, and the
+    # page's form is `novalidate`, so the browser does not refuse an empty one first.
+    common = {
+        "label": question.label,
+        "help_text": question.help_text,
+        "required": question.required,
+    }
     if question.kind == Question.Kind.PREFERRED_ROLE:
         return forms.ChoiceField(
             choices=Application.PreferredRole.choices, widget=forms.RadioSelect, **common
@@ -55,11 +61,7 @@ class ApplicationForm(forms.Form):
                 initial[field_name(question)] = str(value) if isinstance(value, int) else value
         super().__init__(*args, initial=initial, **kwargs)
         for question in self.questions:
-            field = _field_for(question)
-            if question.required:
-                field.label_suffix = " *"
-                field.widget.attrs["aria-required"] = "true"
-            self.fields[field_name(question)] = field
+            self.fields[field_name(question)] = _field_for(question)
 
     def raw_answers(self):
         """{question key: submitted value} for the service to check."""
