@@ -26,6 +26,16 @@ def _proposal_context(program):
     }
 
 
+def _back_to_proposal(request, program):
+    """After an edit: the proposal fragment for HTMX, a redirect to the page otherwise."""
+    if request.htmx:
+        # Only the fragment: a whole page would bring a <style> with a nonce the page refuses.
+        return render(
+            request, "programs/pairing/proposal.html#proposal", _proposal_context(program)
+        )
+    return redirect("programs:pairing", org_slug=program.organization.slug, pk=program.pk)
+
+
 def proposal(request, org_slug, pk):
     program = coordinator_program(request, pk)
     return render(request, "programs/pairing/proposal.html", _proposal_context(program))
@@ -129,12 +139,7 @@ def proposal_edit(request, org_slug, pk):
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, message)
-    if request.htmx:
-        # Only the proposal fragment: a whole page would bring a <style> with a new nonce.
-        return render(
-            request, "programs/pairing/proposal.html#proposal", _proposal_context(program)
-        )
-    return redirect("programs:pairing", org_slug=org_slug, pk=program.pk)
+    return _back_to_proposal(request, program)
 
 
 @coordinator_required
@@ -163,12 +168,7 @@ def exclusion_create(request, org_slug, pk):
             request,
             _("Noted: these two will never be paired. Run matching again to apply it."),
         )
-    if request.htmx:
-        # Only the proposal fragment: a whole page would bring a <style> with a new nonce.
-        return render(
-            request, "programs/pairing/proposal.html#proposal", _proposal_context(program)
-        )
-    return redirect("programs:pairing", org_slug=org_slug, pk=program.pk)
+    return _back_to_proposal(request, program)
 
 
 @coordinator_required
