@@ -274,8 +274,9 @@ def _csv_columns(header, questions):
             columns.append(name)
         elif name in by_label or name in by_id:
             columns.append(by_label.get(name) or by_id[name])
-        elif name in {"", "first_name", "last_name", "name"}:
-            columns.append(None)  # names come from the person's account
+        elif name in {"", "first_name", "last_name", "name", "submitted_at"}:
+            # Names come from the person's account; the rest is what an export adds.
+            columns.append(None)
         else:
             columns.append(None)
             unknown.append(cell)
@@ -422,14 +423,17 @@ def answer_display(question, answers):
 
 
 def program_for_open_link(*, token):
-    """The program whose open link is `token`, or None (unknown token or link switched off)."""
+    """The program whose open link is `token` while it takes applications, or None.
+
+    A link left switched on after applications close lets nobody in any more: joining
+    through it would make a stranger a member who sees every program's pages.
+    """
     from django_scopes import scopes_disabled
 
     with scopes_disabled():
         return (
             Program.objects.select_related("organization")
-            .filter(open_link_token=token, open_link_enabled=True)
-            .exclude(status=Program.Status.DRAFT)
+            .filter(open_link_token=token, open_link_enabled=True, status=Program.Status.OPEN)
             .first()
         )
 
@@ -486,6 +490,10 @@ def open_link_request(*, program, email, ip):
             )
             .first()
         )
+        if invitation is not None and not _from_open_link(invitation):
+            # A coordinator's own invitation is theirs: a stranger typing the address must
+            # not rotate its link (killing the one already sent) or change where it leads.
+            return
         try:
             if invitation is None:
                 invitation = invitation_create(
@@ -499,6 +507,15 @@ def open_link_request(*, program, email, ip):
         except InvitationError as exc:
             raise ApplicationError(exc.messages[0]) from None
         Invitation.objects.filter(pk=invitation.pk).update(next_path=apply_path)
+
+
+def _from_open_link(invitation):
+    """True for invitations an open application link made (nobody invited them)."""
+    return (
+        invitation.invited_by_id is None
+        and invitation.role == Membership.Role.PARTICIPANT
+        and invitation.next_path.startswith(f"/o/{invitation.organization.slug}/programs/")
+    )
 
 
 def open_link_join(*, program, user):

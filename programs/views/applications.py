@@ -1,5 +1,6 @@
 """Applying (participants, and newcomers through the open link) and reviewing (coordinators)."""
 
+from allauth.account.adapter import get_adapter
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -11,7 +12,7 @@ from django_scopes import scope
 
 from peercoach.csvio import CsvImportError, csv_response
 
-from ..access import coordinator_program, program_for_request
+from ..access import coordinator_program, object_id, program_for_request
 from ..forms.applications import (
     ApplicationForm,
     ApplicationsCsvForm,
@@ -88,7 +89,7 @@ def application_list(request, org_slug, pk):
     program = coordinator_program(request, pk)
     if request.method == "POST":
         form = DecisionForm(request.POST)
-        ids = [int(i) for i in request.POST.getlist("application") if i.isdigit()]
+        ids = [i for i in map(object_id, request.POST.getlist("application")) if i]
         if not form.is_valid():
             messages.error(request, _("Choose a decision."))
         elif not ids:
@@ -248,7 +249,8 @@ def join(request, token):
             services.open_link_request(
                 program=program,
                 email=form.cleaned_data["email"],
-                ip=request.META.get("REMOTE_ADDR", ""),
+                # The client's address, through the proxies we trust (TRUSTED_PROXY_COUNT).
+                ip=get_adapter(request).get_client_ip(request) or "",
             )
         except services.ApplicationError as exc:
             form.add_error("email", exc)

@@ -410,3 +410,73 @@ def test_an_empty_post_gets_the_form_back_not_a_500(program, participant, client
     response = client_for(participant).post(url, {})
     assert response.status_code == 400
     assert b"This question needs an answer." in response.content
+
+
+def test_open_link_stops_when_applications_close(open_program, other_participant, client_for):
+    """A link left on after applications close lets nobody into the organisation."""
+    with scope(organization=open_program.organization):
+        open_program.status = Program.Status.RUNNING
+        open_program.save()
+    client = client_for(other_participant)
+    assert client.get(join_url(open_program)).status_code == 404
+    assert client.post(join_url(open_program)).status_code == 404
+    with scope(organization=open_program.organization):
+        assert not Membership.objects.filter(user=other_participant).exists()
+
+
+def test_open_link_rate_limit_counts_per_client_behind_the_proxy(open_program, client, settings):
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    limit, _period = services.OPEN_LINK_LIMITS["ip"]
+
+    def ask(n, client_ip):
+        return client.post(
+            join_url(open_program),
+            {"email": f"person{n}@example.org"},
+            headers={"X-Forwarded-For": client_ip},
+        )
+
+    for n in range(limit):
+        assert ask(n, "203.0.113.7").status_code == 200
+    assert b"Too many requests" in ask(limit, "203.0.113.7").content
+    # Someone else behind the same proxy still gets through.
+    assert ask(limit + 1, "198.51.100.9").status_code == 200
+
+
+def test_open_link_leaves_a_coordinators_invitation_alone(open_program, coordinator, commit):
+    from peercoach.accounts.services import invitation_create
+
+    with scope(organization=open_program.organization), commit():
+        invitation = invitation_create(
+            organization=open_program.organization,
+            email="kim@example.org",
+            role=Membership.Role.COORDINATOR,
+            invited_by=coordinator,
+        )
+    sent = len(mail.outbox)
+    with commit():
+        services.open_link_request(program=open_program, email="kim@example.org", ip="1.2.3.4")
+    with scopes_disabled():
+        after = Invitation.objects.get(pk=invitation.pk)
+    assert (after.nonce, after.next_path) == (invitation.nonce, "")
+    assert len(mail.outbox) == sent
+
+
+def test_an_export_imports_back_into_the_next_term(program, org, coordinator, client_for):
+    with scope(organization=org):
+        ApplicationFactory(
+            program=program,
+            user=member(org, "ann@acme.example.org"),
+            answers={question(program, Question.Kind.GROUP).key: "Security"},
+        )
+        copy = ProgramFactory(organization=org)
+        for q in Question.objects.filter(program=program):
+            q.pk = None
+            q.program = copy
+            q.required = False
+            q.save()
+    exported = client_for(coordinator).get(
+        reverse("programs:applications_export", kwargs={"org_slug": org.slug, "pk": program.pk})
+    )
+    with scope(organization=org):
+        created = services.applications_import_csv(program=copy, data=exported.content)
+    assert [(a.user.email, a.group) for a in created] == [("ann@acme.example.org", "Security")]
