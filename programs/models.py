@@ -8,12 +8,14 @@ two current matches of the same program.
 """
 
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from peercoach.tenancy.models import TenantModel
@@ -402,9 +404,17 @@ class MatchingRun(TenantModel):
             models.Index(fields=["organization", "program", "created_at"], name="run_org_prog")
         ]
 
+    # A run unfinished after this long died with its worker (tasks stop at 15 minutes).
+    STALE_AFTER = timedelta(minutes=20)
+
     @property
     def is_finished(self):
         return self.status in {self.Status.DONE, self.Status.FAILED}
+
+    @property
+    def is_stale(self):
+        """Unfinished long after any task could still be working on it."""
+        return not self.is_finished and self.created_at < timezone.now() - self.STALE_AFTER
 
 
 class Match(TenantModel):

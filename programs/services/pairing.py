@@ -1,4 +1,4 @@
-"""Writes for pairing: matching runs, the coordinator's edits, publishing and ending.
+"""Writes for pairing runs: from applications to the matcher, and its proposal stored.
 
 The matcher itself (`programs.matching`) is pure; this module turns applications into
 its candidates and its proposal into `Match` rows. Candidates are identified by their
@@ -9,8 +9,8 @@ proposals, and in published pairs, stay where they are.
 The coordinator's edits, publishing and ending live in `proposals`.
 """
 
+import logging
 import time
-from datetime import timedelta
 from itertools import combinations
 
 from django.core.exceptions import ValidationError
@@ -30,12 +30,15 @@ from ..models import (
     Question,
 )
 
-# A run still "running" after this long died with its worker; a new one may start.
-STALE_RUN = timedelta(minutes=20)
+logger = logging.getLogger(__name__)
 
 
 class PairingError(ValidationError):
     pass
+
+
+class ProposalChanged(Exception):
+    """The free proposals a run read are not the ones there when it writes."""
 
 
 # --- From applications to the matcher's input -----------------------------------------
@@ -84,9 +87,11 @@ def candidate_for(application, questions):
     for q in questions:
         value = answers.get(q.key)
         if q.kind == Question.Kind.TRAIT and value is not None:
-            if q.is_scale:
-                traits[q.key] = int(value)
-            elif value in q.options:
+            # An answer that no longer fits the question (its kind was changed after people
+            # applied) counts as unanswered rather than breaking the run.
+            if q.is_scale and isinstance(value, int) and not isinstance(value, bool):
+                traits[q.key] = value
+            elif not q.is_scale and value in q.options:
                 traits[q.key] = q.options.index(value)
         elif q.kind in Question.SINGLETONS:
             by_kind[q.kind] = (q, value)
@@ -209,13 +214,18 @@ def matching_run_start(*, program, started_by):
 
     with transaction.atomic():
         program = Program.objects.select_for_update().get(pk=program.pk)
-        busy = MatchingRun.objects.filter(
+        unfinished = MatchingRun.objects.filter(
             organization=program.organization,
             program=program,
             status__in=[MatchingRun.Status.QUEUED, MatchingRun.Status.RUNNING],
-            created_at__gt=timezone.now() - STALE_RUN,
         )
-        if busy.exists():
+        # A run whose worker died never finishes by itself: say so, and let a new one start.
+        unfinished.filter(created_at__lte=timezone.now() - MatchingRun.STALE_AFTER).update(
+            status=MatchingRun.Status.FAILED,
+            error=_("This run stopped without finishing. Run matching again."),
+            finished_at=timezone.now(),
+        )
+        if unfinished.exists():
             raise PairingError(_("A matching run is already in progress; wait for it to finish."))
         if program.status == Program.Status.OPEN:
             program.status = Program.Status.MATCHING
@@ -246,9 +256,12 @@ def matching_run_execute(*, run):
     """Compute the proposal of a queued run and store it in place of the free proposals.
 
     Idempotent: only a queued run is executed (a redelivered task finds it running or
-    done and stops). The proposal is written in one transaction; if people were matched
-    by hand meanwhile, the write is refused by the unique constraint and the run fails
-    with a message asking to run again, leaving the earlier proposal as it was.
+    done and stops). The proposal is written in one transaction and replaces exactly the
+    free proposals the run read; if the proposal changed meanwhile (people matched by
+    hand, a proposal locked or unlocked), nothing is written and the run fails with a
+    message asking to run again. An error in the matcher marks the run failed and is
+    logged, not raised: the task has no retry, and in embedded mode it would otherwise
+    turn the coordinator's click into a server error.
     """
     claimed = MatchingRun.objects.filter(
         organization=run.organization, pk=run.pk, status=MatchingRun.Status.QUEUED
@@ -261,9 +274,10 @@ def matching_run_execute(*, run):
     try:
         questions = _questions(program)
         rules = rules_for(program, questions)
+        free_ids = set(_free_proposals(program).values_list("pk", flat=True))
         free_users = set(
             MatchMember.objects.filter(
-                organization=program.organization, match__in=_free_proposals(program)
+                organization=program.organization, match__in=free_ids
             ).values_list("user_id", flat=True)
         )
         pool = pool_for(program) + _applications_of(program, free_users)
@@ -272,6 +286,9 @@ def matching_run_execute(*, run):
         proposal = matching.propose(candidates, rules, progress=_progress_reporter(run))
         by_id = {a.pk: a for a in pool}
         with transaction.atomic():
+            Program.objects.select_for_update().filter(pk=program.pk).first()
+            if set(_free_proposals(program).values_list("pk", flat=True)) != free_ids:
+                raise ProposalChanged
             _free_proposals(program).delete()
             for group in proposal.groups:
                 _match_create(
@@ -290,11 +307,11 @@ def matching_run_execute(*, run):
             run.finished_at = timezone.now()
             run.duration_ms = int((time.monotonic() - started) * 1000)
             run.save()
-    except IntegrityError:
+    except (IntegrityError, ProposalChanged):
         _run_fail(run, _("The proposal changed while matching ran. Run matching again."))
     except Exception as exc:
+        logger.exception("Matching run %s of program %s failed", run.pk, program.pk)
         _run_fail(run, _("Matching failed: %(error)s") % {"error": exc.__class__.__name__})
-        raise
 
 
 def _applications_of(program, user_ids):

@@ -8,8 +8,10 @@ published pair frees its members for re-pairing, and they count as previous part
 from then on.
 """
 
+from contextlib import contextmanager
+
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,6 +33,25 @@ from .pairing import (
 )
 
 # --- The coordinator's edits ----------------------------------------------------------
+
+
+@contextmanager
+def _editing(program):
+    """One change to the proposal: serialised per program, refused for draft and closed
+    programs, and a clash caught by the constraints reported as a PairingError (nothing
+    is written)."""
+    try:
+        with transaction.atomic():
+            current = Program.objects.select_for_update().get(
+                organization=program.organization, pk=program.pk
+            )
+            if current.status in {Program.Status.DRAFT, Program.Status.CLOSED}:
+                raise PairingError(
+                    _("Draft and closed programs cannot change their pairs or circles.")
+                )
+            yield
+    except IntegrityError:
+        raise PairingError(_("The proposal changed meanwhile; reload the page.")) from None
 
 
 def _group_check(program, applications):
@@ -109,7 +130,7 @@ def proposal_swap(*, program, first, second):
     must be unlocked first. Raises PairingError (nothing changes) when a hard rule
     would break. Returns the matches changed.
     """
-    with transaction.atomic():
+    with _editing(program):
         if first[0] == "pool" and second[0] == "pool":
             if first[1] == second[1]:
                 raise PairingError(_("Choose two different people."))
@@ -172,7 +193,7 @@ def proposal_add(*, program, match_id, application_id):
 
     Circles may grow to 8. Raises PairingError when a hard rule would break.
     """
-    with transaction.atomic():
+    with _editing(program):
         match = _proposed(program, match_id)
         members = _member_applications(match)
         if len(members) >= 8:
@@ -186,7 +207,7 @@ def proposal_add(*, program, match_id, application_id):
 
 def proposal_remove(*, program, match_id, application_id):
     """Take a person out of a proposed match; a match left with one person dissolves."""
-    with transaction.atomic():
+    with _editing(program):
         match = _proposed(program, match_id)
         members = _member_applications(match)
         members.pop(_index_of(members, application_id))
@@ -199,7 +220,7 @@ def proposal_remove(*, program, match_id, application_id):
 
 def match_lock(*, program, match_id, locked):
     """Lock (a new run keeps it) or unlock a proposed match. Idempotent."""
-    with transaction.atomic():
+    with _editing(program):
         match = _proposed(program, match_id)
         match.locked = locked
         match.save(update_fields=["locked"])
@@ -230,7 +251,7 @@ def proposal_publish(*, program, published_by):
     The program moves to "running". Raises PairingError when nothing is proposed.
     Returns the number of matches published.
     """
-    with transaction.atomic():
+    with _editing(program):
         matches = list(
             Match.objects.select_for_update()
             .filter(

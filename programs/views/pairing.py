@@ -7,7 +7,7 @@ from django.views.decorators.http import require_POST
 
 from peercoach.accounts.views import coordinator_required
 
-from ..access import coordinator_program
+from ..access import coordinator_program, object_id
 from ..models import Match, MatchingRun
 from ..selectors.pairing import latest_run, match_counts, matches_for_program, waiting_people
 from ..services import pairing as services
@@ -67,29 +67,29 @@ def run_progress(request, org_slug, pk, run_pk):
         MatchingRun, pk=run_pk, program=program, organization=request.organization
     )
     response = render(request, "programs/pairing/_progress.html", {"program": program, "run": run})
-    if run.is_finished and request.htmx:
+    if (run.is_finished or run.is_stale) and request.htmx:
         response["HX-Refresh"] = "true"
     return response
 
 
 def _slot(value):
     """("member", match_id, application_id) or ("pool", application_id) from a form value."""
-    parts = value.split(":")
-    try:
-        if parts[0] == "m" and len(parts) == 3:
-            return ("member", int(parts[1]), int(parts[2]))
-        if parts[0] == "p" and len(parts) == 2:
-            return ("pool", int(parts[1]))
-    except ValueError:
-        pass
+    kind, *ids = value.split(":")
+    ids = [object_id(i) for i in ids]
+    if None in ids:
+        return None
+    if kind == "m" and len(ids) == 2:
+        return ("member", *ids)
+    if kind == "p" and len(ids) == 1:
+        return ("pool", ids[0])
     return None
 
 
 def _edit(program, action, slots, user):
     """Apply one edit of the proposal; returns the success message or raises PairingError."""
     verb, _sep, target = action.partition(":")
-    if verb in {"lock", "unlock"} and target.isdigit():
-        proposals.match_lock(program=program, match_id=int(target), locked=verb == "lock")
+    if verb in {"lock", "unlock"} and object_id(target):
+        proposals.match_lock(program=program, match_id=object_id(target), locked=verb == "lock")
         return _("Locked: a new run keeps it.") if verb == "lock" else _("Unlocked.")
     if verb == "swap":
         if len(slots) != 2:

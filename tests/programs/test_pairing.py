@@ -386,3 +386,113 @@ def test_a_hand_edit_scores_seniority_on_the_whole_level_list(org, commit):
             applications = [m.application for m in match.members.order_by("position")]
             score, _components = proposals._group_check(program, applications)
             assert score == match.score
+
+
+# --- Failures and races ---------------------------------------------------------------
+
+
+def test_a_matcher_error_fails_the_run_and_the_page_says_so(
+    org, coordinator, client_for, commit, monkeypatch
+):
+    from programs import matching
+
+    users = people(org, 4)
+    program = program_with_applicants(org, users, groups=["X", "Y", "Z", "W"])
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("solver exploded")
+
+    monkeypatch.setattr(matching, "propose", broken)
+    kwargs = {"org_slug": org.slug, "pk": program.pk}
+    with commit():
+        response = client_for(coordinator).post(reverse("programs:pairing_run", kwargs=kwargs))
+    assert response.status_code == 302
+    with scope(organization=org):
+        run_row = MatchingRun.objects.get(program=program)
+    assert (run_row.status, run_row.error) == ("failed", "Matching failed: RuntimeError")
+    page = client_for(coordinator).get(reverse("programs:pairing", kwargs=kwargs))
+    assert b"Matching failed: RuntimeError" in page.content
+
+
+def test_answers_that_no_longer_fit_a_changed_trait_count_as_unanswered(org, commit):
+    users = people(org, 4)
+    program = program_with_applicants(org, users, groups=["X", "Y", "Z", "W"])
+    with scope(organization=org):
+        trait = QuestionFactory(
+            program=program, kind="trait", label="Mood", options=["Calm", "Lively"]
+        )
+        for application in Application.objects.filter(program=program):
+            application.answers[trait.key] = "Calm"
+            application.save()
+        # The coordinator turns the choice into a 1-5 scale after people answered.
+        trait.options = []
+        trait.save()
+    finished = run(program, commit)
+    assert finished.status == "done" and len(current_groups(program)) == 2
+
+
+def test_draft_and_closed_programs_cannot_change_pairs(org, commit):
+    a, b = people(org, 2)
+    program = program_with_applicants(org, [a, b], groups=["X", "Y"])
+    with scope(organization=org):
+        ids = list(Application.objects.filter(program=program).values_list("pk", flat=True))
+        match_make(program=program, users=[a, b])
+        for status in (Program.Status.DRAFT, Program.Status.CLOSED):
+            program.status = status
+            program.save()
+            with pytest.raises(services.PairingError, match="Draft and closed"):
+                proposals.proposal_publish(program=program, published_by=None)
+            with pytest.raises(services.PairingError, match="Draft and closed"):
+                proposals.proposal_swap(
+                    program=program, first=("pool", ids[0]), second=("pool", ids[1])
+                )
+        assert Match.objects.filter(program=program, status="proposed").count() == 1
+    assert mail.outbox == []
+
+
+def test_a_run_refuses_to_write_when_the_proposal_changed_meanwhile(org, commit, monkeypatch):
+    from programs import matching
+
+    users = people(org, 4)
+    program = program_with_applicants(org, users, groups=["X", "Y", "Z", "W"])
+    run(program, commit)
+    with scope(organization=org):
+        first = Match.objects.filter(program=program).order_by("id").first()
+        proposals.match_lock(program=program, match_id=first.pk, locked=True)
+    before = current_groups(program)
+    real = matching.propose
+
+    def unlock_meanwhile(candidates, rules, **kwargs):
+        Match.objects.filter(pk=first.pk).update(locked=False)  # another tab, same moment
+        return real(candidates, rules, **kwargs)
+
+    monkeypatch.setattr(matching, "propose", unlock_meanwhile)
+    finished = run(program, commit)
+    assert finished.status == "failed" and "changed while matching ran" in finished.error
+    assert current_groups(program) == before
+
+
+def test_a_run_whose_worker_died_is_marked_failed_and_does_not_block(org, coordinator, client_for):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    users = people(org, 2)
+    program = program_with_applicants(org, users, groups=["X", "Y"])
+    with scope(organization=org):
+        dead = MatchingRun.objects.create(organization=org, program=program, status="running")
+        MatchingRun.objects.filter(pk=dead.pk).update(
+            created_at=timezone.now() - timedelta(hours=1)
+        )
+    progress = client_for(coordinator).get(
+        reverse(
+            "programs:pairing_progress",
+            kwargs={"org_slug": org.slug, "pk": program.pk, "run_pk": dead.pk},
+        ),
+        headers={"HX-Request": "true"},
+    )
+    assert b"stopped without finishing" in progress.content
+    assert b"hx-trigger" not in progress.content and progress["HX-Refresh"] == "true"
+    with scope(organization=org):
+        services.matching_run_start(program=program, started_by=None)
+        assert MatchingRun.objects.get(pk=dead.pk).status == "failed"

@@ -114,3 +114,75 @@ def test_two_publishes_at_the_same_instant_publish_once(org):
         assert Match.objects.filter(program=program, status="active").count() == 2
     # Celery is eager in tests: each member's email went out once, after the one commit.
     assert sorted(m.to[0] for m in mail.outbox) == sorted(u.email for u in users)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("bad", ["²", "٣", str(10**25), "-1", "0", "1e3", " 1"])
+def test_odd_ids_get_a_message_not_a_500(bad, org, coordinator, client_for):
+    with scope(organization=org):
+        program = ProgramFactory(organization=org)
+    client = client_for(coordinator)
+    kwargs = {"org_slug": org.slug, "pk": program.pk}
+    answers = [
+        client.post(
+            reverse("programs:applications", kwargs=kwargs),
+            {"decision": "accept", "application": bad},
+        ),
+        client.post(reverse("programs:pairing_edit", kwargs=kwargs), {"action": f"lock:{bad}"}),
+        client.post(
+            reverse("programs:pairing_edit", kwargs=kwargs),
+            {"action": "waitlist", "slot": [f"p:{bad}"]},
+        ),
+        client.post(
+            reverse("programs:pairing_edit", kwargs=kwargs),
+            {"action": "swap", "slot": [f"m:{bad}:{bad}", f"p:{bad}"]},
+        ),
+        client.post(
+            reverse("programs:pairing_exclude", kwargs=kwargs), {"slot": [f"p:{bad}", "p:1"]}
+        ),
+    ]
+    assert [r.status_code for r in answers] == [302] * 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_coordinators_pairing_the_same_person_at_once(org):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks race for real only on PostgreSQL (CI runs it there)")
+    from programs.services import pairing
+    from tests.factories import ApplicationFactory
+
+    with scope(organization=org):
+        program = ProgramFactory(organization=org)
+        users = [UserFactory(email=f"hand{i}@acme.example.org") for i in range(3)]
+        apps = []
+        for user in users:
+            MembershipFactory(organization=org, user=user)
+            apps.append(ApplicationFactory(program=program, user=user))
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def pair_with(partner):
+        try:
+            barrier.wait()
+            with scope(organization=org):
+                proposals.proposal_swap(
+                    program=program, first=("pool", apps[0].pk), second=("pool", partner.pk)
+                )
+            outcomes.append("paired")
+        except pairing.PairingError as exc:
+            outcomes.append(exc.messages[0])
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=pair_with, args=(a,)) for a in apps[1:]]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert sorted(outcomes) == [
+        "That person is no longer waiting for a partner; reload the page.",
+        "paired",
+    ]
+    with scope(organization=org):
+        assert Match.objects.filter(program=program).count() == 1
