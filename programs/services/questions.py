@@ -244,7 +244,9 @@ def _starter_questions():
         {
             "kind": kind.ROLE_LEVEL,
             "label": "Which best describes your role?",
-            "options": ["Administrator", "Technical lead", "Manager", "Individual contributor"],
+            "help_text": "Listed from most to least senior.",
+            # The order is the seniority scale the matcher reads: most senior first.
+            "options": ["Administrator", "Manager", "Technical lead", "Individual contributor"],
         },
         {
             "kind": kind.TRAIT,

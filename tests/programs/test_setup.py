@@ -381,7 +381,8 @@ def test_form_starter_adds_the_standard_questions_once(in_scope, program):
     assert [t.trait_rule for t in traits] == ["similar", "avoid_both_extreme", "different"]
     assert all(t.is_scale and t.scale_low_label and t.scale_high_label for t in traits)
     role = next(q for q in made if q.kind == "role_level")
-    assert role.options == ["Administrator", "Technical lead", "Manager", "Individual contributor"]
+    # Most senior first: the matcher reads the order as the seniority scale.
+    assert role.options == ["Administrator", "Manager", "Technical lead", "Individual contributor"]
     modality = next(q for q in made if q.kind == "modality")
     assert "WeChat" in modality.options
     with pytest.raises(ValidationError):
