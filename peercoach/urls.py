@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("peercoach.accounts.urls")),
     path("", include("peercoach.tenancy.urls")),
     path("", include("programs.urls")),
+    path("", include("agreements.urls")),
 ]
 
 if settings.DEBUG:

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from agreements.services.agreements import agreements_create_for_matches
 from peercoach.notifications.tasks import send_templated_email
 
 from .. import matching
@@ -268,6 +269,10 @@ def proposal_publish(*, program, published_by):
         Program.objects.filter(organization=program.organization, pk=program.pk).exclude(
             status=Program.Status.CLOSED
         ).update(status=Program.Status.RUNNING, updated_at=now)
+        for match in matches:
+            match.status, match.published_at = Match.Status.ACTIVE, now
+        # Each pair or circle gets its agreement from the program's current template.
+        agreements_create_for_matches(program=program, matches=matches)
         members = list(
             MatchMember.objects.filter(organization=program.organization, match__in=matches)
             .select_related("user")

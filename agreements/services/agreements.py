@@ -1,0 +1,528 @@
+"""Writes on an agreement: creating it, filling it, signing it, amending it.
+
+Every write locks the agreement row first (`select_for_update`), so two parties saving
+or signing at the same instant are serialised: each sees the other's result, and the
+constraints (one valid signature per signer, one open and one signed agreement per
+pair) back that up.
+
+- Saving a field is optimistic: the form carries the revision it was shown. If someone
+  saved in between, nothing is overwritten: the caller gets the other person's value and
+  keeps its own text to decide.
+- A change after any signature voids every signature (recorded and emailed).
+- Signing checks that every required field is filled and that the canonical form the
+  signer reviewed (its SHA-256) is still the current one.
+- The last signature locks the agreement, stores the canonical text and its SHA-256 and,
+  after commit, queues the PDF on the `pdf` queue.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from peercoach.notifications.tasks import send_templated_email
+from programs.models import Match, MatchMember
+
+from .. import canonical, fields
+from ..models import (
+    Agreement,
+    AgreementEvent,
+    AgreementItem,
+    AgreementValue,
+    Signature,
+)
+from .versions import template_current
+
+CONSENT_TEXT = (
+    "I agree to sign this agreement electronically, and I accept that my typed name "
+    "below is my signature."
+)
+INTENT_TEXT = "I have read this agreement and I intend to be bound by it."
+
+
+class AgreementError(Exception):
+    """A write that cannot happen, with a message for the person who tried."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts, and from where (recorded in the audit trail)."""
+
+    user: object
+    ip: str | None = None
+    user_agent: str = ""
+
+
+def _event(agreement, kind, actor=None, *, item=None, at=None, **detail):
+    return AgreementEvent.objects.create(
+        organization=agreement.organization,
+        agreement=agreement,
+        kind=kind,
+        actor=actor.user if actor else None,
+        actor_name=actor.user.display_name if actor else "",
+        at=at or timezone.now(),
+        ip_address=actor.ip if actor else None,
+        user_agent=(actor.user_agent or "")[:500] if actor else "",
+        item=item,
+        detail=detail,
+    )
+
+
+def _locked(agreement):
+    return (
+        Agreement.objects.select_for_update()
+        .select_related("organization", "program", "match", "template")
+        .get(organization=agreement.organization, pk=agreement.pk)
+    )
+
+
+def parties(agreement):
+    """The members of the agreement's pair or circle, in order, with their users."""
+    return list(
+        MatchMember.objects.filter(organization=agreement.organization, match_id=agreement.match_id)
+        .select_related("user")
+        .order_by("position", "id")
+    )
+
+
+def items_of(template):
+    return list(
+        AgreementItem.objects.filter(organization=template.organization, template=template).order_by(
+            "position", "id"
+        )
+    )
+
+
+def values_of(agreement):
+    """{(item_id, party_id or None): AgreementValue}."""
+    return {
+        (row.item_id, row.party_id): row
+        for row in AgreementValue.objects.filter(
+            organization=agreement.organization, agreement=agreement
+        )
+    }
+
+
+def canonical_text(agreement, *, members=None, items=None, values=None):
+    """(canonical JSON text, its SHA-256) of the agreement as it stands."""
+    members = parties(agreement) if members is None else members
+    items = items_of(agreement.template) if items is None else items
+    values = values_of(agreement) if values is None else values
+    doc = canonical.document(
+        agreement=agreement,
+        template=agreement.template,
+        items=items,
+        parties=members,
+        values={key: row.value for key, row in values.items()},
+    )
+    text = canonical.serialise(doc)
+    return text, canonical.sha256_text(text)
+
+
+def missing_fields(items, members, values):
+    """[(item, member or None)] required fields still empty: shared ones, then each party's."""
+    missing = []
+    for item in items:
+        if not item.is_field or not item.required:
+            continue
+        if item.per_party:
+            for member in members:
+                row = values.get((item.pk, member.user_id))
+                if not row or not fields.is_filled(row.value):
+                    missing.append((item, member))
+        else:
+            row = values.get((item.pk, None))
+            if not row or not fields.is_filled(row.value):
+                missing.append((item, None))
+    return missing
+
+
+# --- Creating --------------------------------------------------------------------------
+
+
+def _prefill(agreement, items, members):
+    """Each party's name and email fields start from their account."""
+    rows = []
+    for item in items:
+        if not item.per_party:
+            continue
+        for member in members:
+            value = None
+            if item.purpose == AgreementItem.Purpose.PARTY_NAME:
+                value = member.user.get_full_name() or None
+            elif item.purpose == AgreementItem.Purpose.PARTY_EMAIL:
+                value = member.user.email
+            if value:
+                rows.append(
+                    AgreementValue(
+                        organization=agreement.organization,
+                        agreement=agreement,
+                        item=item,
+                        party=member.user,
+                        value=value,
+                        revision=1,
+                    )
+                )
+    AgreementValue.objects.bulk_create(rows)
+
+
+def agreement_create(*, match, template, number=1, previous=None, actor=None):
+    """A new open agreement for `match` from `template`.
+
+    An amendment (`previous` given) starts from the previous agreement's values for
+    every item the new version still has (same key and kind).
+    """
+    agreement = Agreement.objects.create(
+        organization=match.organization,
+        match=match,
+        program_id=match.program_id,
+        template=template,
+        number=number,
+        coordinator_sees_pdf=template.coordinator_sees_pdf,
+    )
+    items = items_of(template)
+    members = parties(agreement)
+    if previous is None:
+        _prefill(agreement, items, members)
+        _event(agreement, AgreementEvent.Kind.CREATED, actor, version=template.version)
+        return agreement
+    by_key = {item.key: item for item in items}
+    old_items = {item.pk: item for item in items_of(previous.template)}
+    carried = []
+    for row in AgreementValue.objects.filter(
+        organization=previous.organization, agreement=previous
+    ):
+        old = old_items.get(row.item_id)
+        new = by_key.get(old.key) if old else None
+        if new is not None and new.kind == old.kind and new.per_party == old.per_party:
+            carried.append(
+                AgreementValue(
+                    organization=agreement.organization,
+                    agreement=agreement,
+                    item=new,
+                    party_id=row.party_id,
+                    value=row.value,
+                    revision=1,
+                    updated_by_id=row.updated_by_id,
+                )
+            )
+    AgreementValue.objects.bulk_create(carried)
+    _event(
+        agreement,
+        AgreementEvent.Kind.AMENDMENT,
+        actor,
+        version=template.version,
+        amends=previous.number,
+    )
+    return agreement
+
+
+def agreements_create_for_matches(*, program, matches):
+    """Give each published match without one an agreement from the current template.
+
+    Called when pairs are published. Does nothing when the program has no template or
+    its template has no items yet. Returns the number created.
+    """
+    template = template_current(program)
+    if template is None or not items_of(template):
+        return 0
+    having = set(
+        Agreement.objects.filter(
+            organization=program.organization, match__in=matches
+        ).values_list("match_id", flat=True)
+    )
+    created = 0
+    for match in matches:
+        if match.pk in having or match.status != Match.Status.ACTIVE:
+            continue
+        agreement_create(match=match, template=template)
+        created += 1
+    return created
+
+
+@transaction.atomic
+def agreements_start_missing(*, program):
+    """Agreements for the program's active pairs that have none (a template made late)."""
+    matches = list(
+        Match.objects.select_for_update().filter(
+            organization=program.organization, program=program, status=Match.Status.ACTIVE
+        )
+    )
+    return agreements_create_for_matches(program=program, matches=matches)
+
+
+# --- Filling ---------------------------------------------------------------------------
+
+
+@dataclass
+class SaveResult:
+    row: AgreementValue | None
+    changed: bool = False
+    conflict: bool = False
+    voided: bool = False
+
+
+def _check_writable(agreement, user):
+    if agreement.status == Agreement.Status.SIGNED:
+        raise AgreementError(
+            _("Everyone has signed this agreement, so it is locked. Start an amendment to change it.")
+        )
+    if agreement.status != Agreement.Status.OPEN:
+        raise AgreementError(_("This agreement was replaced by an amendment; open the current one."))
+    if agreement.match.status != Match.Status.ACTIVE:
+        raise AgreementError(_("This pair or circle has ended, so its agreement can no longer change."))
+    if not MatchMember.objects.filter(
+        organization=agreement.organization, match_id=agreement.match_id, user=user
+    ).exists():
+        raise AgreementError(_("Only the parties can change this agreement."))
+
+
+def value_save(*, agreement, item, actor, value, seen_revision):
+    """Save one field: shared, or the actor's own per-party field.
+
+    `seen_revision` is the revision the actor's form showed (0 for a field never saved).
+    When someone else saved since, nothing is written and the result has `conflict` and
+    the current row. Saving after any signature voids all signatures.
+    """
+    with transaction.atomic():
+        agreement = _locked(agreement)
+        _check_writable(agreement, actor.user)
+        if item.template_id != agreement.template_id or not item.is_field:
+            raise AgreementError(_("This field is not part of this agreement."))
+        party = actor.user if item.per_party else None
+        row = (
+            AgreementValue.objects.select_for_update()
+            .select_related("updated_by")
+            .filter(organization=agreement.organization, agreement=agreement, item=item)
+            .filter(party=party)
+            .first()
+        )
+        current = row.revision if row else 0
+        if (row.value if row else None) == value:
+            return SaveResult(row=row)
+        if seen_revision != current:
+            return SaveResult(row=row, conflict=True)
+        before = fields.display(item, row.value) if row else ""
+        if row is None:
+            row = AgreementValue(
+                organization=agreement.organization,
+                agreement=agreement,
+                item=item,
+                party=party,
+            )
+        row.value = value
+        row.revision = current + 1
+        row.updated_by = actor.user
+        row.save()
+        now = timezone.now()
+        _event(
+            agreement,
+            AgreementEvent.Kind.CHANGED,
+            actor,
+            item=item,
+            at=now,
+            field=item.title,
+            party=actor.user.display_name if item.per_party else "",
+            before=before,
+            after=fields.display(item, value),
+        )
+        voided = _void_signatures(
+            agreement,
+            actor,
+            at=now,
+            reason=_("%(name)s changed “%(field)s”.")
+            % {"name": actor.user.display_name, "field": item.title},
+        )
+        Agreement.objects.filter(organization=agreement.organization, pk=agreement.pk).update(
+            updated_at=now
+        )
+    return SaveResult(row=row, changed=True, voided=voided)
+
+
+def _void_signatures(agreement, actor, *, at, reason):
+    valid = list(
+        Signature.objects.filter(
+            organization=agreement.organization, agreement=agreement, voided_at__isnull=True
+        ).select_related("signer")
+    )
+    if not valid:
+        return False
+    Signature.objects.filter(
+        organization=agreement.organization, pk__in=[s.pk for s in valid]
+    ).update(voided_at=at, void_reason=reason[:500])
+    _event(
+        agreement,
+        AgreementEvent.Kind.VOIDED,
+        actor,
+        at=at,
+        reason=reason,
+        signers=[s.signer.display_name for s in valid],
+    )
+    url = settings.SITE_URL + agreement.get_absolute_url()
+    for member in parties(agreement):
+        send_templated_email.delay_on_commit(
+            template="agreement_voided",
+            to=[member.user.email],
+            organization_id=agreement.organization_id,
+            context={
+                "first_name": member.user.first_name,
+                "program_name": agreement.program.name,
+                "reason": reason,
+                "signers": [s.signer.display_name for s in valid],
+                "agreement_url": url,
+            },
+        )
+    return True
+
+
+# --- Signing ---------------------------------------------------------------------------
+
+
+def agreement_sign(*, agreement, actor, typed_name, consent, intent, seen_sha256):
+    """Sign for `actor`. Returns the Signature; the last one completes the agreement."""
+    typed_name = " ".join((typed_name or "").split())
+    if not consent:
+        raise AgreementError(_("Tick the box to agree to sign electronically."))
+    if not intent:
+        raise AgreementError(_("Tick the box to confirm you intend to be bound by the agreement."))
+    if len(typed_name) < 2:
+        raise AgreementError(_("Type your full name to sign."))
+    if len(typed_name) > 200:
+        raise AgreementError(_("Keep your name under 200 characters."))
+    with transaction.atomic():
+        agreement = _locked(agreement)
+        _check_writable(agreement, actor.user)
+        if Signature.objects.filter(
+            organization=agreement.organization,
+            agreement=agreement,
+            signer=actor.user,
+            voided_at__isnull=True,
+        ).exists():
+            raise AgreementError(_("You have already signed this agreement."))
+        members = parties(agreement)
+        items = items_of(agreement.template)
+        values = values_of(agreement)
+        missing = missing_fields(items, members, values)
+        if missing:
+            names = [
+                item.title if member is None else f"{item.title} ({member.user.display_name})"
+                for item, member in missing
+            ]
+            raise AgreementError(
+                _("Fill in every required field before signing. Still empty: %(fields)s.")
+                % {"fields": "; ".join(names)}
+            )
+        text, sha = canonical_text(agreement, members=members, items=items, values=values)
+        if seen_sha256 != sha:
+            raise AgreementError(
+                _(
+                    "The agreement changed while you were reading it. Read it again as it is "
+                    "now, then sign."
+                )
+            )
+        now = timezone.now()
+        signature = Signature.objects.create(
+            organization=agreement.organization,
+            agreement=agreement,
+            signer=actor.user,
+            typed_name=typed_name,
+            consent_text=CONSENT_TEXT,
+            intent_text=INTENT_TEXT,
+            content_sha256=sha,
+            signed_at=now,
+            ip_address=actor.ip,
+            user_agent=(actor.user_agent or "")[:500],
+        )
+        _event(agreement, AgreementEvent.Kind.SIGNED, actor, at=now, sha256=sha, name=typed_name)
+        signed = Signature.objects.filter(
+            organization=agreement.organization, agreement=agreement, voided_at__isnull=True
+        ).count()
+        if signed == len(members):
+            _complete(agreement, members, text, sha, now)
+    return signature
+
+
+def _complete(agreement, members, text, sha, now):
+    from ..tasks import agreement_pdf_render
+
+    previous = (
+        Agreement.objects.select_for_update()
+        .filter(
+            organization=agreement.organization,
+            match_id=agreement.match_id,
+            status=Agreement.Status.SIGNED,
+        )
+        .first()
+    )
+    if previous is not None:
+        previous.status = Agreement.Status.SUPERSEDED
+        previous.save(update_fields=["status", "updated_at"])
+        _event(previous, AgreementEvent.Kind.SUPERSEDED, at=now, by=agreement.number)
+    agreement.status = Agreement.Status.SIGNED
+    agreement.signed_at = now
+    agreement.signed_content = text
+    agreement.content_sha256 = sha
+    agreement.save(
+        update_fields=["status", "signed_at", "signed_content", "content_sha256", "updated_at"]
+    )
+    _event(agreement, AgreementEvent.Kind.COMPLETED, at=now, sha256=sha)
+    agreement_pdf_render.delay_on_commit(
+        organization_id=agreement.organization_id, agreement_id=agreement.pk
+    )
+    url = settings.SITE_URL + agreement.get_absolute_url()
+    for member in members:
+        send_templated_email.delay_on_commit(
+            template="agreement_signed",
+            to=[member.user.email],
+            organization_id=agreement.organization_id,
+            context={
+                "first_name": member.user.first_name,
+                "program_name": agreement.program.name,
+                "agreement_url": url,
+                "sha256": sha,
+            },
+        )
+
+
+# --- Amending --------------------------------------------------------------------------
+
+
+def agreement_amend(*, agreement, actor):
+    """Start an amendment of a signed agreement: a new open agreement, to be signed again.
+
+    The signed one stays in force until the amendment is signed by everyone. Idempotent:
+    when an amendment is already open, that one is returned.
+    """
+    with transaction.atomic():
+        agreement = _locked(agreement)
+        if agreement.status != Agreement.Status.SIGNED:
+            raise AgreementError(_("Only a signed agreement can be amended."))
+        if agreement.match.status != Match.Status.ACTIVE:
+            raise AgreementError(_("This pair or circle has ended, so its agreement can no longer change."))
+        if not MatchMember.objects.filter(
+            organization=agreement.organization, match_id=agreement.match_id, user=actor.user
+        ).exists():
+            raise AgreementError(_("Only the parties can amend this agreement."))
+        open_one = Agreement.objects.filter(
+            organization=agreement.organization,
+            match_id=agreement.match_id,
+            status=Agreement.Status.OPEN,
+        ).first()
+        if open_one is not None:
+            return open_one
+        template = template_current(agreement.program)
+        latest = (
+            Agreement.objects.filter(organization=agreement.organization, match_id=agreement.match_id)
+            .order_by("-number")
+            .values_list("number", flat=True)
+            .first()
+        )
+        return agreement_create(
+            match=agreement.match,
+            template=template,
+            number=latest + 1,
+            previous=agreement,
+            actor=actor,
+        )
