@@ -54,7 +54,10 @@ def document(*, agreement, template, items, parties, values):
                     if not item.is_field
                     else {
                         "values": [
-                            {"user_id": member.user_id, "value": values.get((item.pk, member.user_id))}
+                            {
+                                "user_id": member.user_id,
+                                "value": values.get((item.pk, member.user_id)),
+                            }
                             for member in parties
                         ]
                     }

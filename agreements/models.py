@@ -28,6 +28,10 @@ def new_item_key():
     return secrets.token_hex(6)
 
 
+def default_title():
+    return str(_("Coaching agreement"))
+
+
 class AgreementTemplate(TenantModel):
     """One version of a program's agreement template.
 
@@ -39,7 +43,7 @@ class AgreementTemplate(TenantModel):
         Program, on_delete=models.CASCADE, related_name="agreement_templates"
     )
     version = models.PositiveIntegerField(default=1)
-    title = models.CharField(_("title"), max_length=200, default=_("Coaching agreement"))
+    title = models.CharField(_("title"), max_length=200, default=default_title)
     introduction = models.TextField(
         _("introduction"), blank=True, help_text=_("Shown above the first item.")
     )

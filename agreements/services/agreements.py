@@ -72,7 +72,7 @@ def _event(agreement, kind, actor=None, *, item=None, at=None, **detail):
 
 def _locked(agreement):
     return (
-        Agreement.objects.select_for_update()
+        Agreement.objects.select_for_update(of=("self",))
         .select_related("organization", "program", "match", "template")
         .get(organization=agreement.organization, pk=agreement.pk)
     )
@@ -89,9 +89,9 @@ def parties(agreement):
 
 def items_of(template):
     return list(
-        AgreementItem.objects.filter(organization=template.organization, template=template).order_by(
-            "position", "id"
-        )
+        AgreementItem.objects.filter(
+            organization=template.organization, template=template
+        ).order_by("position", "id")
     )
 
 
@@ -229,9 +229,9 @@ def agreements_create_for_matches(*, program, matches):
     if template is None or not items_of(template):
         return 0
     having = set(
-        Agreement.objects.filter(
-            organization=program.organization, match__in=matches
-        ).values_list("match_id", flat=True)
+        Agreement.objects.filter(organization=program.organization, match__in=matches).values_list(
+            "match_id", flat=True
+        )
     )
     created = 0
     for match in matches:
@@ -267,12 +267,19 @@ class SaveResult:
 def _check_writable(agreement, user):
     if agreement.status == Agreement.Status.SIGNED:
         raise AgreementError(
-            _("Everyone has signed this agreement, so it is locked. Start an amendment to change it.")
+            _(
+                "Everyone has signed this agreement, so it is locked. "
+                "Start an amendment to change it."
+            )
         )
     if agreement.status != Agreement.Status.OPEN:
-        raise AgreementError(_("This agreement was replaced by an amendment; open the current one."))
+        raise AgreementError(
+            _("This agreement was replaced by an amendment; open the current one.")
+        )
     if agreement.match.status != Match.Status.ACTIVE:
-        raise AgreementError(_("This pair or circle has ended, so its agreement can no longer change."))
+        raise AgreementError(
+            _("This pair or circle has ended, so its agreement can no longer change.")
+        )
     if not MatchMember.objects.filter(
         organization=agreement.organization, match_id=agreement.match_id, user=user
     ).exists():
@@ -293,7 +300,7 @@ def value_save(*, agreement, item, actor, value, seen_revision):
             raise AgreementError(_("This field is not part of this agreement."))
         party = actor.user if item.per_party else None
         row = (
-            AgreementValue.objects.select_for_update()
+            AgreementValue.objects.select_for_update(of=("self",))
             .select_related("updated_by")
             .filter(organization=agreement.organization, agreement=agreement, item=item)
             .filter(party=party)
@@ -448,7 +455,7 @@ def _complete(agreement, members, text, sha, now):
     from ..tasks import agreement_pdf_render
 
     previous = (
-        Agreement.objects.select_for_update()
+        Agreement.objects.select_for_update(of=("self",))
         .filter(
             organization=agreement.organization,
             match_id=agreement.match_id,
@@ -500,7 +507,9 @@ def agreement_amend(*, agreement, actor):
         if agreement.status != Agreement.Status.SIGNED:
             raise AgreementError(_("Only a signed agreement can be amended."))
         if agreement.match.status != Match.Status.ACTIVE:
-            raise AgreementError(_("This pair or circle has ended, so its agreement can no longer change."))
+            raise AgreementError(
+                _("This pair or circle has ended, so its agreement can no longer change.")
+            )
         if not MatchMember.objects.filter(
             organization=agreement.organization, match_id=agreement.match_id, user=actor.user
         ).exists():
@@ -514,7 +523,9 @@ def agreement_amend(*, agreement, actor):
             return open_one
         template = template_current(agreement.program)
         latest = (
-            Agreement.objects.filter(organization=agreement.organization, match_id=agreement.match_id)
+            Agreement.objects.filter(
+                organization=agreement.organization, match_id=agreement.match_id
+            )
             .order_by("-number")
             .values_list("number", flat=True)
             .first()

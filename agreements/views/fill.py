@@ -1,14 +1,158 @@
-"""PLACEHOLDER: being written by a helper; every view answers 404 until then."""
+"""The parties' pages: fill the agreement together, review and sign it, its history.
 
-from django.http import Http404
+Only the parties reach these pages (`agreement_for_party`: anyone else gets 404).
+Fields save one at a time: over HTMX on change (the answer is the field's status
+fragment, with its new revision swapped in out of band), or by a plain form post.
+Nothing a person typed is dropped: a conflicting or invalid save shows their text again
+next to the message.
+"""
+
+from allauth.account.adapter import get_adapter
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from programs.access import object_id
+
+from .. import fields
+from ..access import agreement_for_party
+from ..models import AgreementItem
+from ..selectors.fill import agreement_history, agreement_page, cell_for
+from ..services.agreements import (
+    CONSENT_TEXT,
+    INTENT_TEXT,
+    Actor,
+    AgreementError,
+    agreement_amend,
+    agreement_sign,
+    value_save,
+)
 
 
-def _missing(*args, **kwargs):
-    raise Http404("Not written yet.")
+def _actor(request):
+    return Actor(
+        user=request.user,
+        ip=get_adapter(request).get_client_ip(request) or None,
+        user_agent=request.headers.get("User-Agent", "")[:500],
+    )
 
 
-detail = _missing
-field_save = _missing
-history = _missing
-sign = _missing
-amend = _missing
+def _to_detail(agreement, anchor=""):
+    response = redirect("agreements:detail", org_slug=agreement.organization.slug, pk=agreement.pk)
+    if anchor:
+        response["Location"] += f"#{anchor}"
+    return response
+
+
+def detail(request, org_slug, pk):
+    agreement = agreement_for_party(request, pk)
+    context = agreement_page(agreement=agreement, user=request.user)
+    return render(request, "agreements/detail.html", context)
+
+
+@require_POST
+def field_save(request, org_slug, pk, item_pk):
+    agreement = agreement_for_party(request, pk)
+    item = get_object_or_404(
+        AgreementItem, organization=agreement.organization, template=agreement.template, pk=item_pk
+    )
+    if not item.is_field:
+        return _to_detail(agreement)
+    cell = cell_for(agreement=agreement, item=item, user=request.user)
+    cell.data = request.POST
+    seen = object_id(request.POST.get("revision", "")) or 0
+    try:
+        value = fields.parse(item, request.POST)
+        result = value_save(
+            agreement=agreement, item=item, actor=_actor(request), value=value, seen_revision=seen
+        )
+    except ValidationError as exc:
+        cell.error = " ".join(exc.messages)
+    except AgreementError as exc:
+        cell.error = str(exc)
+    else:
+        cell.row = result.row
+        cell.conflict = result.conflict
+        cell.saved = result.changed
+        cell.voided = result.voided
+        if not result.conflict:
+            cell.data = None
+    if request.htmx:
+        return render(request, "agreements/detail.html#cell_status", {"cell": cell, "oob": True})
+    if cell.error or cell.conflict:
+        # Show the whole page again with what they typed, so nothing is lost.
+        context = agreement_page(agreement=agreement, user=request.user)
+        for view in context["items"]:
+            view.cells = [cell if c.dom_id == cell.dom_id else c for c in view.cells]
+        return render(
+            request, "agreements/detail.html", context, status=409 if cell.conflict else 400
+        )
+    if cell.saved:
+        messages.success(request, _("Saved “%(field)s”.") % {"field": item.title})
+        if cell.voided:
+            messages.warning(
+                request, _("Your change cancelled the signatures: everyone needs to sign again.")
+            )
+    return _to_detail(agreement, f"item-{item.pk}")
+
+
+def sign(request, org_slug, pk):
+    agreement = agreement_for_party(request, pk)
+    error = ""
+    typed_name = request.user.get_full_name()
+    if request.method == "POST":
+        typed_name = request.POST.get("typed_name", "")
+        try:
+            agreement_sign(
+                agreement=agreement,
+                actor=_actor(request),
+                typed_name=typed_name,
+                consent=request.POST.get("consent") == "on",
+                intent=request.POST.get("intent") == "on",
+                seen_sha256=request.POST.get("sha256", ""),
+            )
+        except AgreementError as exc:
+            error = str(exc)
+        else:
+            messages.success(request, _("You signed the agreement."))
+            return _to_detail(agreement, "signatures")
+    context = agreement_page(agreement=agreement, user=request.user)
+    context.update(
+        {
+            "error": error,
+            "typed_name": typed_name[:200],
+            "consent_text": _(CONSENT_TEXT),
+            "intent_text": _(INTENT_TEXT),
+        }
+    )
+    return render(request, "agreements/sign.html", context, status=400 if error else 200)
+
+
+def history(request, org_slug, pk):
+    agreement = agreement_for_party(request, pk)
+    return render(
+        request,
+        "agreements/history.html",
+        {"agreement": agreement, "events": agreement_history(agreement=agreement)},
+    )
+
+
+@require_POST
+def amend(request, org_slug, pk):
+    agreement = agreement_for_party(request, pk)
+    try:
+        amendment = agreement_amend(agreement=agreement, actor=_actor(request))
+    except AgreementError as exc:
+        messages.error(request, str(exc))
+        return _to_detail(agreement)
+    amendment.organization = agreement.organization
+    messages.success(
+        request,
+        _(
+            "Amendment started. Change what you need; everyone signs it again. "
+            "Until then the signed agreement stays in force."
+        ),
+    )
+    return _to_detail(amendment)

@@ -1,6 +1,8 @@
 """Reads for what a participant sees of their own programs: applications and partners."""
 
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch, Q
+
+from agreements.models import Agreement
 
 from ..models import Application, Match, MatchMember, Program
 
@@ -28,7 +30,15 @@ def my_applications(*, organization, user):
 
 def _with_members(qs):
     members = MatchMember.objects.select_related("user").order_by("position", "id")
-    return qs.prefetch_related(Prefetch("members", queryset=members))
+    # The agreement being filled, else the one in force, with its valid signatures counted.
+    agreements = (
+        Agreement.objects.exclude(status=Agreement.Status.SUPERSEDED)
+        .annotate(signed_count=Count("signatures", filter=Q(signatures__voided_at__isnull=True)))
+        .order_by("-number")
+    )
+    return qs.prefetch_related(
+        Prefetch("members", queryset=members), Prefetch("agreements", queryset=agreements)
+    )
 
 
 def my_active_matches(*, organization, user, program=None):

@@ -1,0 +1,154 @@
+"""Reads for the parties' agreement pages: the items with their cells, signatures, history.
+
+A *cell* is one place a value lives: a shared field has one, a per-party field one per
+party. The viewer may edit a cell when the agreement is open and the cell is shared or
+their own; everyone else's per-party cells are shown read-only.
+"""
+
+from dataclasses import dataclass, field
+
+from programs.models import Match
+
+from .. import fields
+from ..formatting import clause_html
+from ..models import Agreement, AgreementEvent, AgreementValue, Signature
+from ..services.agreements import canonical_text, items_of, missing_fields, parties
+
+
+@dataclass
+class Cell:
+    item: object
+    member: object | None  # the party of a per-party cell
+    row: AgreementValue | None
+    editable: bool
+    # Set when a save is answered: the submitted form data to show again, and why.
+    data: dict | None = None
+    error: str = ""
+    conflict: bool = False
+    saved: bool = False
+    voided: bool = False
+
+    @property
+    def dom_id(self):
+        return f"{self.item.pk}-{self.member.user_id if self.member else 0}"
+
+    @property
+    def value(self):
+        return self.row.value if self.row else None
+
+    @property
+    def display(self):
+        return fields.display(self.item, self.value)
+
+    @property
+    def revision(self):
+        return self.row.revision if self.row else 0
+
+    @property
+    def initial(self):
+        if self.data is not None:
+            return {
+                "value": self.data.get("value", ""),
+                "values": self.data.getlist("value") if hasattr(self.data, "getlist") else [],
+                "every": self.data.get("every", ""),
+                "other": self.data.get("other", ""),
+            }
+        return fields.form_initial(self.item, self.value)
+
+
+@dataclass
+class ItemView:
+    item: object
+    html: str = ""
+    cells: list = field(default_factory=list)
+
+
+def _values(agreement):
+    return {
+        (row.item_id, row.party_id): row
+        for row in AgreementValue.objects.filter(
+            organization=agreement.organization, agreement=agreement
+        ).select_related("updated_by")
+    }
+
+
+def agreement_page(*, agreement, user):
+    """Everything the agreement page shows to `user`, one of its parties."""
+    members = parties(agreement)
+    items = items_of(agreement.template)
+    values = _values(agreement)
+    writable = agreement.is_open and agreement.match.status == Match.Status.ACTIVE
+    views = []
+    for item in items:
+        view = ItemView(item=item)
+        if not item.is_field:
+            view.html = clause_html(item.body)
+        elif item.per_party:
+            view.cells = [
+                Cell(
+                    item=item,
+                    member=member,
+                    row=values.get((item.pk, member.user_id)),
+                    editable=writable and member.user_id == user.pk,
+                )
+                for member in members
+            ]
+        else:
+            view.cells = [
+                Cell(item=item, member=None, row=values.get((item.pk, None)), editable=writable)
+            ]
+        views.append(view)
+    signatures = list(
+        Signature.objects.filter(organization=agreement.organization, agreement=agreement)
+        .select_related("signer")
+        .order_by("signed_at", "id")
+    )
+    valid = [s for s in signatures if s.voided_at is None]
+    signed_ids = {s.signer_id for s in valid}
+    sha = ""
+    if agreement.is_open:
+        sha = canonical_text(agreement, members=members, items=items, values=values)[1]
+    numbers = list(
+        Agreement.objects.filter(organization=agreement.organization, match_id=agreement.match_id)
+        .order_by("number")
+        .values("pk", "number", "status")
+    )
+    return {
+        "agreement": agreement,
+        "members": members,
+        "party_names": [m.user.display_name for m in members],
+        "frequencies": [(key, label) for key, label, _days in fields.FREQUENCIES],
+        "items": views,
+        "writable": writable,
+        "signatures": valid,
+        "voided_count": len(signatures) - len(valid),
+        "unsigned": [m for m in members if m.user_id not in signed_ids],
+        "i_signed": user.pk in signed_ids,
+        "missing": missing_fields(items, members, values),
+        "sha256": sha,
+        "versions": numbers,
+        "current": next((n for n in numbers if n["status"] == Agreement.Status.OPEN), None),
+    }
+
+
+def cell_for(*, agreement, item, user):
+    """The cell `user` edits for `item`: theirs for a per-party field, else the shared one."""
+    party_id = user.pk if item.per_party else None
+    row = (
+        AgreementValue.objects.filter(organization=agreement.organization, agreement=agreement)
+        .filter(item=item, party_id=party_id)
+        .select_related("updated_by")
+        .first()
+    )
+    member = None
+    if item.per_party:
+        member = next(m for m in parties(agreement) if m.user_id == user.pk)
+    return Cell(item=item, member=member, row=row, editable=True)
+
+
+def agreement_history(*, agreement):
+    return list(
+        AgreementEvent.objects.filter(organization=agreement.organization, agreement=agreement)
+        .select_related("item")
+        .order_by("at", "id")
+    )

@@ -1,0 +1,418 @@
+"""Filling and signing an agreement: concurrency, per-party fields, voiding, the canonical hash."""
+
+import json
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from agreements import canonical
+from agreements.models import Agreement, AgreementEvent, AgreementValue, Signature
+from agreements.selectors.fill import agreement_page
+from agreements.services.agreements import (
+    Actor,
+    AgreementError,
+    agreement_amend,
+    agreement_sign,
+    agreements_create_for_matches,
+    canonical_text,
+)
+from programs.models import Match
+from programs.services.proposals import match_end
+from tests.agreements.conftest import template_make
+from tests.factories import match_make
+
+pytestmark = pytest.mark.django_db
+
+
+def sign(pair, user, *, sha=None, name=None, consent=True, intent=True):
+    return agreement_sign(
+        agreement=pair.agreement,
+        actor=Actor(user=user, ip="198.51.100.4", user_agent="Test browser 1.0"),
+        typed_name=name or user.get_full_name(),
+        consent=consent,
+        intent=intent,
+        seen_sha256=sha if sha is not None else pair.sha(),
+    )
+
+
+def refresh(pair):
+    pair.agreement.refresh_from_db()
+    return pair.agreement
+
+
+# --- Creating ------------------------------------------------------------------------
+
+
+def test_new_agreement_prefills_each_partys_name_and_records_its_creation(pair):
+    names = dict(
+        AgreementValue.objects.filter(agreement=pair.agreement, item=pair.item("Name")).values_list(
+            "party__email", "value"
+        )
+    )
+    assert names == {"pat@acme.example.org": "Pat Lee", "partner@acme.example.org": "Robin Diaz"}
+    assert list(pair.agreement.events.values_list("kind", flat=True)) == ["created"]
+
+
+def test_publishing_gives_each_new_pair_one_agreement_and_repeating_adds_none(pair, stranger, org):
+    other = match_make(program=pair.program, users=[stranger], status=Match.Status.ACTIVE)
+    assert agreements_create_for_matches(program=pair.program, matches=[pair.match, other]) == 1
+    assert agreements_create_for_matches(program=pair.program, matches=[pair.match, other]) == 0
+    assert Agreement.objects.filter(match=other).count() == 1
+
+
+def test_no_template_means_no_agreement(pair, stranger):
+    pair.template.items.all().delete()
+    other = match_make(program=pair.program, users=[stranger], status=Match.Status.ACTIVE)
+    assert agreements_create_for_matches(program=pair.program, matches=[other]) == 0
+
+
+# --- Filling -------------------------------------------------------------------------
+
+
+def test_saving_a_field_bumps_its_revision_and_records_who_changed_what(pair):
+    result = pair.save(pair.a, "How long a session lasts", value="45")
+    assert result.changed and not result.conflict
+    assert result.row.value == 45 and result.row.revision == 1
+    result = pair.save(pair.b, "How long a session lasts", value="1:00")
+    assert result.row.value == 60 and result.row.revision == 2
+    change = pair.agreement.events.filter(kind="changed").last()
+    assert change.actor == pair.b and change.ip_address == "192.0.2.7"
+    assert change.detail == {
+        "field": "How long a session lasts",
+        "party": "",
+        "before": "45 minutes",
+        "after": "1 h",
+    }
+
+
+def test_saving_the_same_value_again_changes_nothing(pair):
+    pair.save(pair.a, "Where we meet", value="Teams")
+    result = pair.save(pair.b, "Where we meet", value="Teams", revision=0)
+    assert not result.changed and not result.conflict
+    assert pair.agreement.events.filter(kind="changed").count() == 1
+
+
+def test_a_later_save_on_a_stale_revision_is_told_and_overwrites_nothing(pair):
+    pair.save(pair.a, "Where we meet", value="Teams", revision=0)
+    result = pair.save(pair.b, "Where we meet", value="Zoom", revision=0)
+    assert result.conflict and not result.changed
+    assert result.row.value == "Teams" and result.row.updated_by == pair.a
+    # Saving again from the revision they were shown replaces it on purpose.
+    result = pair.save(pair.b, "Where we meet", value="Zoom", revision=result.row.revision)
+    assert result.changed and result.row.value == "Zoom"
+
+
+def test_per_party_fields_are_saved_as_the_actors_own_only(pair):
+    pair.save(pair.b, "My primary objective", value="Listen more")
+    rows = AgreementValue.objects.filter(
+        agreement=pair.agreement, item=pair.item("My primary objective")
+    )
+    assert [(r.party, r.value) for r in rows] == [(pair.b, "Listen more")]
+
+
+def test_per_party_field_of_the_other_party_cannot_be_edited_over_http(pair, client_for):
+    client = client_for(pair.b)
+    item = pair.item("My primary objective")
+    pair.save(pair.a, "My primary objective", value="Mine")
+    url = reverse(
+        "agreements:field_save",
+        kwargs={"org_slug": pair.org.slug, "pk": pair.agreement.pk, "item_pk": item.pk},
+    )
+    # Whatever party the request claims, the value lands in the requester's own cell.
+    response = client.post(url, {"value": "Overwritten", "party": pair.a.pk, "revision": "0"})
+    assert response.status_code == 302
+    assert (
+        AgreementValue.objects.get(agreement=pair.agreement, item=item, party=pair.a).value
+        == "Mine"
+    )
+    assert (
+        AgreementValue.objects.get(agreement=pair.agreement, item=item, party=pair.b).value
+        == "Overwritten"
+    )
+    page = client.get(pair.agreement.get_absolute_url()).content.decode()
+    # The partner's cell is shown, read-only: no form posts to it for them.
+    assert "Mine" in page
+    assert page.count(f'data-testid="field-{item.key}"') == 1
+
+
+def test_strangers_and_coordinators_cannot_save(pair, stranger, coordinator):
+    for user in (stranger, coordinator):
+        with pytest.raises(AgreementError):
+            pair.save(user, "Where we meet", value="Zoom")
+
+
+# --- Signing -------------------------------------------------------------------------
+
+
+def test_signing_needs_every_required_field_including_each_partys(pair):
+    pair.save(pair.a, "How often we meet", every="weekly")
+    with pytest.raises(AgreementError) as error:
+        sign(pair, pair.a)
+    message = str(error.value)
+    assert "How long a session lasts" in message
+    assert "My primary objective (Robin Diaz)" in message
+    assert "Our social contract" not in message  # optional
+    assert not Signature.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "kwargs, expected",
+    [
+        ({"consent": False}, "sign electronically"),
+        ({"intent": False}, "intend to be bound"),
+        ({"name": " "}, "full name"),
+        ({"sha": "0" * 64}, "changed while you were reading"),
+    ],
+)
+def test_signing_refuses_without_consent_intent_name_or_on_a_stale_review(pair, kwargs, expected):
+    pair.fill_required()
+    with pytest.raises(AgreementError, match=expected):
+        sign(pair, pair.a, **kwargs)
+    assert not Signature.objects.exists()
+
+
+def test_a_signature_records_name_time_ip_agent_and_the_hash_of_the_canonical_form(pair):
+    pair.fill_required()
+    sha = pair.sha()
+    signature = sign(pair, pair.a, name="  Pat   Lee ")
+    assert signature.typed_name == "Pat Lee"
+    assert signature.ip_address == "198.51.100.4"
+    assert signature.user_agent == "Test browser 1.0"
+    assert signature.content_sha256 == sha
+    assert "electronically" in signature.consent_text and "bound" in signature.intent_text
+    assert refresh(pair).status == Agreement.Status.OPEN
+    with pytest.raises(AgreementError, match="already signed"):
+        sign(pair, pair.a)
+
+
+def test_the_canonical_form_covers_clauses_values_and_parties(pair):
+    pair.fill_required()
+    text, sha = canonical_text(pair.agreement)
+    assert canonical.sha256_text(text) == sha
+    doc = json.loads(text)
+    assert [p["name"] for p in doc["parties"]] == ["Pat Lee", "Robin Diaz"]
+    by_title = {item["title"]: item for item in doc["items"]}
+    assert by_title["Confidentiality"]["body"].startswith("What we say")
+    assert by_title["How often we meet"]["value"] == {"every": "fortnightly", "other": ""}
+    assert [v["value"] for v in by_title["My primary objective"]["values"]] == [
+        "Delegate more",
+        "Speak up in meetings",
+    ]
+    # A clause edited in place (an unsigned template) changes the hash.
+    clause = pair.item("Confidentiality")
+    clause.body += " Always."
+    clause.save()
+    assert canonical_text(pair.agreement)[1] != sha
+
+
+def test_a_change_after_a_signature_voids_every_signature_and_tells_the_parties(pair, commit):
+    pair.fill_required()
+    sign(pair, pair.a)
+    mail.outbox.clear()
+    with commit():
+        result = pair.save(pair.b, "Where we meet", value="In person")
+    assert result.voided
+    assert not Signature.objects.filter(voided_at__isnull=True).exists()
+    voided = Signature.objects.get()
+    assert "Robin Diaz changed “Where we meet”" in voided.void_reason
+    event = pair.agreement.events.get(kind="voided")
+    assert event.detail["signers"] == ["Pat Lee"]
+    assert sorted(m.to[0] for m in mail.outbox) == [
+        "partner@acme.example.org",
+        "pat@acme.example.org",
+    ]
+    assert "sign" in mail.outbox[0].subject.lower()
+    # Both sign again on the new content.
+    sign(pair, pair.a)
+    sign(pair, pair.b)
+    assert refresh(pair).status == Agreement.Status.SIGNED
+
+
+def test_the_last_signature_locks_the_agreement_and_keeps_exactly_what_was_signed(pair):
+    pair.fill_required()
+    sha = pair.sha()
+    sign(pair, pair.a)
+    sign(pair, pair.b)
+    agreement = refresh(pair)
+    assert agreement.status == Agreement.Status.SIGNED and agreement.signed_at
+    assert agreement.content_sha256 == sha
+    assert canonical.sha256_text(agreement.signed_content) == sha
+    assert list(agreement.events.values_list("kind", flat=True))[-3:] == [
+        "signed",
+        "signed",
+        "completed",
+    ]
+    with pytest.raises(AgreementError, match="locked"):
+        pair.save(pair.a, "Where we meet", value="Teams")
+
+
+def test_the_last_signature_queues_the_pdf_after_commit_and_emails_both(pair, commit, monkeypatch):
+    queued = []
+    monkeypatch.setattr(
+        "agreements.tasks.agreement_pdf_render.delay", lambda **kw: queued.append(kw)
+    )
+    pair.fill_required()
+    sign(pair, pair.a)
+    mail.outbox.clear()
+    with commit():
+        sign(pair, pair.b)
+        assert queued == []  # not before the commit
+    assert queued == [{"organization_id": pair.org.pk, "agreement_id": pair.agreement.pk}]
+    assert sorted(m.to[0] for m in mail.outbox) == [
+        "partner@acme.example.org",
+        "pat@acme.example.org",
+    ]
+
+
+def test_an_ended_pair_cannot_change_or_sign_its_agreement(pair, coordinator):
+    pair.fill_required()
+    match_end(match=pair.match, ended_by=coordinator, reason="Opted out")
+    pair.agreement.match.refresh_from_db()
+    with pytest.raises(AgreementError, match="ended"):
+        pair.save(pair.a, "Where we meet", value="Teams")
+    with pytest.raises(AgreementError, match="ended"):
+        sign(pair, pair.a)
+
+
+# --- Amending ------------------------------------------------------------------------
+
+
+def test_an_amendment_starts_from_the_signed_values_and_supersedes_it_once_signed(pair):
+    pair.fill_required()
+    sign(pair, pair.a)
+    sign(pair, pair.b)
+    signed = refresh(pair)
+    amendment = agreement_amend(agreement=signed, actor=Actor(user=pair.b))
+    assert amendment.number == 2 and amendment.status == Agreement.Status.OPEN
+    assert agreement_amend(agreement=signed, actor=Actor(user=pair.a)) == amendment  # idempotent
+    values = {(v.item.title, v.party_id): v.value for v in amendment.values.select_related("item")}
+    assert values[("Where we meet", None)] == "Zoom"
+    assert values[("My primary objective", pair.b.pk)] == "Speak up in meetings"
+    pair.agreement = amendment
+    pair.save(pair.a, "Where we meet", value="In person")
+    signed.refresh_from_db()
+    assert signed.status == Agreement.Status.SIGNED  # in force until the amendment is signed
+    sign(pair, pair.a)
+    sign(pair, pair.b)
+    signed.refresh_from_db()
+    assert signed.status == Agreement.Status.SUPERSEDED
+    assert refresh(pair).status == Agreement.Status.SIGNED
+
+
+def test_an_open_agreement_cannot_be_amended(pair):
+    with pytest.raises(AgreementError, match="Only a signed"):
+        agreement_amend(agreement=pair.agreement, actor=Actor(user=pair.a))
+
+
+# --- Pages ---------------------------------------------------------------------------
+
+
+def test_the_page_shows_fields_to_fill_and_the_program_teams_view(pair, client_for):
+    client = client_for(pair.a)
+    pair.save(pair.b, "Where we meet", value="Zoom")
+    response = client.get(pair.agreement.get_absolute_url())
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "What we say stays between us." in page
+    assert "<li>unless the law requires otherwise</li>" in page
+    assert "Last changed by Robin Diaz" in page
+    assert "sees only whether the agreement is signed" in page
+    assert 'data-testid="missing"' in page
+
+
+def test_htmx_save_answers_the_status_fragment_with_the_new_revision(pair, client_for):
+    client = client_for(pair.a)
+    item = pair.item("How long a session lasts")
+    url = reverse(
+        "agreements:field_save",
+        kwargs={"org_slug": pair.org.slug, "pk": pair.agreement.pk, "item_pk": item.pk},
+    )
+    response = client.post(url, {"value": "50", "revision": "0"}, headers={"HX-Request": "true"})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in body and "Saved." in body
+    assert f'id="rev-{item.pk}-0" hx-swap-oob="true"' in body and 'value="1"' in body
+    # A second browser still on revision 0 is told, and its text is kept.
+    response = client.post(url, {"value": "70", "revision": "0"}, headers={"HX-Request": "true"})
+    body = response.content.decode()
+    assert "while you were editing" in body and "50 minutes" in body
+    assert AgreementValue.objects.get(item=item).value == 50
+
+
+def test_plain_post_with_bad_input_shows_the_page_again_with_the_text_kept(pair, client_for):
+    client = client_for(pair.a)
+    item = pair.item("How long a session lasts")
+    url = reverse(
+        "agreements:field_save",
+        kwargs={"org_slug": pair.org.slug, "pk": pair.agreement.pk, "item_pk": item.pk},
+    )
+    response = client.post(url, {"value": "an hour or so", "revision": "0"})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "Enter minutes" in page and 'value="an hour or so"' in page
+    assert not AgreementValue.objects.filter(item=item).exists()
+
+
+def test_signing_through_the_page(pair, client_for):
+    pair.fill_required()
+    client = client_for(pair.a)
+    url = reverse("agreements:sign", kwargs={"org_slug": pair.org.slug, "pk": pair.agreement.pk})
+    page = client.get(url).content.decode()
+    sha = pair.sha()
+    assert sha in page and "Speak up in meetings" in page
+    response = client.post(url, {"typed_name": "Pat Lee", "sha256": sha, "consent": "on"})
+    assert response.status_code == 400 and "intend to be bound" in response.content.decode()
+    response = client.post(
+        url,
+        {"typed_name": "Pat Lee", "sha256": sha, "consent": "on", "intent": "on"},
+        HTTP_USER_AGENT="Browser/2",
+        REMOTE_ADDR="203.0.113.9",
+    )
+    assert response.status_code == 302
+    signature = Signature.objects.get()
+    assert (signature.user_agent, signature.ip_address) == ("Browser/2", "203.0.113.9")
+
+
+def test_history_lists_changes_and_signatures(pair, client_for):
+    pair.fill_required()
+    sign(pair, pair.a)
+    page = (
+        client_for(pair.b)
+        .get(
+            reverse(
+                "agreements:history", kwargs={"org_slug": pair.org.slug, "pk": pair.agreement.pk}
+            )
+        )
+        .content.decode()
+    )
+    assert "Speak up in meetings" in page and "Typed name: Pat Lee" in page
+    assert page.count('data-testid="event-changed"') == 5
+
+
+def test_participant_home_links_to_the_agreement_with_its_state(pair, client_for):
+    page = client_for(pair.a).get(reverse("tenancy:home", kwargs={"org_slug": pair.org.slug}))
+    page = page.content.decode()
+    assert "Agreement: signed by 0 of 2" in page
+    assert pair.agreement.get_absolute_url() in page
+
+
+def test_page_selector_marks_only_shared_and_own_cells_editable(pair):
+    page = agreement_page(agreement=pair.agreement, user=pair.a)
+    cells = [
+        (c.item.title, c.member.user_id if c.member else None, c.editable)
+        for v in page["items"]
+        for c in v.cells
+    ]
+    assert ("My primary objective", pair.a.pk, True) in cells
+    assert ("My primary objective", pair.b.pk, False) in cells
+    assert ("Where we meet", None, True) in cells
+
+
+def test_a_second_template_version_is_used_for_new_agreements(pair, stranger):
+    only = [{"kind": "clause", "title": "Only", "body": "x"}]
+    v2 = template_make(pair.program, items=only, version=2)
+    other = match_make(program=pair.program, users=[stranger], status=Match.Status.ACTIVE)
+    agreements_create_for_matches(program=pair.program, matches=[other])
+    assert Agreement.objects.get(match=other).template == v2
+    assert AgreementEvent.objects.filter(agreement__match=other, kind="created").exists()
