@@ -24,6 +24,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLResolver, get_resolver, reverse
 from django_scopes import scope, scopes_disabled
 
+from agreements import models as agreement_models
+from agreements.services import agreements as agreement_services
 from peercoach.accounts.models import Invitation
 from peercoach.tenancy.models import Membership
 from peercoach.tenancy.urls import TENANT
@@ -107,6 +109,10 @@ COORDINATOR_PAGE = Expect(
 # for the coordinator, but the tenant and the role are checked first.
 COORDINATOR_ACTION = COORDINATOR_PAGE._replace(owner=302)
 COORDINATOR_ACTION_GET = COORDINATOR_PAGE._replace(owner=405)
+# Pages for the parties of one pair or circle: everyone else in the tenant gets 404.
+PARTY_PAGE = Expect(
+    anonymous=LOGIN, other_coordinator=404, other_participant=404, stranger=404, owner=200
+)
 # Pages for every member of the tenant.
 MEMBER_PAGE = Expect(
     anonymous=LOGIN, other_coordinator=404, other_participant=404, stranger=200, owner=200
@@ -193,6 +199,83 @@ class Target:
         with scope(organization=self.org):
             return ProgramFactory(organization=self.org, open_link_enabled=True)
 
+    def _agreement_for(self, program, partner_email):
+        """The participant and a partner in an active pair of `program`, with an agreement
+        whose required fields are filled."""
+        from tests.agreements.conftest import template_make
+
+        participant = self.actors["participant"]
+        (partner,) = self.extra_people(partner_email)
+        with scope(organization=self.org):
+            match = match_make(
+                program=program,
+                users=[participant, partner],
+                status=program_models.Match.Status.ACTIVE,
+            )
+            template = template_make(program)
+            agreement = agreement_services.agreement_create(match=match, template=template)
+            for user, title, data in [
+                (participant, "How often we meet", {"every": "monthly"}),
+                (participant, "How long a session lasts", {"value": "60"}),
+                (participant, "Where we meet", {"value": "Teams"}),
+                (participant, "My primary objective", {"value": "Listen"}),
+                (partner, "My primary objective", {"value": "Plan"}),
+            ]:
+                self._fill(agreement, user, title, data)
+        return agreement, partner
+
+    def _fill(self, agreement, user, title, data):
+        from django.http import QueryDict
+
+        from agreements import fields
+
+        item = agreement_models.AgreementItem.objects.get(template=agreement.template, title=title)
+        query = QueryDict(mutable=True)
+        query.update(data)
+        agreement_services.value_save(
+            agreement=agreement,
+            item=item,
+            actor=agreement_services.Actor(user=user),
+            value=fields.parse(item, query),
+            seen_revision=0,
+        )
+
+    @cached_property
+    def participant_agreement(self):
+        """The participant's open agreement, every required field filled, nobody signed."""
+        return self._agreement_for(self.program, "eve@acme.example.org")[0]
+
+    def agreement_item(self, title):
+        with scope(organization=self.org):
+            return agreement_models.AgreementItem.objects.get(
+                template=self.participant_agreement.template, title=title
+            )
+
+    def agreement_sha(self):
+        with scope(organization=self.org):
+            return agreement_services.canonical_text(self.participant_agreement)[1]
+
+    @cached_property
+    def signed_agreement(self):
+        """The participant's agreement in a second program, signed by both (no PDF yet:
+        the task runs on commit, and the matrix never commits)."""
+        with scope(organization=self.org):
+            program = ProgramFactory(organization=self.org, name="Acme Second Term")
+        agreement, partner = self._agreement_for(program, "fay@acme.example.org")
+        with scope(organization=self.org):
+            sha = agreement_services.canonical_text(agreement)[1]
+            for user in (self.actors["participant"], partner):
+                agreement_services.agreement_sign(
+                    agreement=agreement,
+                    actor=agreement_services.Actor(user=user),
+                    typed_name="Signer Name",
+                    consent=True,
+                    intent=True,
+                    seen_sha256=sha,
+                )
+            agreement.refresh_from_db()
+        return agreement
+
     @cached_property
     def org_with_logo(self):
         # Tiny PNG signature is enough: the view streams the file, it does not decode it.
@@ -206,6 +289,10 @@ def in_tenant(target):
 
 def program_kwargs(target):
     return {"org_slug": target.org.slug, "pk": target.program.pk}
+
+
+def agreement_kwargs(agreement):
+    return {"org_slug": agreement.organization.slug, "pk": agreement.pk}
 
 
 def csv_upload(target):
@@ -682,6 +769,52 @@ TABLE = {
         owner_post_changes=True,
     ),
     # === programs: applications and pairing === end
+    # === agreements: the parties' pages === begin
+    # Only the parties reach an agreement; the stranger is in another pair or none.
+    "agreements:detail": Row(
+        checks={"GET": PARTY_PAGE},
+        owner="participant",
+        kwargs=lambda target: agreement_kwargs(target.participant_agreement),
+    ),
+    "agreements:field_save": Row(
+        checks={"POST": PARTY_PAGE._replace(owner=302)},
+        owner="participant",
+        kwargs=lambda target: {
+            **agreement_kwargs(target.participant_agreement),
+            "item_pk": target.agreement_item("Where we meet").pk,
+        },
+        data=lambda target: {"value": "Zoom", "revision": "1"},
+        owner_post_changes=True,
+    ),
+    "agreements:history": Row(
+        checks={"GET": PARTY_PAGE},
+        owner="participant",
+        kwargs=lambda target: agreement_kwargs(target.participant_agreement),
+    ),
+    "agreements:sign": Row(
+        checks={"GET": PARTY_PAGE, "POST": PARTY_PAGE._replace(owner=302)},
+        owner="participant",
+        kwargs=lambda target: agreement_kwargs(target.participant_agreement),
+        data=lambda target: {
+            "typed_name": "Pat Participant",
+            "consent": "on",
+            "intent": "on",
+            "sha256": target.agreement_sha(),
+        },
+        owner_post_changes=True,
+    ),
+    "agreements:amend": Row(
+        checks={"POST": PARTY_PAGE._replace(owner=302)},
+        owner="participant",
+        kwargs=lambda target: agreement_kwargs(target.signed_agreement),
+        owner_post_changes=True,
+    ),
+    "agreements:pdf": Row(
+        checks={"GET": PARTY_PAGE},
+        owner="participant",
+        kwargs=lambda target: agreement_kwargs(target.signed_agreement),
+    ),
+    # === agreements: the parties' pages === end
     r"^media/(?P<path>.*)$": Row(
         checks={
             "GET": Expect(
@@ -802,6 +935,12 @@ SNAPSHOT_MODELS = (
     program_models.Match,
     program_models.MatchMember,
     program_models.PairingExclusion,
+    agreement_models.AgreementTemplate,
+    agreement_models.AgreementItem,
+    agreement_models.Agreement,
+    agreement_models.AgreementValue,
+    agreement_models.Signature,
+    agreement_models.AgreementEvent,
 )
 
 

@@ -416,3 +416,31 @@ def test_a_second_template_version_is_used_for_new_agreements(pair, stranger):
     agreements_create_for_matches(program=pair.program, matches=[other])
     assert Agreement.objects.get(match=other).template == v2
     assert AgreementEvent.objects.filter(agreement__match=other, kind="created").exists()
+
+
+# --- Typed terms ---------------------------------------------------------------------
+
+
+def test_terms_come_from_the_signed_agreement_else_the_program(pair):
+    from agreements.selectors.terms import agreement_terms
+
+    before = agreement_terms(pair.match)
+    assert before.source == "program"
+    assert before.meeting_every_days == pair.program.cadence_days or None
+    assert before.session_minutes == pair.program.session_minutes
+    pair.fill_required()
+    pair.save(pair.a, "Name", value="Pat L.")
+    sign(pair, pair.a)
+    assert agreement_terms(pair.match).source == "program"  # not everyone has signed
+    sign(pair, pair.b)
+    terms = agreement_terms(pair.match)
+    assert terms.source == "signed" and terms.agreement_id == pair.agreement.pk
+    assert (terms.meeting_every_days, terms.meeting_frequency) == (14, "Every two weeks")
+    assert terms.session_minutes == 90 and terms.modality == "Zoom"
+    assert terms.reporting_every_days is None  # this template does not ask
+    assert terms.primary_objectives == {
+        pair.a.pk: "Delegate more",
+        pair.b.pk: "Speak up in meetings",
+    }
+    assert terms.contacts[pair.a.pk].name == "Pat L."
+    assert terms.contacts[pair.b.pk].name == "Robin Diaz"
