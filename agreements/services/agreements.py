@@ -16,6 +16,7 @@ pair) back that up.
 """
 
 from dataclasses import dataclass
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -475,8 +476,15 @@ def _complete(agreement, members, text, sha, now):
         update_fields=["status", "signed_at", "signed_content", "content_sha256", "updated_at"]
     )
     _event(agreement, AgreementEvent.Kind.COMPLETED, at=now, sha256=sha)
-    agreement_pdf_render.delay_on_commit(
-        organization_id=agreement.organization_id, agreement_id=agreement.pk
+    # robust: the signatures are committed whatever happens to the PDF; a failed render
+    # is recorded on the agreement (pdf_error) and does not turn the signing into an error.
+    transaction.on_commit(
+        partial(
+            agreement_pdf_render.delay,
+            organization_id=agreement.organization_id,
+            agreement_id=agreement.pk,
+        ),
+        robust=True,
     )
     url = settings.SITE_URL + agreement.get_absolute_url()
     for member in members:

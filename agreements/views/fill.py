@@ -10,7 +10,9 @@ next to the message.
 from allauth.account.adapter import get_adapter
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -80,7 +82,16 @@ def field_save(request, org_slug, pk, item_pk):
         if not result.conflict:
             cell.data = None
     if request.htmx:
-        return render(request, "agreements/detail.html#cell_status", {"cell": cell, "oob": True})
+        # The field's status, its new revision and, out of band, the signatures panel:
+        # filling the last required field shows "Review and sign" without a reload.
+        status = render_to_string(
+            "agreements/detail.html#cell_status", {"cell": cell, "oob": True}, request
+        )
+        page = agreement_page(agreement=agreement, user=request.user)
+        panel = render_to_string(
+            "agreements/detail.html#signatures", {**page, "oob": True}, request
+        )
+        return HttpResponse(status + panel)
     if cell.error or cell.conflict:
         # Show the whole page again with what they typed, so nothing is lost.
         context = agreement_page(agreement=agreement, user=request.user)

@@ -333,6 +333,7 @@ def test_htmx_save_answers_the_status_fragment_with_the_new_revision(pair, clien
     assert response.status_code == 200
     assert "<html" not in body and "Saved." in body
     assert f'id="rev-{item.pk}-0" hx-swap-oob="true"' in body and 'value="1"' in body
+    assert '<section id="signatures"' in body and body.count('hx-swap-oob="true"') == 2
     # A second browser still on revision 0 is told, and its text is kept.
     response = client.post(url, {"value": "70", "revision": "0"}, headers={"HX-Request": "true"})
     body = response.content.decode()
