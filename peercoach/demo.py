@@ -12,6 +12,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django_scopes import scopes_disabled
 
+from agreements.demo import agreements_demo_load
 from peercoach.accounts.models import User
 from peercoach.tenancy.models import Membership, Organization
 from programs.demo import programs_demo_load
@@ -211,4 +212,5 @@ def demo_load():
         result.programs = programs_demo_load(
             organizations=[org for org, _coordinator, _participants in result.organizations]
         )
+        agreements_demo_load(programs=[demo.program for demo in result.programs])
     return result
