@@ -203,4 +203,6 @@ def form_initial(item, value):
         return {"value": "", "values": list(value), "every": "", "other": ""}
     if item.kind == Kind.FREQUENCY:
         return {"value": "", "values": [], **{"every": "", "other": ""}, **value}
+    if item.kind == Kind.DURATION and isinstance(value, int) and value >= 60:
+        return {"value": f"{value // 60}:{value % 60:02d}", "values": [], "every": "", "other": ""}
     return {"value": str(value), "values": [], "every": "", "other": ""}

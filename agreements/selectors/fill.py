@@ -41,6 +41,10 @@ class Cell:
         return fields.display(self.item, self.value)
 
     @property
+    def is_list(self):
+        return self.item.kind in (self.item.Kind.BULLET_LIST, self.item.Kind.MULTIPLE_CHOICE)
+
+    @property
     def revision(self):
         return self.row.revision if self.row else 0
 

@@ -116,7 +116,9 @@ def screenshot(page):
             return None
         SHOTS_DIR.mkdir(parents=True, exist_ok=True)
         path = SHOTS_DIR / f"{name}.png"
-        page.screenshot(path=str(path), full_page=True)
+        # caret="initial": hiding the caret leaves style="" on inputs, which a later HTMX
+        # swap copies and the CSP (no inline style attributes) then reports.
+        page.screenshot(path=str(path), full_page=True, caret="initial")
         return path
 
     return take
