@@ -207,6 +207,16 @@ STATIC_ROOT = Path(env("STATIC_ROOT", VAR_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", VAR_DIR / "media"))
+
+# The document seal that signs (PAdES) every agreement PDF: see agreements/seal.py.
+# SEAL_PKCS12 names the installation's PKCS#12 file (SEAL_PASSWORD, or SEAL_PASSWORD_FILE,
+# its password). Unset: a self-signed certificate is generated on first use in SEAL_DIR,
+# which must stay outside MEDIA_ROOT and STATIC_ROOT. SEAL_ORG_PKCS12 is JSON giving
+# organisations their own: {"org-slug": {"path": "...", "password": "..."}}.
+SEAL_PKCS12 = env("SEAL_PKCS12", "")
+SEAL_PASSWORD = env("SEAL_PASSWORD", "")
+SEAL_ORG_PKCS12 = env("SEAL_ORG_PKCS12", "")
+SEAL_DIR = Path(env("SEAL_DIR", VAR_DIR / "seal"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

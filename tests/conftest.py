@@ -56,6 +56,19 @@ def _clean_cache():
     yield
 
 
+@pytest.fixture(scope="session")
+def _seal_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("seal")
+
+
+@pytest.fixture(autouse=True)
+def _files_in_tmp(settings, tmp_path, _seal_dir):
+    """Uploads and signed PDFs go to the test's own directory, never the repository's
+    var/; the seal certificate is generated once per session, outside it too."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.SEAL_DIR = _seal_dir
+
+
 @pytest.fixture
 def org(db):
     return OrganizationFactory(slug="acme", name="Acme University")

@@ -212,7 +212,7 @@ class Target:
                 users=[participant, partner],
                 status=program_models.Match.Status.ACTIVE,
             )
-            template = template_make(program)
+            template = self.program_template if program == self.program else template_make(program)
             agreement = agreement_services.agreement_create(match=match, template=template)
             for user, title, data in [
                 (participant, "How often we meet", {"every": "monthly"}),
@@ -239,6 +239,20 @@ class Target:
             value=fields.parse(item, query),
             seen_revision=0,
         )
+
+    @cached_property
+    def program_template(self):
+        """The target program's agreement template (version 1, the test items)."""
+        from tests.agreements.conftest import template_make
+
+        with scope(organization=self.org):
+            return template_make(self.program)
+
+    def template_item(self, title):
+        with scope(organization=self.org):
+            return agreement_models.AgreementItem.objects.get(
+                template=self.program_template, title=title
+            )
 
     @cached_property
     def participant_agreement(self):
@@ -769,6 +783,84 @@ TABLE = {
         owner_post_changes=True,
     ),
     # === programs: applications and pairing === end
+    # === agreements: the template (coordinators) === begin
+    "agreements:template": Row(
+        checks={"GET": COORDINATOR_PAGE},
+        owner="coordinator",
+        kwargs=lambda target: (target.program_template, program_kwargs(target))[1],
+    ),
+    "agreements:template_settings": Row(
+        checks={"POST": COORDINATOR_ACTION},
+        owner="coordinator",
+        kwargs=lambda target: (target.program_template, program_kwargs(target))[1],
+        data=lambda target: {"title": "Our pact", "introduction": "", "coordinator_sees_pdf": "on"},
+        owner_post_changes=True,
+    ),
+    "agreements:template_starter": Row(
+        checks={"GET": COORDINATOR_ACTION_GET, "POST": COORDINATOR_ACTION},
+        owner="coordinator",
+        kwargs=lambda target: (target.program_template, program_kwargs(target))[1],
+        data=lambda target: {"starter": "one_way", "replace": "on"},
+        owner_post_changes=True,
+    ),
+    "agreements:template_preview": Row(
+        checks={"GET": COORDINATOR_PAGE},
+        owner="coordinator",
+        kwargs=lambda target: (target.program_template, program_kwargs(target))[1],
+    ),
+    "agreements:item_create": Row(
+        checks={"GET": COORDINATOR_PAGE, "POST": COORDINATOR_ACTION},
+        owner="coordinator",
+        kwargs=lambda target: (target.program_template, program_kwargs(target))[1],
+        data=lambda target: {"kind": "clause", "title": "Posted clause", "body": "We agree."},
+        owner_post_changes=True,
+    ),
+    "agreements:item_edit": Row(
+        checks={"GET": COORDINATOR_PAGE, "POST": COORDINATOR_ACTION},
+        owner="coordinator",
+        kwargs=lambda target: {
+            **program_kwargs(target),
+            "item_pk": target.template_item("Confidentiality").pk,
+        },
+        data=lambda target: {"title": "Confidentiality, edited", "body": "Nothing leaves."},
+        owner_post_changes=True,
+    ),
+    "agreements:item_delete": Row(
+        checks={"GET": COORDINATOR_ACTION_GET, "POST": COORDINATOR_ACTION},
+        owner="coordinator",
+        kwargs=lambda target: {
+            **program_kwargs(target),
+            "item_pk": target.template_item("Our social contract").pk,
+        },
+        owner_post_changes=True,
+    ),
+    "agreements:item_move": Row(
+        checks={"GET": COORDINATOR_ACTION_GET, "POST": COORDINATOR_ACTION},
+        owner="coordinator",
+        kwargs=lambda target: {
+            **program_kwargs(target),
+            "item_pk": target.template_item("Confidentiality").pk,
+        },
+        data=lambda target: {"direction": "down"},
+        owner_post_changes=True,
+    ),
+    "agreements:start": Row(
+        checks={"GET": COORDINATOR_ACTION_GET, "POST": COORDINATOR_ACTION},
+        owner="coordinator",
+        # The active pair of two other people has no agreement yet.
+        kwargs=lambda target: (
+            target.program_template,
+            target.active_match,
+            program_kwargs(target),
+        )[2],
+        owner_post_changes=True,
+    ),
+    "agreements:status_list": Row(
+        checks={"GET": COORDINATOR_PAGE},
+        owner="coordinator",
+        kwargs=lambda target: (target.participant_agreement, program_kwargs(target))[1],
+    ),
+    # === agreements: the template (coordinators) === end
     # === agreements: the parties' pages === begin
     # Only the parties reach an agreement; the stranger is in another pair or none.
     "agreements:detail": Row(
@@ -815,6 +907,19 @@ TABLE = {
         kwargs=lambda target: agreement_kwargs(target.signed_agreement),
     ),
     # === agreements: the parties' pages === end
+    "agreements:verify": Row(
+        checks={
+            "GET": Expect(
+                anonymous=200, other_coordinator=200, other_participant=200, stranger=200, owner=200
+            ),
+            # No file: everyone gets the form back with the message, nobody learns anything.
+            "POST": Expect(
+                anonymous=400, other_coordinator=400, other_participant=400, stranger=400, owner=400
+            ),
+        },
+        owner="participant",
+        rationale="Public on purpose: anyone holding a PDF may check it; answers are minimal.",
+    ),
     r"^media/(?P<path>.*)$": Row(
         checks={
             "GET": Expect(
