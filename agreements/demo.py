@@ -1,18 +1,33 @@
 """Demo agreements: each demo program's template from its starter, and an agreement for
 every pair or circle the demo already published.
 
+In PeerSphere, one pair has filled and signed its agreement (its PDF is rendered when
+the demo commits), and a second pair has filled theirs and one of them has signed, so
+the signed PDF and the "waiting for your signature" state can be seen right away.
+
 Goes through the services a coordinator's clicks use (`template_from_starter`,
 `agreements_start_missing`). Idempotent: a program whose template already has items is
 left as it is (a coordinator may have edited it), and pairs that have an agreement get
-no second one. Nothing is signed here.
+no second one; agreements already filled are not filled again.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from django.http import QueryDict
 
 from programs.models import Program
 
-from .models import AgreementItem
-from .services.agreements import agreements_start_missing
+from . import fields
+from .models import Agreement, AgreementItem, AgreementValue
+from .services.agreements import (
+    Actor,
+    agreement_sign,
+    agreements_start_missing,
+    canonical_text,
+    parties,
+    value_save,
+)
+from .services.documents import agreement_pdf_issue
 from .services.templates import template_from_starter
 from .services.versions import template_current
 from .starters import starter_for_program
@@ -34,6 +49,18 @@ class DemoAgreements:
     starter: str
     template_created: bool
     agreements_started: int
+    # [(what to say, [party emails])] for the agreements the demo filled in.
+    showcased: list = field(default_factory=list)
+
+
+SHOWCASE_ORG = "peersphere"
+DEMO_ACTOR = {"ip": "127.0.0.1", "user_agent": "peercoach demo data"}
+OBJECTIVES = [
+    "Give clearer, kinder feedback to the people I supervise",
+    "Decide whether to apply for the team lead role next year",
+    "Run shorter, more useful project meetings",
+    "Build a network outside my own community",
+]
 
 
 def agreements_demo_load(*, programs):
@@ -53,12 +80,116 @@ def agreements_demo_load(*, programs):
         if empty:
             template_from_starter(program=program, starter_key=starter, user=None)
         started = agreements_start_missing(program=program)
-        loaded.append(
-            DemoAgreements(
-                program=program,
-                starter=starter,
-                template_created=empty,
-                agreements_started=started,
-            )
+        demo = DemoAgreements(
+            program=program, starter=starter, template_created=empty, agreements_started=started
         )
+        if program.organization.slug == SHOWCASE_ORG:
+            demo.showcased = _showcase(program)
+        loaded.append(demo)
     return loaded
+
+
+def _demo_answer(item, index, program):
+    """A plausible answer for `item`, as the form would post it, for the party `index`."""
+    kind, purpose = item.kind, item.purpose
+    data = QueryDict(mutable=True)
+    if kind == AgreementItem.Kind.FREQUENCY:
+        data["every"] = (
+            "monthly" if purpose == AgreementItem.Purpose.REPORTING_FREQUENCY else "fortnightly"
+        )
+    elif kind == AgreementItem.Kind.DURATION:
+        data["value"] = "60"
+    elif kind == AgreementItem.Kind.DATE:
+        data["value"] = program.term_end.isoformat()
+    elif kind == AgreementItem.Kind.NUMBER:
+        data["value"] = "6"
+    elif kind == AgreementItem.Kind.SINGLE_CHOICE:
+        data["value"] = item.choices[index % len(item.choices)]
+    elif kind == AgreementItem.Kind.MULTIPLE_CHOICE:
+        data.setlist("value", item.choices[:1])
+    elif kind == AgreementItem.Kind.BULLET_LIST:
+        data["value"] = "Come prepared\nSay so early when something is not working"
+    elif purpose == AgreementItem.Purpose.PRIMARY_OBJECTIVE:
+        data["value"] = OBJECTIVES[index % len(OBJECTIVES)]
+    elif purpose in (AgreementItem.Purpose.OFFICE_PHONE, AgreementItem.Purpose.CELL_PHONE):
+        data["value"] = f"+1 555 010{index} {200 + index}"
+    elif purpose == AgreementItem.Purpose.BEST_TIME:
+        data["value"] = ["Mornings before ten", "Tuesday afternoons"][index % 2]
+    else:
+        data["value"] = "As we agreed in our first meeting."
+    return fields.parse(item, data)
+
+
+def _fill(agreement, members):
+    items = list(
+        AgreementItem.objects.filter(
+            organization=agreement.organization, template=agreement.template
+        ).exclude(kind=AgreementItem.Kind.CLAUSE)
+    )
+    filled = set(
+        AgreementValue.objects.filter(
+            organization=agreement.organization, agreement=agreement
+        ).values_list("item_id", "party_id")
+    )
+    for item in items:
+        owners = (
+            [(i, m.user) for i, m in enumerate(members)]
+            if item.per_party
+            else [(0, members[0].user)]
+        )
+        for index, user in owners:
+            if (item.pk, user.pk if item.per_party else None) in filled:
+                continue
+            value_save(
+                agreement=agreement,
+                item=item,
+                actor=Actor(user=user, **DEMO_ACTOR),
+                value=_demo_answer(item, index, agreement.program),
+                seen_revision=0,
+            )
+
+
+def _sign(agreement, user):
+    agreement_sign(
+        agreement=agreement,
+        actor=Actor(user=user, **DEMO_ACTOR),
+        typed_name=user.get_full_name() or user.email,
+        consent=True,
+        intent=True,
+        seen_sha256=canonical_text(agreement)[1],
+        quiet=True,
+    )
+
+
+def _showcase(program):
+    """Fill the first two open agreements; both sign the first, one signs the second."""
+    agreements = list(
+        Agreement.objects.filter(organization=program.organization, program=program)
+        .select_related("organization", "program", "match", "template")
+        .order_by("match_id", "number")[:2]
+    )
+    shown = []
+    for position, agreement in enumerate(agreements):
+        members = parties(agreement)
+        if agreement.status == Agreement.Status.OPEN:
+            _fill(agreement, members)
+            signers = members if position == 0 else members[:1]
+            signed = set(
+                agreement.signatures.filter(voided_at__isnull=True).values_list(
+                    "signer_id", flat=True
+                )
+            )
+            for member in signers:
+                if member.user_id not in signed:
+                    _sign(agreement, member.user)
+            agreement.refresh_from_db()
+        if agreement.status == Agreement.Status.SIGNED and not agreement.pdf_sha256:
+            # In the demo's transaction: the demo emails nobody and queues nothing.
+            agreement_pdf_issue(organization=program.organization, agreement_id=agreement.pk)
+            agreement.refresh_from_db()
+        if agreement.status == Agreement.Status.OPEN:
+            state = "filled in, signed by the first only"
+        else:
+            state = "signed by both, PDF ready"
+        shown.append((state, [m.user.email for m in members]))
+    return shown

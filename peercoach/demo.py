@@ -143,6 +143,7 @@ class DemoResult:
     multi_email: str = MULTI_EMAIL
     organizations: list = field(default_factory=list)
     programs: list = field(default_factory=list)
+    agreements: list = field(default_factory=list)
 
 
 def _person(email, first_name, last_name, password_hash, **extra):
@@ -212,5 +213,7 @@ def demo_load():
         result.programs = programs_demo_load(
             organizations=[org for org, _coordinator, _participants in result.organizations]
         )
-        agreements_demo_load(programs=[demo.program for demo in result.programs])
+        result.agreements = agreements_demo_load(
+            programs=[demo.program for demo in result.programs]
+        )
     return result

@@ -279,7 +279,13 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = "UTC"
 # Periodic "dispatch what is due" tasks are added here by the reminders work; the
 # per-program cadences live in our own models, never in beat.
-CELERY_BEAT_SCHEDULE = {}
+CELERY_BEAT_SCHEDULE = {
+    # Signed agreements whose PDF render failed or was lost get it queued again.
+    "agreements-pdf-sweep": {
+        "task": "agreements.tasks.agreements_pdf_sweep",
+        "schedule": 10 * 60,
+    },
+}
 
 # Content-Security-Policy (Django's built-in middleware): our own files only, no inline
 # script at all; the one inline <style> (organisation colour) carries a nonce.
@@ -316,5 +322,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # WeasyPrint reports every layout step at INFO; its warnings still show.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

@@ -388,8 +388,12 @@ def _void_signatures(agreement, actor, *, at, reason):
 # --- Signing ---------------------------------------------------------------------------
 
 
-def agreement_sign(*, agreement, actor, typed_name, consent, intent, seen_sha256):
-    """Sign for `actor`. Returns the Signature; the last one completes the agreement."""
+def agreement_sign(*, agreement, actor, typed_name, consent, intent, seen_sha256, quiet=False):
+    """Sign for `actor`. Returns the Signature; the last one completes the agreement.
+
+    `quiet` (demo data only): nobody is emailed and no task is queued; the caller issues
+    the PDF itself.
+    """
     typed_name = " ".join((typed_name or "").split())
     if not consent:
         raise AgreementError(_("Tick the box to agree to sign electronically."))
@@ -448,11 +452,11 @@ def agreement_sign(*, agreement, actor, typed_name, consent, intent, seen_sha256
             organization=agreement.organization, agreement=agreement, voided_at__isnull=True
         ).count()
         if signed == len(members):
-            _complete(agreement, members, text, sha, now)
+            _complete(agreement, members, text, sha, now, quiet=quiet)
     return signature
 
 
-def _complete(agreement, members, text, sha, now):
+def _complete(agreement, members, text, sha, now, *, quiet=False):
     from ..tasks import agreement_pdf_render
 
     previous = (
@@ -476,6 +480,8 @@ def _complete(agreement, members, text, sha, now):
         update_fields=["status", "signed_at", "signed_content", "content_sha256", "updated_at"]
     )
     _event(agreement, AgreementEvent.Kind.COMPLETED, at=now, sha256=sha)
+    if quiet:
+        return
     # robust: the signatures are committed whatever happens to the PDF; a failed render
     # is recorded on the agreement (pdf_error) and does not turn the signing into an error.
     transaction.on_commit(

@@ -642,7 +642,12 @@ def test_the_full_demo_gives_every_program_its_starter_once():
             assert template.title == starter.title
             active = Match.objects.filter(program=program, status=Match.Status.ACTIVE)
             assert Agreement.objects.filter(match__in=active).count() == active.count() > 0
-        assert not Signature.objects.exists()
+        # Only PeerSphere's two showcase agreements are signed: one by both, one by one.
+        signatures = Signature.objects.filter(voided_at__isnull=True)
+        assert signatures.count() == 3
+        assert set(signatures.values_list("organization__slug", flat=True)) == {"peersphere"}
+        signed = Agreement.objects.get(status=Agreement.Status.SIGNED)
+        assert signed.pdf_sha256 and signed.pdf_sealed
 
 
 def test_coordinator_program_page_links_to_the_agreement(program, coordinator, client_for):

@@ -9,12 +9,14 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from django_scopes import scope
 
 from agreements import seal as seal_module
@@ -23,7 +25,7 @@ from agreements.seal import SealConfigError, installation_seal
 from agreements.services import documents
 from agreements.services.agreements import Actor, agreement_sign
 from agreements.services.documents import agreement_pdf_issue, pdf_verify
-from agreements.tasks import agreement_pdf_render
+from agreements.tasks import agreement_pdf_render, agreements_pdf_sweep
 from agreements.views.documents import VERIFY_LIMIT, VERIFY_MAX_BYTES
 
 pytestmark = pytest.mark.django_db
@@ -682,3 +684,15 @@ def test_verifying_needs_no_tenant_scope(signed):
     # would raise; the look-up across tenants is the one place that disables scoping.
     with scope():
         assert pdf_verify(data).issued
+
+
+def test_the_sweep_queues_signed_agreements_left_without_a_pdf(signed):
+    # Just signed: the render queued on commit may still be under way, so not yet.
+    assert agreements_pdf_sweep() == 0
+    Agreement.objects.filter(pk=signed.agreement.pk).update(
+        signed_at=timezone.now() - timedelta(minutes=6)
+    )
+    assert agreements_pdf_sweep() == 1  # tasks are eager in tests: issued now
+    agreement = Agreement.objects.get(pk=signed.agreement.pk)
+    assert agreement.pdf_sha256 and agreement.pdf_sealed
+    assert agreements_pdf_sweep() == 0

@@ -9,6 +9,7 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         result = demo_load()
         programs = {demo.organization.pk: demo for demo in result.programs}
+        agreements = {demo.program.organization_id: demo for demo in result.agreements}
         lines = [
             self.style.SUCCESS("Demo data ready."),
             "",
@@ -24,6 +25,10 @@ class Command(BaseCommand):
             ]
             if demo := programs.get(org.pk):
                 lines.append(_program_line(demo))
+            if demo := agreements.get(org.pk):
+                lines.append(f"  agreement:    from the “{demo.starter}” starter")
+                for status, emails in demo.showcased:
+                    lines.append(f"    {status}: {' and '.join(emails)}")
         lines += ["", f"In two organisations (shows the switcher): {result.multi_email}"]
         self.stdout.write("\n".join(lines))
 
