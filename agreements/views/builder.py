@@ -10,11 +10,12 @@ version, and the page says so.
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from peercoach.accounts.views import coordinator_required
+from peercoach.viewutils import form_error, redirect_to
 from programs.access import coordinator_program
 
 from .. import fields as field_kinds
@@ -40,20 +41,10 @@ from ..starters import STARTERS, starter_for_program
 Kind = AgreementItem.Kind
 
 
-def _form_error(form, exc):
-    """Show a service's ValidationError on the form: next to its field when it has one."""
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
-
-
 def _to_builder(program, anchor=""):
-    response = redirect("agreements:template", org_slug=program.organization.slug, pk=program.pk)
-    if anchor:
-        response["Location"] += f"#{anchor}"
-    return response
+    return redirect_to(
+        "agreements:template", anchor, org_slug=program.organization.slug, pk=program.pk
+    )
 
 
 def _item(request, program, item_pk):
@@ -133,7 +124,7 @@ def template_settings(request, org_slug, pk):
                 program=program, user=request.user, **form.cleaned_data
             )
         except ValidationError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("The agreement's settings were saved."))
             _version_note(request, before, template)
@@ -156,7 +147,7 @@ def template_starter(request, org_slug, pk):
                 replace=form.cleaned_data["replace"],
             )
         except ValidationError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(
                 request,
@@ -223,7 +214,7 @@ def item_create(request, org_slug, pk):
                 program=program, user=request.user, kind=kind, **form.service_fields()
             )
         except ValidationError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("“%(title)s” was added.") % {"title": item.title})
             _version_note(request, before, item.template)
@@ -243,7 +234,7 @@ def item_edit(request, org_slug, pk, item_pk):
                 program=program, item=item, user=request.user, **form.service_fields()
             )
         except ValidationError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("“%(title)s” was saved.") % {"title": changed.title})
             _version_note(request, before, changed.template)

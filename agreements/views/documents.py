@@ -7,13 +7,14 @@ before reading them, and limits how often one address may ask.
 """
 
 from allauth.account.adapter import get_adapter
-from django.core.cache import cache
 from django.http import FileResponse, Http404
 from django.shortcuts import render
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect, ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods
+
+from peercoach.ratelimit import over_limit
 
 from ..access import agreement_for_pdf
 from ..models import Agreement
@@ -47,13 +48,7 @@ def pdf_download(request, org_slug, pk):
 
 def _rate_limited(ip):
     """True when `ip` has used up its checks for the period (counted in the cache)."""
-    key = f"agreements:verify:{ip}"
-    cache.add(key, 0, VERIFY_PERIOD)
-    try:
-        return cache.incr(key) > VERIFY_LIMIT
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, VERIFY_PERIOD)
-        return False
+    return over_limit(f"agreements:verify:{ip}", limit=VERIFY_LIMIT, period=VERIFY_PERIOD)
 
 
 @csrf_exempt  # checked by _verify_page, after the checks that need no body

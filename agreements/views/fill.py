@@ -11,11 +11,12 @@ from allauth.account.adapter import get_adapter
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from peercoach.viewutils import redirect_to
 from programs.access import object_id
 
 from .. import fields
@@ -42,10 +43,9 @@ def _actor(request):
 
 
 def _to_detail(agreement, anchor=""):
-    response = redirect("agreements:detail", org_slug=agreement.organization.slug, pk=agreement.pk)
-    if anchor:
-        response["Location"] += f"#{anchor}"
-    return response
+    return redirect_to(
+        "agreements:detail", anchor, org_slug=agreement.organization.slug, pk=agreement.pk
+    )
 
 
 def detail(request, org_slug, pk):

@@ -7,7 +7,6 @@ to show the person when the request cannot be honoured.
 """
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -19,6 +18,7 @@ from peercoach.accounts.models import Invitation, User
 from peercoach.accounts.services import InvitationError, invitation_create, invitation_resend
 from peercoach.csvio import CsvImportError, CsvRowError, csv_email_problem, csv_read_table
 from peercoach.notifications.tasks import send_templated_email
+from peercoach.ratelimit import over_limit
 from peercoach.tenancy.models import Membership
 
 from ..models import Application, MatchMember, Program, Question
@@ -441,13 +441,7 @@ def program_for_open_link(*, token):
 def _rate_limited(kind, key):
     """True when `key` used up its allowance of open-link emails (counted in the cache)."""
     limit, period = OPEN_LINK_LIMITS[kind]
-    cache_key = f"openlink:{kind}:{key}"
-    cache.add(cache_key, 0, period)
-    try:
-        return cache.incr(cache_key) > limit
-    except ValueError:  # expired between add and incr
-        cache.set(cache_key, 1, period)
-        return False
+    return over_limit(f"openlink:{kind}:{key}", limit=limit, period=period)
 
 
 def open_link_request(*, program, email, ip):

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from peercoach.accounts.views import coordinator_required
+from peercoach.viewutils import form_error, redirect_to
 
 from ..access import coordinator_program, program_for_request
 from ..forms.applications import ApplicationForm
@@ -49,20 +50,8 @@ from ..services import questions
 from ..services import setup as services
 
 
-def _form_error(form, exc):
-    """Show a service's ValidationError on the form: next to its field when it has one."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
-
-
 def _to_program(program, anchor=""):
-    response = redirect("programs:detail", org_slug=program.organization.slug, pk=program.pk)
-    if anchor:
-        response["Location"] += f"#{anchor}"
-    return response
+    return redirect_to("programs:detail", anchor, org_slug=program.organization.slug, pk=program.pk)
 
 
 def _to_form_builder(program):
@@ -95,7 +84,7 @@ def program_create(request, org_slug):
                 organization=request.organization, **form.cleaned_data
             )
         except ValidationError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(
                 request,
@@ -138,7 +127,7 @@ def program_edit(request, org_slug, pk):
         try:
             services.program_update(program=program, **form.cleaned_data)
         except ValidationError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("The program's settings were saved."))
             return _to_program(program)
@@ -158,7 +147,7 @@ def program_copy(request, org_slug, pk):
         try:
             copy = services.program_copy(program=program, **form.cleaned_data)
         except ValidationError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(
                 request,
@@ -206,7 +195,7 @@ def event_create(request, org_slug, pk):
         try:
             services.event_create(program=program, **form.cleaned_data)
         except ValidationError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("The event was added."))
             return _to_program(program, "events-heading")
@@ -224,7 +213,7 @@ def event_edit(request, org_slug, pk, event_pk):
         try:
             services.event_update(event=event, **form.cleaned_data)
         except ValidationError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("The event was saved."))
             return _to_program(program, "events-heading")
@@ -265,7 +254,7 @@ def resource_create(request, org_slug, pk):
         try:
             services.resource_create(program=program, **fields)
         except ValidationError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("The resource was added."))
             return _to_program(program, "resources-heading")
@@ -310,7 +299,7 @@ def resource_edit(request, org_slug, pk, resource_pk):
         try:
             services.resource_update(resource=resource, **form.service_fields())
         except ValidationError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("The resource was saved."))
             return _to_program(program, "resources-heading")
@@ -398,7 +387,7 @@ def question_create(request, org_slug, pk):
         try:
             questions.question_create(program=program, kind=kind, **form.service_fields())
         except ValidationError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("The question was added."))
             return _to_form_builder(program)
@@ -427,7 +416,7 @@ def question_edit(request, org_slug, pk, question_pk):
         try:
             questions.question_update(question=question, **form.service_fields())
         except ValidationError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("The question was saved."))
             return _to_form_builder(program)

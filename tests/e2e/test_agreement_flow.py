@@ -45,16 +45,6 @@ BEN_OBJECTIVE = "Speak up earlier in design reviews"
 SOCIAL_CONTRACT = ["We come prepared", "We do what we said we would", "Cameras on for calls"]
 
 
-@pytest.fixture(autouse=True)
-def _files(settings, tmp_path):
-    """The PDF and the generated seal certificate in this test's own directories."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.SEAL_DIR = tmp_path / "seal"
-    settings.SEAL_PKCS12 = ""
-    settings.SEAL_PASSWORD = ""
-    settings.SEAL_ORG_PKCS12 = ""
-
-
 @pytest.fixture
 def setup(org):
     """A running reciprocal program, Ana and Ben published as a pair, their agreement open."""
