@@ -33,7 +33,7 @@ COPY . .
 # Static files are part of the image; the key only satisfies settings at build time.
 RUN SECRET_KEY=collectstatic-build-only DEBUG=false \
         python manage.py collectstatic --noinput --verbosity 0 \
-    && mkdir -p /var/lib/peercoach/media /var/lib/peercoach/beat /var/lib/peercoach/seal \
+    && mkdir -p /var/lib/peercoach/media /var/lib/peercoach/beat /var/lib/peercoach/private /var/lib/peercoach/seal \
     && chown -R peercoach:peercoach /var/lib/peercoach
 
 USER peercoach

@@ -23,6 +23,8 @@ from django.utils.translation import gettext_lazy as _
 from peercoach.tenancy.models import TenantModel
 from programs.models import Match, Program
 
+from .storage import agreement_storage
+
 
 def new_item_key():
     return secrets.token_hex(6)
@@ -177,11 +179,12 @@ class Agreement(TenantModel):
     signed_content = models.TextField(blank=True)
     content_sha256 = models.CharField(max_length=64, blank=True)
     # Set by the PDF task.
-    pdf = models.FileField(upload_to="agreements/", blank=True)
+    pdf = models.FileField(upload_to="agreements/", storage=agreement_storage, blank=True)
     pdf_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
     pdf_sealed = models.BooleanField(default=False)
     pdf_created_at = models.DateTimeField(null=True, blank=True)
     pdf_error = models.TextField(blank=True)
+    pdf_attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["match", "-number"]
@@ -256,8 +259,12 @@ class AgreementValue(TenantModel):
 
 class Signature(TenantModel):
     agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="signatures")
+    # Kept when the account is deleted: the typed name and the audit trail still tell who.
     signer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="agreement_signatures"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="agreement_signatures",
     )
     typed_name = models.CharField(max_length=200)
     consent_text = models.TextField()

@@ -23,6 +23,9 @@ def agreement_pdf_render(*, organization_id, agreement_id):
 
 SWEEP_AFTER = datetime.timedelta(minutes=5)
 SWEEP_BATCH = 500
+# After this many failed renders the sweep leaves an agreement alone: its pdf_error says
+# why, and an operator queues it again once the cause is fixed.
+SWEEP_MAX_ATTEMPTS = 5
 
 
 @shared_task
@@ -43,6 +46,7 @@ def agreements_pdf_sweep():
                 status__in=[Agreement.Status.SIGNED, Agreement.Status.SUPERSEDED],
                 pdf_sha256="",
                 signed_at__lt=cutoff,
+                pdf_attempts__lt=SWEEP_MAX_ATTEMPTS,
             )
             .order_by("signed_at")
             .values_list("organization_id", "pk")[:SWEEP_BATCH]

@@ -213,6 +213,9 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", VAR_DIR / "media"))
 # its password). Unset: a self-signed certificate is generated on first use in SEAL_DIR,
 # which must stay outside MEDIA_ROOT and STATIC_ROOT. SEAL_ORG_PKCS12 is JSON giving
 # organisations their own: {"org-slug": {"path": "...", "password": "..."}}.
+# Signed agreement PDFs: private files with no URL, outside MEDIA_ROOT (served only by a
+# view that checks who asks).
+PRIVATE_ROOT = Path(env("PRIVATE_ROOT", VAR_DIR / "private"))
 SEAL_PKCS12 = env("SEAL_PKCS12", "")
 SEAL_PASSWORD = env("SEAL_PASSWORD", "")
 SEAL_ORG_PKCS12 = env("SEAL_ORG_PKCS12", "")

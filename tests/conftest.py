@@ -63,9 +63,10 @@ def _seal_dir(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _files_in_tmp(settings, tmp_path, _seal_dir):
-    """Uploads and signed PDFs go to the test's own directory, never the repository's
+    """Uploads and signed PDFs go to the test's own directories, never the repository's
     var/; the seal certificate is generated once per session, outside it too."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_ROOT = tmp_path / "private"
     settings.SEAL_DIR = _seal_dir
 
 

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.template import loader
 from django.utils import timezone
@@ -37,6 +36,7 @@ from .. import fields
 from ..formatting import clause_html
 from ..models import Agreement, AgreementEvent, AgreementItem, Signature
 from ..seal import SealConfigError, seal_for, trusted_certificates
+from ..storage import private_storage
 
 logger = logging.getLogger(__name__)
 
@@ -316,10 +316,21 @@ def agreement_pdf_issue(*, organization, agreement_id):
             seal = seal_for(organization)
         except SealConfigError as exc:
             failure = exc
-            agreement.pdf_error = _("The PDF could not be sealed: %(reason)s") % {"reason": exc}
-            agreement.save(update_fields=["pdf_error", "updated_at"])
+            reason = _("The PDF could not be sealed: %(reason)s") % {"reason": exc}
         else:
-            _issue(agreement, seal)
+            try:
+                with transaction.atomic():
+                    _issue(agreement, seal)
+            except Exception as exc:  # noqa: BLE001 - recorded, then raised for the task's log
+                failure = exc
+                reason = _("The PDF could not be produced (%(error)s).") % {
+                    "error": type(exc).__name__
+                }
+        if failure is not None:
+            # Recorded in the outer transaction: what _issue wrote rolled back with its own.
+            agreement.pdf_error = reason
+            agreement.pdf_attempts += 1
+            agreement.save(update_fields=["pdf_error", "pdf_attempts", "updated_at"])
     if failure is not None:
         raise failure
     return agreement
@@ -336,9 +347,9 @@ def _issue(agreement, seal):
     name = storage_name(agreement)
     # No database row points at this name yet (pdf_sha256 is empty under our lock):
     # whatever is there is a leftover of an attempt that rolled back.
-    default_storage.delete(name)
-    stored_name = default_storage.save(name, ContentFile(sealed))
-    with default_storage.open(stored_name, "rb") as handle:
+    private_storage.delete(name)
+    stored_name = private_storage.save(name, ContentFile(sealed))
+    with private_storage.open(stored_name, "rb") as handle:
         sha = hashlib.sha256(handle.read()).hexdigest()
     if sha != hashlib.sha256(sealed).hexdigest():
         raise OSError(f"Storage returned other bytes than written for {stored_name}")

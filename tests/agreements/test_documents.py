@@ -38,6 +38,7 @@ SITE_URL = "https://coach.example.org"
 def _files(settings, tmp_path):
     """PDFs and the generated certificate in this test's own directories."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_ROOT = tmp_path / "private"
     settings.SEAL_DIR = tmp_path / "seal"
     settings.SEAL_PKCS12 = ""
     settings.SEAL_PASSWORD = ""
@@ -336,7 +337,7 @@ def test_a_seal_configuration_problem_is_recorded_and_raised_and_nothing_is_half
     assert expected in agreement.pdf_error
     assert not agreement.pdf_sha256 and not agreement.pdf and not agreement.pdf_sealed
     assert not AgreementEvent.objects.filter(agreement=agreement, kind="pdf_issued").exists()
-    assert not Path(settings.MEDIA_ROOT, "agreements").exists()
+    assert not Path(settings.PRIVATE_ROOT, "agreements").exists()
     # Fixed, the next run issues it and clears the error.
     settings.SEAL_PKCS12, settings.SEAL_PASSWORD, settings.SEAL_ORG_PKCS12 = str(path), "right", ""
     agreement = issue(signed)
@@ -696,3 +697,37 @@ def test_the_sweep_queues_signed_agreements_left_without_a_pdf(signed):
     agreement = Agreement.objects.get(pk=signed.agreement.pk)
     assert agreement.pdf_sha256 and agreement.pdf_sealed
     assert agreements_pdf_sweep() == 0
+
+
+def test_the_pdf_is_private_no_url_and_nowhere_under_media(signed, settings, client):
+    from peercoach import settings as defaults
+
+    agreement = issue(signed)
+    assert Path(agreement.pdf.path).is_relative_to(settings.PRIVATE_ROOT)
+    assert not Path(agreement.pdf.path).is_relative_to(settings.MEDIA_ROOT)
+    with pytest.raises(ValueError, match="no URL"):
+        agreement.pdf.url  # noqa: B018 - the property is what is tested
+    for public in (defaults.MEDIA_ROOT, defaults.STATIC_ROOT):
+        assert not defaults.PRIVATE_ROOT.is_relative_to(public)
+    # The development file server knows nothing of it.
+    response = client.get(f"/media/{agreement.pdf.name}")
+    assert response.status_code == 404
+
+
+def test_any_render_failure_is_recorded_counted_and_left_to_the_sweep_a_few_times(
+    signed, monkeypatch
+):
+    def broken(html):
+        raise RuntimeError("layout exploded")
+
+    monkeypatch.setattr(documents, "pdf_render", broken)
+    with pytest.raises(RuntimeError):
+        agreement_pdf_issue(organization=signed.org, agreement_id=signed.agreement.pk)
+    agreement = Agreement.objects.get(pk=signed.agreement.pk)
+    assert agreement.pdf_error == "The PDF could not be produced (RuntimeError)."
+    assert agreement.pdf_attempts == 1 and not agreement.pdf_sha256
+    assert not AgreementEvent.objects.filter(agreement=agreement, kind="pdf_issued").exists()
+    Agreement.objects.filter(pk=agreement.pk).update(
+        signed_at=timezone.now() - timedelta(hours=1), pdf_attempts=5
+    )
+    assert agreements_pdf_sweep() == 0  # given up on: an operator re-queues it

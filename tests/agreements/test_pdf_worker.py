@@ -57,7 +57,7 @@ def test_the_last_signature_queues_the_pdf_and_a_worker_seals_and_stores_it(
     settings,
     tmp_path,
 ):
-    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_ROOT = tmp_path / "private"
     settings.SEAL_DIR = tmp_path / "seal"
     settings.SEAL_PKCS12 = ""
     settings.SEAL_ORG_PKCS12 = ""
@@ -92,7 +92,7 @@ def test_the_last_signature_queues_the_pdf_and_a_worker_seals_and_stores_it(
         assert AgreementEvent.objects.filter(agreement=agreement, kind="pdf_issued").count() == 1
         with agreement.pdf.open("rb") as handle:
             data = handle.read()
-    assert agreement.pdf.path.startswith(str(tmp_path / "media"))
+    assert agreement.pdf.path.startswith(str(tmp_path / "private"))
     assert hashlib.sha256(data).hexdigest() == agreement.pdf_sha256
 
     from pyhanko.pdf_utils.reader import PdfFileReader
