@@ -107,11 +107,13 @@ def agreement_page(*, agreement, user):
         .select_related("signer")
         .order_by("signed_at", "id")
     )
-    valid = [s for s in signatures if s.voided_at is None]
-    signed_ids = {s.signer_id for s in valid}
     sha = ""
     if agreement.is_open:
         sha = canonical_text(agreement, members=members, items=items, values=values)[1]
+    # A signature counts while it covers the agreement as it is now; one that hashed an
+    # earlier form (a name or the program renamed since) is voided at the next signing.
+    valid = [s for s in signatures if s.voided_at is None and (not sha or s.content_sha256 == sha)]
+    signed_ids = {s.signer_id for s in valid}
     numbers = list(
         Agreement.objects.filter(organization=agreement.organization, match_id=agreement.match_id)
         .order_by("number")

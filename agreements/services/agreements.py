@@ -349,11 +349,12 @@ def value_save(*, agreement, item, actor, value, seen_revision):
     return SaveResult(row=row, changed=True, voided=voided)
 
 
-def _void_signatures(agreement, actor, *, at, reason):
+def _void_signatures(agreement, actor, *, at, reason, except_sha256=None):
+    """Void every valid signature (or those not covering `except_sha256`); record, email."""
     valid = list(
         Signature.objects.filter(
             organization=agreement.organization, agreement=agreement, voided_at__isnull=True
-        ).select_related("signer")
+        ).exclude(content_sha256=except_sha256 or "")
     )
     if not valid:
         return False
@@ -366,7 +367,7 @@ def _void_signatures(agreement, actor, *, at, reason):
         actor,
         at=at,
         reason=reason,
-        signers=[s.signer.display_name for s in valid],
+        signers=[s.typed_name for s in valid],
     )
     url = settings.SITE_URL + agreement.get_absolute_url()
     for member in parties(agreement):
@@ -378,7 +379,7 @@ def _void_signatures(agreement, actor, *, at, reason):
                 "first_name": member.user.first_name,
                 "program_name": agreement.program.name,
                 "reason": reason,
-                "signers": [s.signer.display_name for s in valid],
+                "signers": [s.typed_name for s in valid],
                 "agreement_url": url,
             },
         )
@@ -406,6 +407,23 @@ def agreement_sign(*, agreement, actor, typed_name, consent, intent, seen_sha256
     with transaction.atomic():
         agreement = _locked(agreement)
         _check_writable(agreement, actor.user)
+        members = parties(agreement)
+        items = items_of(agreement.template)
+        values = values_of(agreement)
+        text, sha = canonical_text(agreement, members=members, items=items, values=values)
+        # A signature covers exactly what it hashed. If that changed by another road than
+        # a field save (a name or email, the program's name, a template edit racing this
+        # signature), the signature no longer covers the agreement: void it like any change.
+        _void_signatures(
+            agreement,
+            None,
+            at=timezone.now(),
+            reason=_(
+                "What was signed has changed since (a name, an email address, the program "
+                "or the wording)."
+            ),
+            except_sha256=sha,
+        )
         if Signature.objects.filter(
             organization=agreement.organization,
             agreement=agreement,
@@ -413,9 +431,6 @@ def agreement_sign(*, agreement, actor, typed_name, consent, intent, seen_sha256
             voided_at__isnull=True,
         ).exists():
             raise AgreementError(_("You have already signed this agreement."))
-        members = parties(agreement)
-        items = items_of(agreement.template)
-        values = values_of(agreement)
         missing = missing_fields(items, members, values)
         if missing:
             names = [
@@ -426,7 +441,6 @@ def agreement_sign(*, agreement, actor, typed_name, consent, intent, seen_sha256
                 _("Fill in every required field before signing. Still empty: %(fields)s.")
                 % {"fields": "; ".join(names)}
             )
-        text, sha = canonical_text(agreement, members=members, items=items, values=values)
         if seen_sha256 != sha:
             raise AgreementError(
                 _(
@@ -449,7 +463,10 @@ def agreement_sign(*, agreement, actor, typed_name, consent, intent, seen_sha256
         )
         _event(agreement, AgreementEvent.Kind.SIGNED, actor, at=now, sha256=sha, name=typed_name)
         signed = Signature.objects.filter(
-            organization=agreement.organization, agreement=agreement, voided_at__isnull=True
+            organization=agreement.organization,
+            agreement=agreement,
+            voided_at__isnull=True,
+            content_sha256=sha,
         ).count()
         if signed == len(members):
             _complete(agreement, members, text, sha, now, quiet=quiet)

@@ -445,3 +445,39 @@ def test_terms_come_from_the_signed_agreement_else_the_program(pair):
     }
     assert terms.contacts[pair.a.pk].name == "Pat L."
     assert terms.contacts[pair.b.pk].name == "Robin Diaz"
+
+
+@pytest.mark.parametrize("change", ["program renamed", "partner renamed", "email changed"])
+def test_a_signature_over_an_earlier_form_is_voided_when_the_next_party_signs(pair, change, commit):
+    pair.fill_required()
+    sign(pair, pair.a)
+    if change == "program renamed":
+        pair.program.name = "Spring Coaching, renamed"
+        pair.program.save()
+    elif change == "partner renamed":
+        pair.a.first_name = "Patricia"
+        pair.a.save()
+    else:
+        pair.b.email = "robin.diaz@acme.example.org"
+        pair.b.save()
+    pair.agreement.refresh_from_db()
+    page = agreement_page(agreement=pair.agreement, user=pair.b)
+    assert page["signatures"] == [] and not page["i_signed"]  # A's no longer counts
+    mail.outbox.clear()
+    with commit():
+        sign(pair, pair.b)
+    agreement = refresh(pair)
+    assert agreement.status == Agreement.Status.OPEN  # not "signed by everyone"
+    stale = Signature.objects.get(signer=pair.a)
+    assert stale.voided_at and "has changed since" in stale.void_reason
+    assert pair.agreement.events.filter(kind="voided").count() == 1
+    assert {m.to[0] for m in mail.outbox if "again" in m.subject} == {
+        pair.a.email,
+        pair.b.email,
+    }
+    sign(pair, pair.a)
+    agreement = refresh(pair)
+    assert agreement.status == Agreement.Status.SIGNED
+    assert set(
+        Signature.objects.filter(voided_at__isnull=True).values_list("content_sha256", flat=True)
+    ) == {agreement.content_sha256}
