@@ -13,9 +13,11 @@ the input, so bad input becomes a message next to the field.
 """
 
 import datetime
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -23,6 +25,7 @@ from .models import AgreementItem
 
 Kind = AgreementItem.Kind
 
+NUMBER = re.compile(r"-?[0-9]{1,10}(\.[0-9]{1,6})?")
 SHORT_MAX = 300
 LONG_MAX = 5000
 LIST_MAX_ITEMS = 30
@@ -88,14 +91,13 @@ def parse(item, data):
         raw = raw.strip().replace(",", ".")
         if not raw:
             return None
-        try:
-            number = Decimal(raw)
-        except InvalidOperation:
-            raise ValidationError(_("Enter a number, such as 6 or 2.5.")) from None
-        if not number.is_finite() or abs(number) >= 10**9:
+        # Plain digits only: "1e-999999" is ten characters and a million digits long.
+        if len(raw) > 20 or not NUMBER.fullmatch(raw):
+            raise ValidationError(_("Enter a number, such as 6 or 2.5."))
+        number = Decimal(raw)
+        if abs(number) >= 10**9:
             raise ValidationError(_("Enter a number below one billion."))
-        text = format(number.normalize(), "f")
-        return text
+        return format(number.normalize(), "f")
     if kind == Kind.DURATION:
         return parse_duration(raw)
     if kind == Kind.FREQUENCY:
@@ -116,8 +118,12 @@ def parse(item, data):
         lines = []
         for line in _text(raw, LONG_MAX).split("\n"):
             line = line.strip().lstrip("-•*").strip()
+            if len(line) > SHORT_MAX:
+                raise ValidationError(
+                    _("Keep each point under %(limit)s characters."), params={"limit": SHORT_MAX}
+                )
             if line:
-                lines.append(line[:SHORT_MAX])
+                lines.append(line)
         if len(lines) > LIST_MAX_ITEMS:
             raise ValidationError(
                 _("Keep the list to %(limit)s points."), params={"limit": LIST_MAX_ITEMS}
@@ -131,6 +137,8 @@ def parse_duration(raw):
     text = raw.strip().lower().replace(" ", "")
     if not text:
         return None
+    if len(text) > 12:
+        raise ValidationError(_("Enter minutes, such as 45, or hours and minutes, such as 1:30."))
     for suffix in ("minutes", "minute", "mins", "min", "m"):
         if text.endswith(suffix) and text[: -len(suffix)].isdecimal():
             text = text[: -len(suffix)]
@@ -171,7 +179,7 @@ def display(item, value):
         return str(FREQUENCY_LABELS.get(value.get("every"), value.get("every", "")))
     if kind == Kind.DATE:
         try:
-            return datetime.date.fromisoformat(value).strftime("%-d %B %Y")
+            return formats.date_format(datetime.date.fromisoformat(value), "j F Y")
         except (TypeError, ValueError):
             return str(value)
     return str(value)

@@ -194,7 +194,7 @@ ONE_WAY = Starter(
 
 PEERSPHERE = Starter(
     key="peersphere",
-    label=_("Pairs across communities: a fillable agreement of fifteen points"),
+    label=_("Pairs across communities: a fillable agreement covering fifteen topics"),
     description=_(
         "Confidentiality, how often, how long, how and where you meet, cancelling, both "
         "parties' contact details, progress reports, the end date and debrief, each "

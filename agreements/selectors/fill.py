@@ -134,6 +134,7 @@ def agreement_page(*, agreement, user):
         "sha256": sha,
         "versions": numbers,
         "current": next((n for n in numbers if n["status"] == Agreement.Status.OPEN), None),
+        "in_force": next((n for n in numbers if n["status"] == Agreement.Status.SIGNED), None),
     }
 
 

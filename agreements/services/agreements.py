@@ -395,7 +395,7 @@ def agreement_sign(*, agreement, actor, typed_name, consent, intent, seen_sha256
     `quiet` (demo data only): nobody is emailed and no task is queued; the caller issues
     the PDF itself.
     """
-    typed_name = " ".join((typed_name or "").split())
+    typed_name = " ".join((typed_name or "").replace("\x00", "").split())
     if not consent:
         raise AgreementError(_("Tick the box to agree to sign electronically."))
     if not intent:

@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from peercoach.accounts.views import coordinator_required
@@ -294,12 +295,15 @@ def agreements_start(request, org_slug, pk):
         messages.error(request, _("Write the template first: it has no items yet."))
         return _to_builder(program)
     created = agreements_start_missing(program=program)
-    if created == 1:
-        messages.success(request, _("1 agreement was started; its parties can fill it in now."))
-    elif created:
+    if created:
         messages.success(
             request,
-            _("%(n)d agreements were started; the parties can fill them in now.") % {"n": created},
+            ngettext(
+                "%(n)d agreement was started; its parties can fill it in now.",
+                "%(n)d agreements were started; the parties can fill them in now.",
+                created,
+            )
+            % {"n": created},
         )
     else:
         messages.info(request, _("Every active pair or circle already has an agreement."))

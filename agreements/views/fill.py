@@ -73,6 +73,10 @@ def field_save(request, org_slug, pk, item_pk):
     except ValidationError as exc:
         cell.error = " ".join(exc.messages)
     except AgreementError as exc:
+        if not request.htmx:
+            # Locked, replaced or ended: nothing can be saved here, the page says why.
+            messages.error(request, str(exc))
+            return _to_detail(agreement)
         cell.error = str(exc)
     else:
         cell.row = result.row
@@ -134,8 +138,9 @@ def sign(request, org_slug, pk):
         {
             "error": error,
             "typed_name": typed_name[:200],
-            "consent_text": _(CONSENT_TEXT),
-            "intent_text": _(INTENT_TEXT),
+            # Shown exactly as recorded with the signature.
+            "consent_text": CONSENT_TEXT,
+            "intent_text": INTENT_TEXT,
         }
     )
     return render(request, "agreements/sign.html", context, status=400 if error else 200)

@@ -481,3 +481,40 @@ def test_a_signature_over_an_earlier_form_is_voided_when_the_next_party_signs(pa
     assert set(
         Signature.objects.filter(voided_at__isnull=True).values_list("content_sha256", flat=True)
     ) == {agreement.content_sha256}
+
+
+def test_plain_post_to_a_locked_agreement_says_why(pair, client_for):
+    pair.fill_required()
+    sign(pair, pair.a)
+    sign(pair, pair.b)
+    item = pair.item("Where we meet")
+    url = reverse(
+        "agreements:field_save",
+        kwargs={"org_slug": pair.org.slug, "pk": pair.agreement.pk, "item_pk": item.pk},
+    )
+    response = client_for(pair.a).post(url, {"value": "Teams", "revision": "1"}, follow=True)
+    assert "it is locked" in response.content.decode()
+    assert AgreementValue.objects.get(item=item).value == "Zoom"
+
+
+def test_a_nul_in_the_typed_name_is_dropped_not_a_500(pair):
+    pair.fill_required()
+    assert sign(pair, pair.a, name="Pat\x00 Lee").typed_name == "Pat Lee"
+
+
+@pytest.mark.parametrize(
+    "kind_title, data, message",
+    [
+        ("How long a session lasts", {"value": "9" * 5000}, "Enter minutes"),
+        ("Our social contract", {"value": "x" * 301}, "each point under 300"),
+    ],
+)
+def test_oversized_values_get_a_message(pair, client_for, kind_title, data, message):
+    item = pair.item(kind_title)
+    url = reverse(
+        "agreements:field_save",
+        kwargs={"org_slug": pair.org.slug, "pk": pair.agreement.pk, "item_pk": item.pk},
+    )
+    response = client_for(pair.a).post(url, {**data, "revision": "0"})
+    assert response.status_code == 400 and message in response.content.decode()
+    assert not AgreementValue.objects.filter(item=item).exists()

@@ -87,3 +87,21 @@ def template_make_items(template):
 
 def test_the_fuzz_items_cover_every_field_kind():
     assert {spec["kind"] for spec in ITEMS} == set(Kind.values) - {Kind.CLAUSE}
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [("6", "6"), ("2,5", "2.5"), ("-0.125", "-0.125"), ("1e-999999", None), ("1" * 21, None)],
+)
+def test_numbers_are_plain_and_short(raw, expected):
+    from django.core.exceptions import ValidationError
+    from django.http import QueryDict
+
+    item = AgreementItem(kind=Kind.NUMBER, title="n")
+    data = QueryDict(mutable=True)
+    data["value"] = raw
+    if expected is None:
+        with pytest.raises(ValidationError):
+            fields.parse(item, data)
+    else:
+        assert fields.parse(item, data) == expected
