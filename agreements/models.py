@@ -307,6 +307,7 @@ class AgreementEvent(TenantModel):
         PDF_ISSUED = "pdf_issued", _("Signed PDF issued")
         AMENDMENT = "amendment", _("Amendment started")
         SUPERSEDED = "superseded", _("Replaced by an amendment")
+        TEMPLATE = "template", _("Template changed by the program team")
 
     agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=12, choices=Kind.choices)

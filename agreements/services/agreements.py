@@ -254,6 +254,30 @@ def agreements_start_missing(*, program):
     return agreements_create_for_matches(program=program, matches=matches)
 
 
+def template_changed(*, template, user, change):
+    """Record, in every agreement still being filled on `template`, that the program
+    team changed its wording or fields in place (`change`: what, in words)."""
+    now = timezone.now()
+    AgreementEvent.objects.bulk_create(
+        [
+            AgreementEvent(
+                organization=template.organization,
+                agreement_id=agreement_id,
+                kind=AgreementEvent.Kind.TEMPLATE,
+                actor=user,
+                actor_name=user.display_name if user else "",
+                at=now,
+                detail={"change": change},
+            )
+            for agreement_id in Agreement.objects.filter(
+                organization=template.organization,
+                template=template,
+                status=Agreement.Status.OPEN,
+            ).values_list("pk", flat=True)
+        ]
+    )
+
+
 # --- Filling ---------------------------------------------------------------------------
 
 

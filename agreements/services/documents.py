@@ -129,6 +129,8 @@ def _event_detail(event):
         }
     if kind == Event.SUPERSEDED:
         return _("Replaced by amendment %(number)s") % {"number": detail.get("by", "")}
+    if kind == Event.TEMPLATE:
+        return detail.get("change", "")
     return "; ".join(f"{key}: {value}" for key, value in sorted(detail.items()))
 
 

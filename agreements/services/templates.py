@@ -20,6 +20,7 @@ from programs.models import Program
 
 from ..models import Agreement, AgreementItem, AgreementValue
 from ..starters import STARTERS, help_contact
+from .agreements import template_changed
 from .versions import template_for_edit
 
 Kind = AgreementItem.Kind
@@ -239,6 +240,9 @@ def item_create(*, program, user, kind, **fields):
         )
         _item_check(item, siblings=items)
         item.save()
+        template_changed(
+            template=template, user=user, change=_("Added “%(title)s”.") % {"title": item.title}
+        )
     item.template = template
     return item
 
@@ -275,6 +279,11 @@ def item_update(*, program, item, user, **fields):
                 }
             )
         target.save()
+        template_changed(
+            template=template,
+            user=user,
+            change=_("Changed “%(title)s”.") % {"title": target.title},
+        )
     target.template = template
     return target
 
@@ -287,6 +296,11 @@ def item_delete(*, program, item, user):
         template = _editable(program, user)
         target = _same_item(_items(template), item)
         target.delete()
+        template_changed(
+            template=template,
+            user=user,
+            change=_("Removed “%(title)s”, with any answer given to it.") % {"title": target.title},
+        )
     return template
 
 
@@ -312,6 +326,12 @@ def item_move(*, program, item, user, direction):
                 each.position = position
                 changed.append(each)
         AgreementItem.objects.bulk_update(changed, ["position"])
+        if changed:
+            template_changed(
+                template=template,
+                user=user,
+                change=_("Moved “%(title)s”.") % {"title": target.title},
+            )
     target.template = template
     return target
 
@@ -350,6 +370,18 @@ def template_settings_update(*, program, user, title, introduction, coordinator_
             template=template,
             status=Agreement.Status.OPEN,
         ).update(coordinator_sees_pdf=template.coordinator_sees_pdf)
+        template_changed(
+            template=template,
+            user=user,
+            change=(
+                _("Title and introduction saved; the program team may read the signed agreement.")
+                if coordinator_sees_pdf
+                else _(
+                    "Title and introduction saved; the program team may not read the signed "
+                    "agreement."
+                )
+            ),
+        )
     return template
 
 
@@ -404,4 +436,9 @@ def template_from_starter(*, program, starter_key, user, replace=False):
         template.introduction = starter.introduction.replace("{help}", helper)
         template.save(update_fields=["title", "introduction"])
         AgreementItem.objects.bulk_create(built)
+        template_changed(
+            template=template,
+            user=user,
+            change=_("Started again from the “%(starter)s” starter.") % {"starter": starter.label},
+        )
     return template

@@ -675,3 +675,29 @@ def test_editing_an_item_the_current_version_removed_says_so(pair, coordinator, 
     response = client.post(url("item_delete", pair.program, item_pk=old.pk))
     assert "no longer in the current version" in client.get(response["Location"]).text
     assert [t.version for t in templates_of(pair.program)] == [1, 2]
+
+
+def test_in_place_template_edits_show_in_the_history_of_agreements_being_filled(
+    pair, coordinator, client_for
+):
+    from agreements.services import templates as template_services
+
+    item = pair.item("Confidentiality")
+    template_services.item_update(
+        program=pair.program, item=item, user=coordinator, title="Confidentiality", body="New."
+    )
+    template_services.item_move(program=pair.program, item=item, user=coordinator, direction="down")
+    template_services.item_move(program=pair.program, item=item, user=coordinator, direction="up")
+    template_services.item_move(program=pair.program, item=item, user=coordinator, direction="up")
+    events = list(pair.agreement.events.filter(kind="template").values_list("detail", flat=True))
+    # The last move changed nothing (already first) and is not recorded.
+    assert [e["change"] for e in events] == [
+        "Changed “Confidentiality”.",
+        "Moved “Confidentiality”.",
+        "Moved “Confidentiality”.",
+    ]
+    page = client_for(pair.a).get(
+        reverse("agreements:history", kwargs={"org_slug": pair.org.slug, "pk": pair.agreement.pk})
+    )
+    assert "Template changed by the program team" in page.text
+    assert "Changed “Confidentiality”." in page.text
