@@ -200,6 +200,7 @@ def agreement_status_rows(*, program):
                     "id",
                     "agreement_id",
                     "signed_at",
+                    "typed_name",
                     "signer__first_name",
                     "signer__last_name",
                     "signer__email",
@@ -233,7 +234,11 @@ def agreement_status_rows(*, program):
         row = StatusRow(match=match, members=match.member_list)
         if match.agreement_list:
             row.agreement = match.agreement_list[0]
-            row.signers = [s.signer for s in row.agreement.valid_signatures]
+            # The typed name stands in for an account deleted since.
+            row.signers = [
+                s.signer.display_name if s.signer else s.typed_name
+                for s in row.agreement.valid_signatures
+            ]
             if row.agreement.status == Agreement.Status.OPEN:
                 row.in_force = next(
                     (a for a in match.agreement_list if a.status == Agreement.Status.SIGNED),
@@ -248,15 +253,19 @@ def status_summary(rows):
     """Counts for the list's heading."""
     return {
         "total": len(rows),
+        # A pair amending a signed agreement still has one in force: it counts as signed.
         "signed": sum(
             1
             for row in rows
-            if row.agreement is not None and row.agreement.status == Agreement.Status.SIGNED
+            if row.agreement is not None
+            and (row.agreement.status == Agreement.Status.SIGNED or row.in_force is not None)
         ),
         "open": sum(
             1
             for row in rows
-            if row.agreement is not None and row.agreement.status == Agreement.Status.OPEN
+            if row.agreement is not None
+            and row.agreement.status == Agreement.Status.OPEN
+            and row.in_force is None
         ),
         "none": sum(1 for row in rows if row.agreement is None),
     }

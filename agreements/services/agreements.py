@@ -143,13 +143,16 @@ def missing_fields(items, members, values):
 # --- Creating --------------------------------------------------------------------------
 
 
-def _prefill(agreement, items, members):
-    """Each party's name and email fields start from their account."""
+def _prefill(agreement, items, members, have=frozenset()):
+    """Each party's name and email fields start from their account (unless in `have`:
+    {(item_id, party_id)} already holding a value)."""
     rows = []
     for item in items:
         if not item.per_party:
             continue
         for member in members:
+            if (item.pk, member.user_id) in have:
+                continue
             value = None
             if item.purpose == AgreementItem.Purpose.PARTY_NAME:
                 value = member.user.get_full_name() or None
@@ -210,6 +213,8 @@ def agreement_create(*, match, template, number=1, previous=None, actor=None):
                 )
             )
     AgreementValue.objects.bulk_create(carried)
+    # Name and email fields the new version added start from the accounts, as in a new one.
+    _prefill(agreement, items, members, have={(row.item_id, row.party_id) for row in carried})
     _event(
         agreement,
         AgreementEvent.Kind.AMENDMENT,

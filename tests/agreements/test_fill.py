@@ -518,3 +518,29 @@ def test_oversized_values_get_a_message(pair, client_for, kind_title, data, mess
     response = client_for(pair.a).post(url, {**data, "revision": "0"})
     assert response.status_code == 400 and message in response.content.decode()
     assert not AgreementValue.objects.filter(item=item).exists()
+
+
+def test_an_amendment_on_a_newer_version_prefills_the_email_field_it_added(pair, coordinator):
+    from agreements.models import AgreementItem
+    from agreements.services import templates as template_services
+
+    pair.fill_required()
+    sign(pair, pair.a)
+    sign(pair, pair.b)
+    template_services.item_create(
+        program=pair.program,
+        user=coordinator,
+        kind=AgreementItem.Kind.SHORT_TEXT,
+        title="Email",
+        per_party=True,
+        purpose=AgreementItem.Purpose.PARTY_EMAIL,
+    )
+    amendment = agreement_amend(agreement=refresh(pair), actor=Actor(user=pair.a))
+    assert amendment.template.version == 2
+    emails = amendment.values.filter(item__title="Email").values_list("party__email", "value")
+    assert sorted(emails) == [
+        ("partner@acme.example.org", "partner@acme.example.org"),
+        ("pat@acme.example.org", "pat@acme.example.org"),
+    ]
+    carried = amendment.values.get(item__title="Where we meet")
+    assert carried.value == "Zoom"
