@@ -144,8 +144,8 @@ def missing_fields(items, members, values):
 
 
 def _prefill(agreement, items, members, have=frozenset()):
-    """Each party's name and email fields start from their account (unless in `have`:
-    {(item_id, party_id)} already holding a value)."""
+    """Unsaved values: each party's name and email fields start from their account (unless
+    in `have`: {(item_id, party_id)} already holding a value)."""
     rows = []
     for item in items:
         if not item.per_party:
@@ -169,7 +169,7 @@ def _prefill(agreement, items, members, have=frozenset()):
                         revision=1,
                     )
                 )
-    AgreementValue.objects.bulk_create(rows)
+    return rows
 
 
 def agreement_create(*, match, template, number=1, previous=None, actor=None):
@@ -189,7 +189,7 @@ def agreement_create(*, match, template, number=1, previous=None, actor=None):
     items = items_of(template)
     members = parties(agreement)
     if previous is None:
-        _prefill(agreement, items, members)
+        AgreementValue.objects.bulk_create(_prefill(agreement, items, members))
         _event(agreement, AgreementEvent.Kind.CREATED, actor, version=template.version)
         return agreement
     by_key = {item.key: item for item in items}
@@ -214,7 +214,9 @@ def agreement_create(*, match, template, number=1, previous=None, actor=None):
             )
     AgreementValue.objects.bulk_create(carried)
     # Name and email fields the new version added start from the accounts, as in a new one.
-    _prefill(agreement, items, members, have={(row.item_id, row.party_id) for row in carried})
+    AgreementValue.objects.bulk_create(
+        _prefill(agreement, items, members, have={(row.item_id, row.party_id) for row in carried})
+    )
     _event(
         agreement,
         AgreementEvent.Kind.AMENDMENT,
@@ -232,20 +234,58 @@ def agreements_create_for_matches(*, program, matches):
     its template has no items yet. Returns the number created.
     """
     template = template_current(program)
-    if template is None or not items_of(template):
+    items = items_of(template) if template is not None else []
+    if not items:
         return 0
+    organization = program.organization
     having = set(
-        Agreement.objects.filter(organization=program.organization, match__in=matches).values_list(
+        Agreement.objects.filter(organization=organization, match__in=matches).values_list(
             "match_id", flat=True
         )
     )
-    created = 0
-    for match in matches:
-        if match.pk in having or match.status != Match.Status.ACTIVE:
-            continue
-        agreement_create(match=match, template=template)
-        created += 1
-    return created
+    todo = [m for m in matches if m.pk not in having and m.status == Match.Status.ACTIVE]
+    if not todo:
+        return 0
+    # A constant number of queries however many pairs are published at once.
+    agreements = Agreement.objects.bulk_create(
+        [
+            Agreement(
+                organization=organization,
+                match=match,
+                program_id=match.program_id,
+                template=template,
+                number=1,
+                coordinator_sees_pdf=template.coordinator_sees_pdf,
+            )
+            for match in todo
+        ]
+    )
+    members = {}
+    for member in (
+        MatchMember.objects.filter(organization=organization, match__in=todo)
+        .select_related("user")
+        .order_by("position", "id")
+    ):
+        members.setdefault(member.match_id, []).append(member)
+    now = timezone.now()
+    prefilled = []
+    for agreement in agreements:
+        agreement.organization = organization
+        prefilled += _prefill(agreement, items, members.get(agreement.match_id, []))
+    AgreementValue.objects.bulk_create(prefilled)
+    AgreementEvent.objects.bulk_create(
+        [
+            AgreementEvent(
+                organization=organization,
+                agreement=agreement,
+                kind=AgreementEvent.Kind.CREATED,
+                at=now,
+                detail={"version": template.version},
+            )
+            for agreement in agreements
+        ]
+    )
+    return len(agreements)
 
 
 @transaction.atomic

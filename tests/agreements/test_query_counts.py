@@ -52,3 +52,32 @@ def test_agreement_page_queries_do_not_grow(url_name, pair, client_for):
         + describe(large)
     )
     assert len(large) <= BOUND, f"{url_name}: {len(large)} queries:\n" + describe(large)
+
+
+def test_starting_agreements_takes_the_same_queries_for_2_or_40_pairs(pair, org):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from agreements.models import Agreement
+    from agreements.services.agreements import agreements_create_for_matches
+    from programs.models import Match
+    from tests.factories import MembershipFactory, UserFactory, match_make
+
+    def publish(n, start):
+        users = [UserFactory(email=f"s{start + i:03}@acme.example.org") for i in range(2 * n)]
+        for user in users:
+            MembershipFactory(organization=org, user=user)
+        matches = [
+            match_make(program=pair.program, users=users[i : i + 2], status=Match.Status.ACTIVE)
+            for i in range(0, len(users), 2)
+        ]
+        with CaptureQueriesContext(connection) as captured:
+            assert agreements_create_for_matches(program=pair.program, matches=matches) == n
+        return captured
+
+    small, large = publish(2, 0), publish(40, 100)
+    assert len(small) == len(large), describe(large)
+    assert Agreement.objects.filter(program=pair.program).count() == 1 + 2 + 40
+    # Each new agreement got its parties' names prefilled and its "created" event.
+    latest = Agreement.objects.filter(program=pair.program).order_by("-id").first()
+    assert latest.values.count() == 2 and latest.events.get().kind == "created"
