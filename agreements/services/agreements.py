@@ -438,21 +438,31 @@ def _void_signatures(agreement, actor, *, at, reason, except_sha256=None):
         reason=reason,
         signers=[s.typed_name for s in valid],
     )
+    _email_parties(
+        agreement,
+        parties(agreement),
+        "agreement_voided",
+        reason=reason,
+        signers=[s.typed_name for s in valid],
+    )
+    return True
+
+
+def _email_parties(agreement, members, template, **context):
+    """Email every party `templates/emails/<template>/`, after commit."""
     url = settings.SITE_URL + agreement.get_absolute_url()
-    for member in parties(agreement):
+    for member in members:
         send_templated_email.delay_on_commit(
-            template="agreement_voided",
+            template=template,
             to=[member.user.email],
             organization_id=agreement.organization_id,
             context={
                 "first_name": member.user.first_name,
                 "program_name": agreement.program.name,
-                "reason": reason,
-                "signers": [s.typed_name for s in valid],
                 "agreement_url": url,
+                **context,
             },
         )
-    return True
 
 
 # --- Signing ---------------------------------------------------------------------------
@@ -578,19 +588,7 @@ def _complete(agreement, members, text, sha, now, *, quiet=False):
         ),
         robust=True,
     )
-    url = settings.SITE_URL + agreement.get_absolute_url()
-    for member in members:
-        send_templated_email.delay_on_commit(
-            template="agreement_signed",
-            to=[member.user.email],
-            organization_id=agreement.organization_id,
-            context={
-                "first_name": member.user.first_name,
-                "program_name": agreement.program.name,
-                "agreement_url": url,
-                "sha256": sha,
-            },
-        )
+    _email_parties(agreement, members, "agreement_signed", sha256=sha)
 
 
 # --- Amending --------------------------------------------------------------------------
