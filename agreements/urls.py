@@ -20,6 +20,7 @@ urlpatterns = [
     path(f"{P}agreement/items/<int:item_pk>/delete/", builder.item_delete, name="item_delete"),
     path(f"{P}agreement/items/<int:item_pk>/move/", builder.item_move, name="item_move"),
     path(f"{P}agreement/start/", builder.agreements_start, name="start"),
+    path(f"{P}agreement/upgrade/", builder.agreements_upgrade, name="upgrade"),
     path(f"{P}agreements/", builder.status_list, name="status_list"),
     # One agreement (its parties).
     path(A, fill.detail, name="detail"),

@@ -855,6 +855,13 @@ TABLE = {
         )[2],
         owner_post_changes=True,
     ),
+    "agreements:upgrade": Row(
+        # Nothing to move here (the one agreement is on the current version): the answer
+        # says so; moving itself is tested in tests/agreements/test_builder.py.
+        checks={"GET": COORDINATOR_ACTION_GET, "POST": COORDINATOR_ACTION},
+        owner="coordinator",
+        kwargs=lambda target: (target.participant_agreement, program_kwargs(target))[1],
+    ),
     "agreements:status_list": Row(
         checks={"GET": COORDINATOR_PAGE},
         owner="coordinator",

@@ -116,8 +116,30 @@ def builder_page(*, program):
         "next_version": (template.version + 1) if template else 1,
         "agreement_counts": agreement_counts,
         "missing_count": active_without_agreement(program=program),
+        "outdated_count": outdated_unsigned(program=program, template=template),
         "warnings": _warnings(program, items),
     }
+
+
+def outdated_unsigned(*, program, template):
+    """Agreements being filled on an older version than `template` that nobody has signed:
+    those the coordinator can move to the current version."""
+    if template is None:
+        return 0
+    return (
+        Agreement.objects.filter(
+            organization=program.organization,
+            program=program,
+            status=Agreement.Status.OPEN,
+            template__version__lt=template.version,
+        )
+        .exclude(
+            pk__in=Signature.objects.filter(
+                organization=program.organization, voided_at__isnull=True
+            ).values("agreement_id")
+        )
+        .count()
+    )
 
 
 @dataclass

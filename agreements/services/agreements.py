@@ -323,6 +323,79 @@ def template_changed(*, template, user, change):
     )
 
 
+def agreements_move_to_current(*, program, user):
+    """Move the program's agreements being filled on an older template version, which
+    nobody has signed, to the current version.
+
+    Answers to items the current version still has (same key, kind and per-party
+    setting) are kept; answers to items it dropped go; name and email fields it added
+    start from the accounts. Each moved agreement records it in its history. An
+    agreement someone has signed stays as it is: its signature covers the old wording.
+    Returns the number moved.
+    """
+    template = template_current(program)
+    if template is None:
+        return 0
+    new_items = items_of(template)
+    by_key = {item.key: item for item in new_items}
+    moved = 0
+    with transaction.atomic():
+        candidates = list(
+            Agreement.objects.select_for_update(of=("self",))
+            .filter(
+                organization=program.organization,
+                program=program,
+                status=Agreement.Status.OPEN,
+                template__version__lt=template.version,
+            )
+            .exclude(
+                pk__in=Signature.objects.filter(
+                    organization=program.organization, voided_at__isnull=True
+                ).values("agreement_id")
+            )
+            .select_related("organization", "program", "template")
+        )
+        for agreement in candidates:
+            old_items = {item.pk: item for item in items_of(agreement.template)}
+            keep, drop = [], []
+            for row in AgreementValue.objects.filter(
+                organization=agreement.organization, agreement=agreement
+            ):
+                old = old_items.get(row.item_id)
+                new = by_key.get(old.key) if old else None
+                if new is not None and (new.kind, new.per_party) == (old.kind, old.per_party):
+                    row.item = new
+                    keep.append(row)
+                else:
+                    drop.append(row.pk)
+            AgreementValue.objects.filter(organization=agreement.organization, pk__in=drop).delete()
+            AgreementValue.objects.bulk_update(keep, ["item"])
+            AgreementValue.objects.bulk_create(
+                _prefill(
+                    agreement,
+                    new_items,
+                    parties(agreement),
+                    have={(row.item_id, row.party_id) for row in keep},
+                )
+            )
+            before = agreement.template.version
+            agreement.template = template
+            agreement.coordinator_sees_pdf = template.coordinator_sees_pdf
+            agreement.save(update_fields=["template", "coordinator_sees_pdf", "updated_at"])
+            _event(
+                agreement,
+                AgreementEvent.Kind.TEMPLATE,
+                Actor(user=user) if user else None,
+                change=_(
+                    "Moved from template version %(before)s to version %(after)s; answers to "
+                    "items still there were kept."
+                )
+                % {"before": before, "after": template.version},
+            )
+            moved += 1
+    return moved
+
+
 # --- Filling ---------------------------------------------------------------------------
 
 

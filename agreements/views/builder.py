@@ -35,7 +35,7 @@ from ..selectors.templates import (
     status_summary,
 )
 from ..services import templates as services
-from ..services.agreements import agreements_start_missing
+from ..services.agreements import agreements_move_to_current, agreements_start_missing
 from ..services.versions import template_current
 from ..starters import STARTERS, starter_for_program
 
@@ -307,6 +307,27 @@ def agreements_start(request, org_slug, pk):
         )
     else:
         messages.info(request, _("Every active pair or circle already has an agreement."))
+    return _to_builder(program)
+
+
+@coordinator_required
+@require_POST
+def agreements_upgrade(request, org_slug, pk):
+    """Move the agreements nobody has signed yet to the current template version."""
+    program = coordinator_program(request, pk)
+    moved = agreements_move_to_current(program=program, user=request.user)
+    if moved:
+        messages.success(
+            request,
+            ngettext(
+                "%(n)d agreement now uses the current version; its answers were kept.",
+                "%(n)d agreements now use the current version; their answers were kept.",
+                moved,
+            )
+            % {"n": moved},
+        )
+    else:
+        messages.info(request, _("Every unsigned agreement already uses the current version."))
     return _to_builder(program)
 
 

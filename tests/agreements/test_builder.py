@@ -701,3 +701,88 @@ def test_in_place_template_edits_show_in_the_history_of_agreements_being_filled(
     )
     assert "Template changed by the program team" in page.text
     assert "Changed “Confidentiality”." in page.text
+
+
+def test_unsigned_agreements_on_an_older_version_move_to_the_current_one(
+    pair, stranger, coordinator, client_for
+):
+    from django.http import QueryDict
+
+    from agreements import fields as field_kinds
+    from agreements.services import templates as template_services
+    from agreements.services.agreements import (
+        Actor,
+        agreement_create,
+        agreement_sign,
+        value_save,
+    )
+    from agreements.services.agreements import canonical_text as sha_of
+    from programs.models import Match
+    from tests.factories import match_make
+
+    # A second pair signs version 1, which freezes it.
+    third = _member(pair.org, "participant", "third@acme.example.org")
+    signed_match = match_make(
+        program=pair.program, users=[stranger, third], status=Match.Status.ACTIVE
+    )
+    other = agreement_create(match=signed_match, template=pair.template)
+    pair.save(pair.a, "Where we meet", value="Teams")
+    pair.save(pair.b, "My primary objective", value="Listen more")
+
+    def fill(agreement, user, title, **data):
+        item = agreement.template.items.get(title=title)
+        query = QueryDict(mutable=True)
+        query.update(data)
+        value_save(
+            agreement=agreement,
+            item=item,
+            actor=Actor(user=user),
+            value=field_kinds.parse(item, query),
+            seen_revision=0,
+        )
+
+    fill(other, stranger, "How often we meet", every="weekly")
+    fill(other, stranger, "How long a session lasts", value="45")
+    fill(other, stranger, "Where we meet", value="Zoom")
+    fill(other, stranger, "My primary objective", value="A")
+    fill(other, third, "My primary objective", value="B")
+    agreement_sign(
+        agreement=other,
+        actor=Actor(user=stranger),
+        typed_name="Stranger",
+        consent=True,
+        intent=True,
+        seen_sha256=sha_of(other)[1],
+    )
+    # The coordinator rewords a clause and drops the social contract: version 2.
+    template_services.item_update(
+        program=pair.program,
+        item=pair.item("Confidentiality"),
+        user=coordinator,
+        title="Confidentiality",
+        body="Reworded.",
+    )
+    template_services.item_delete(
+        program=pair.program, item=pair.item("Our social contract"), user=coordinator
+    )
+    client = client_for(coordinator)
+    page = client.get(url("template", pair.program))
+    assert "1 agreement being filled in still uses an older version" in page.text
+    response = client.post(url("upgrade", pair.program), follow=True)
+    assert "1 agreement now uses the current version" in response.text
+    pair.agreement.refresh_from_db()
+    other.refresh_from_db()
+    assert pair.agreement.template.version == 2
+    assert other.template.version == 1  # signed by one party: its signature covers v1
+    kept = {
+        (v.item.title, v.party_id): v.value for v in pair.agreement.values.select_related("item")
+    }
+    assert kept[("Where we meet", None)] == "Teams"
+    assert kept[("My primary objective", pair.b.pk)] == "Listen more"
+    assert all(
+        v.item.template_id == pair.agreement.template_id for v in pair.agreement.values.all()
+    )
+    event = pair.agreement.events.filter(kind="template").last()
+    assert "from template version 1 to version 2" in event.detail["change"]
+    # Nothing left to move.
+    assert "older version" not in client.get(url("template", pair.program)).text
