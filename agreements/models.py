@@ -165,6 +165,7 @@ class Agreement(TenantModel):
         OPEN = "open", _("Being filled in and signed")
         SIGNED = "signed", _("Signed by everyone")
         SUPERSEDED = "superseded", _("Replaced by an amendment")
+        WITHDRAWN = "withdrawn", _("Amendment withdrawn")
 
     match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="agreements")
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
@@ -308,6 +309,7 @@ class AgreementEvent(TenantModel):
         AMENDMENT = "amendment", _("Amendment started")
         SUPERSEDED = "superseded", _("Replaced by an amendment")
         TEMPLATE = "template", _("Template changed by the program team")
+        WITHDRAWN = "withdrawn", _("Amendment withdrawn")
 
     agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=12, choices=Kind.choices)

@@ -28,6 +28,7 @@ urlpatterns = [
     path(f"{A}history/", fill.history, name="history"),
     path(f"{A}sign/", fill.sign, name="sign"),
     path(f"{A}amend/", fill.amend, name="amend"),
+    path(f"{A}withdraw/", fill.amendment_withdraw, name="withdraw"),
     path(f"{A}pdf/", documents.pdf_download, name="pdf"),
     # Anyone: is this PDF one we issued, unaltered?
     path("verify/", documents.verify, name="verify"),

@@ -908,6 +908,12 @@ TABLE = {
         kwargs=lambda target: agreement_kwargs(target.signed_agreement),
         owner_post_changes=True,
     ),
+    "agreements:withdraw": Row(
+        # The participant's agreement is no amendment: the owner is told so (302, no change).
+        checks={"POST": PARTY_PAGE._replace(owner=302)},
+        owner="participant",
+        kwargs=lambda target: agreement_kwargs(target.participant_agreement),
+    ),
     "agreements:pdf": Row(
         checks={"GET": PARTY_PAGE},
         owner="participant",

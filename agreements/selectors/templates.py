@@ -209,6 +209,7 @@ def agreement_status_rows(*, program):
     exists. Active ones first. Four queries whatever the number of pairs."""
     agreements = (
         Agreement.objects.filter(organization=program.organization)
+        .exclude(status=Agreement.Status.WITHDRAWN)
         .select_related("template")
         .only(*AGREEMENT_COLUMNS)
         .prefetch_related(

@@ -708,3 +708,40 @@ def agreement_amend(*, agreement, actor):
             previous=agreement,
             actor=actor,
         )
+
+
+def amendment_withdraw(*, agreement, actor):
+    """Withdraw an amendment being prepared: the signed agreement simply stays in force.
+
+    Nothing is deleted: the amendment keeps its values and history, marked withdrawn,
+    and any signature on it is voided. Idempotent for a withdrawn amendment.
+    """
+    with transaction.atomic():
+        agreement = _locked(agreement)
+        if agreement.status == Agreement.Status.WITHDRAWN:
+            return agreement
+        _check_writable(agreement, actor.user)
+        if agreement.number == 1:
+            raise AgreementError(_("Only an amendment can be withdrawn."))
+        now = timezone.now()
+        Signature.objects.filter(
+            organization=agreement.organization, agreement=agreement, voided_at__isnull=True
+        ).update(voided_at=now, void_reason=_("The amendment was withdrawn."))
+        agreement.status = Agreement.Status.WITHDRAWN
+        agreement.save(update_fields=["status", "updated_at"])
+        _event(agreement, AgreementEvent.Kind.WITHDRAWN, actor, at=now)
+    return agreement
+
+
+def agreement_in_force(agreement):
+    """The signed agreement of `agreement`'s pair or circle, or None."""
+    found = (
+        Agreement.objects.filter(
+            organization=agreement.organization,
+            match_id=agreement.match_id,
+            status=Agreement.Status.SIGNED,
+        )
+        .select_related("organization")
+        .first()
+    )
+    return found

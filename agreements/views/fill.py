@@ -29,9 +29,11 @@ from ..services.agreements import (
     Actor,
     AgreementError,
     agreement_amend,
+    agreement_in_force,
     agreement_sign,
     value_save,
 )
+from ..services.agreements import amendment_withdraw as services_withdraw
 
 
 def _actor(request):
@@ -153,6 +155,19 @@ def history(request, org_slug, pk):
         "agreements/history.html",
         {"agreement": agreement, "events": agreement_history(agreement=agreement)},
     )
+
+
+@require_POST
+def amendment_withdraw(request, org_slug, pk):
+    agreement = agreement_for_party(request, pk)
+    try:
+        services_withdraw(agreement=agreement, actor=_actor(request))
+    except AgreementError as exc:
+        messages.error(request, str(exc))
+        return _to_detail(agreement)
+    in_force = agreement_in_force(agreement)
+    messages.success(request, _("Amendment withdrawn. The signed agreement stays in force."))
+    return _to_detail(in_force or agreement)
 
 
 @require_POST

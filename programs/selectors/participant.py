@@ -32,7 +32,9 @@ def _with_members(qs):
     members = MatchMember.objects.select_related("user").order_by("position", "id")
     # The agreement being filled, else the one in force, with its valid signatures counted.
     agreements = (
-        Agreement.objects.exclude(status=Agreement.Status.SUPERSEDED)
+        Agreement.objects.exclude(
+            status__in=[Agreement.Status.SUPERSEDED, Agreement.Status.WITHDRAWN]
+        )
         .annotate(signed_count=Count("signatures", filter=Q(signatures__voided_at__isnull=True)))
         .order_by("-number")
     )

@@ -15,6 +15,7 @@ from agreements.services.agreements import (
     agreement_amend,
     agreement_sign,
     agreements_create_for_matches,
+    amendment_withdraw,
     canonical_text,
 )
 from programs.models import Match
@@ -544,3 +545,38 @@ def test_an_amendment_on_a_newer_version_prefills_the_email_field_it_added(pair,
     ]
     carried = amendment.values.get(item__title="Where we meet")
     assert carried.value == "Zoom"
+
+
+def test_a_party_withdraws_an_amendment_and_the_signed_agreement_stays_in_force(pair, client_for):
+    pair.fill_required()
+    sign(pair, pair.a)
+    sign(pair, pair.b)
+    signed = refresh(pair)
+    amendment = agreement_amend(agreement=signed, actor=Actor(user=pair.a))
+    pair.agreement = amendment
+    pair.save(pair.a, "Where we meet", value="Teams")
+    sign(pair, pair.a)
+    client = client_for(pair.b)
+    kwargs = {"org_slug": pair.org.slug, "pk": amendment.pk}
+    assert "Withdraw this amendment" in client.get(reverse("agreements:detail", kwargs=kwargs)).text
+    response = client.post(reverse("agreements:withdraw", kwargs=kwargs))
+    assert response["Location"] == signed.get_absolute_url()
+    amendment.refresh_from_db()
+    signed.refresh_from_db()
+    assert amendment.status == "withdrawn" and signed.status == Agreement.Status.SIGNED
+    assert not amendment.signatures.filter(voided_at__isnull=True).exists()
+    assert amendment.values.filter(item__title="Where we meet").get().value == "Teams"  # kept
+    assert amendment.events.last().kind == "withdrawn"
+    # The home page shows the agreement in force, and a new amendment can start.
+    home = client.get(reverse("tenancy:home", kwargs={"org_slug": pair.org.slug})).text
+    assert signed.get_absolute_url() in home and "Agreement signed" in home
+    again = agreement_amend(agreement=signed, actor=Actor(user=pair.b))
+    assert again.number == 3
+    # A signed agreement is not an amendment being prepared: it cannot be withdrawn.
+    with pytest.raises(AgreementError, match="locked"):
+        amendment_withdraw(agreement=signed, actor=Actor(user=pair.a))
+
+
+def test_the_first_agreement_cannot_be_withdrawn(pair):
+    with pytest.raises(AgreementError, match="Only an amendment"):
+        amendment_withdraw(agreement=pair.agreement, actor=Actor(user=pair.a))
