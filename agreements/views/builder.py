@@ -79,8 +79,8 @@ def _version_note(request, before, after):
             request,
             _(
                 "Someone had signed version %(old)s, so your change made version %(new)s. "
-                "Agreements already made keep version %(old)s; new agreements and "
-                "amendments use version %(new)s."
+                "Agreements already made keep version %(old)s, unless you move those nobody "
+                "has signed; new agreements and amendments use version %(new)s."
             )
             % {"old": before.version, "new": after.version},
         )
