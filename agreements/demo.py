@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from django.http import QueryDict
 
-from programs.models import Program
+from programs.models import Match, Program
 
 from . import fields
 from .models import Agreement, AgreementItem, AgreementValue
@@ -162,11 +162,23 @@ def _sign(agreement, user):
 
 
 def _showcase(program):
-    """Fill the first two open agreements; both sign the first, one signs the second."""
+    """The first agreement of the first two pairs: both sign the first, one the second.
+
+    Only ever agreement number 1 of those pairs, and only while it is open: a re-run never
+    fills or signs what a person started since (an amendment, say)."""
+    first_two = list(
+        Match.objects.filter(
+            organization=program.organization, program=program, status=Match.Status.ACTIVE
+        )
+        .order_by("id")
+        .values_list("pk", flat=True)[:2]
+    )
     agreements = list(
-        Agreement.objects.filter(organization=program.organization, program=program)
+        Agreement.objects.filter(
+            organization=program.organization, match_id__in=first_two, number=1
+        )
         .select_related("organization", "program", "match", "template")
-        .order_by("match_id", "number")[:2]
+        .order_by("match_id")
     )
     shown = []
     for position, agreement in enumerate(agreements):

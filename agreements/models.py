@@ -169,7 +169,9 @@ class Agreement(TenantModel):
 
     match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="agreements")
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
-    template = models.ForeignKey(AgreementTemplate, on_delete=models.PROTECT, related_name="+")
+    # RESTRICT: a template in use cannot be deleted on its own, but deleting its program
+    # or organisation takes agreements and templates along.
+    template = models.ForeignKey(AgreementTemplate, on_delete=models.RESTRICT, related_name="+")
     number = models.PositiveIntegerField(default=1)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
     coordinator_sees_pdf = models.BooleanField(default=False)

@@ -138,15 +138,17 @@ def agreement_page(*, agreement, user):
     }
 
 
-def cell_for(*, agreement, item, user):
-    """The cell `user` edits for `item`: theirs for a per-party field, else the shared one."""
+def cell_for(*, agreement, item, user, row=...):
+    """The cell `user` edits for `item`: theirs for a per-party field, else the shared one
+    (`row=None`: without looking its value up)."""
     party_id = user.pk if item.per_party else None
-    row = (
-        AgreementValue.objects.filter(organization=agreement.organization, agreement=agreement)
-        .filter(item=item, party_id=party_id)
-        .select_related("updated_by")
-        .first()
-    )
+    if row is ...:
+        row = (
+            AgreementValue.objects.filter(organization=agreement.organization, agreement=agreement)
+            .filter(item=item, party_id=party_id)
+            .select_related("updated_by")
+            .first()
+        )
     member = None
     if item.per_party:
         member = next(m for m in parties(agreement) if m.user_id == user.pk)

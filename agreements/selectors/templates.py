@@ -107,7 +107,10 @@ def builder_page(*, program):
         ).aggregate(
             total=Count("pk"),
             open=Count("pk", filter=Q(status=Agreement.Status.OPEN)),
-            signed=Count("pk", filter=~Q(status=Agreement.Status.OPEN)),
+            signed=Count(
+                "pk",
+                filter=Q(status__in=[Agreement.Status.SIGNED, Agreement.Status.SUPERSEDED]),
+            ),
         )
     return {
         "template": template,

@@ -334,9 +334,10 @@ def agreements_move_to_current(*, program, user):
     Returns the number moved.
     """
     template = template_current(program)
-    if template is None:
+    new_items = items_of(template) if template is not None else []
+    if not new_items:
+        # Moving to an empty version would only delete every answer.
         return 0
-    new_items = items_of(template)
     by_key = {item.key: item for item in new_items}
     moved = 0
     with transaction.atomic():
@@ -346,16 +347,23 @@ def agreements_move_to_current(*, program, user):
                 organization=program.organization,
                 program=program,
                 status=Agreement.Status.OPEN,
+                match__status=Match.Status.ACTIVE,
                 template__version__lt=template.version,
-            )
-            .exclude(
-                pk__in=Signature.objects.filter(
-                    organization=program.organization, voided_at__isnull=True
-                ).values("agreement_id")
             )
             .select_related("organization", "program", "template")
         )
+        # Read after the locks are held (a new statement sees signatures committed while
+        # we waited): an agreement someone signed stays on the wording they signed.
+        signed = set(
+            Signature.objects.filter(
+                organization=program.organization,
+                agreement__in=[a.pk for a in candidates],
+                voided_at__isnull=True,
+            ).values_list("agreement_id", flat=True)
+        )
         for agreement in candidates:
+            if agreement.pk in signed:
+                continue
             old_items = {item.pk: item for item in items_of(agreement.template)}
             keep, drop = [], []
             for row in AgreementValue.objects.filter(
@@ -415,6 +423,8 @@ def _check_writable(agreement, user):
                 "Start an amendment to change it."
             )
         )
+    if agreement.status == Agreement.Status.WITHDRAWN:
+        raise AgreementError(_("This amendment was withdrawn; the signed agreement is in force."))
     if agreement.status != Agreement.Status.OPEN:
         raise AgreementError(
             _("This agreement was replaced by an amendment; open the current one.")
@@ -724,9 +734,7 @@ def amendment_withdraw(*, agreement, actor):
         if agreement.number == 1:
             raise AgreementError(_("Only an amendment can be withdrawn."))
         now = timezone.now()
-        Signature.objects.filter(
-            organization=agreement.organization, agreement=agreement, voided_at__isnull=True
-        ).update(voided_at=now, void_reason=_("The amendment was withdrawn."))
+        _void_signatures(agreement, actor, at=now, reason=_("The amendment was withdrawn."))
         agreement.status = Agreement.Status.WITHDRAWN
         agreement.save(update_fields=["status", "updated_at"])
         _event(agreement, AgreementEvent.Kind.WITHDRAWN, actor, at=now)
@@ -745,3 +753,19 @@ def agreement_in_force(agreement):
         .first()
     )
     return found
+
+
+def agreements_on_match_end(*, match):
+    """When a pair or circle ends, an amendment still being prepared is withdrawn: the
+    signed agreement it would have replaced stays the record. Call inside the ending's
+    transaction."""
+    now = timezone.now()
+    for agreement in Agreement.objects.select_for_update(of=("self",)).filter(
+        organization=match.organization,
+        match=match,
+        status=Agreement.Status.OPEN,
+        number__gt=1,
+    ):
+        agreement.status = Agreement.Status.WITHDRAWN
+        agreement.save(update_fields=["status", "updated_at"])
+        _event(agreement, AgreementEvent.Kind.WITHDRAWN, at=now, reason="pair ended")

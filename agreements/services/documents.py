@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import F
 from django.template import loader
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -300,6 +301,11 @@ def agreement_pdf_issue(*, organization, agreement_id):
     used, records the reason in `pdf_error` and raises SealConfigError.
     """
     failure = None
+    # Counted before rendering, in its own commit: a render whose worker is killed (out
+    # of memory, the hard time limit) counts too, so the sweep gives up on it in time.
+    Agreement.objects.filter(organization=organization, pk=agreement_id, pdf_sha256="").update(
+        pdf_attempts=F("pdf_attempts") + 1
+    )
     with transaction.atomic():
         agreement = (
             Agreement.objects.select_for_update()
@@ -331,8 +337,7 @@ def agreement_pdf_issue(*, organization, agreement_id):
         if failure is not None:
             # Recorded in the outer transaction: what _issue wrote rolled back with its own.
             agreement.pdf_error = reason
-            agreement.pdf_attempts += 1
-            agreement.save(update_fields=["pdf_error", "pdf_attempts", "updated_at"])
+            agreement.save(update_fields=["pdf_error", "updated_at"])
     if failure is not None:
         raise failure
     return agreement

@@ -11,6 +11,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import render
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect, ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods
 
@@ -27,6 +28,7 @@ VERIFY_LIMIT = 20
 VERIFY_PERIOD = 10 * 60
 
 
+@never_cache  # a signed agreement stays out of shared and browser caches
 def pdf_download(request, org_slug, pk):
     agreement = agreement_for_pdf(request, pk)
     if agreement.status not in (Agreement.Status.SIGNED, Agreement.Status.SUPERSEDED):

@@ -14,6 +14,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from peercoach.viewutils import redirect_to
@@ -40,7 +41,7 @@ def _actor(request):
     return Actor(
         user=request.user,
         ip=get_adapter(request).get_client_ip(request) or None,
-        user_agent=request.headers.get("User-Agent", "")[:500],
+        user_agent=request.headers.get("User-Agent", "").replace("\x00", "")[:500],
     )
 
 
@@ -50,6 +51,7 @@ def _to_detail(agreement, anchor=""):
     )
 
 
+@never_cache
 def detail(request, org_slug, pk):
     agreement = agreement_for_party(request, pk)
     context = agreement_page(agreement=agreement, user=request.user)
@@ -59,10 +61,33 @@ def detail(request, org_slug, pk):
 @require_POST
 def field_save(request, org_slug, pk, item_pk):
     agreement = agreement_for_party(request, pk)
-    item = get_object_or_404(
-        AgreementItem, organization=agreement.organization, template=agreement.template, pk=item_pk
+    # The page may predate a change of template version: find the field by its key in
+    # the agreement's version, so what the person typed still lands in the right place.
+    posted = get_object_or_404(
+        AgreementItem,
+        organization=agreement.organization,
+        template__program_id=agreement.program_id,
+        pk=item_pk,
     )
-    if not item.is_field:
+    item = (
+        posted
+        if posted.template_id == agreement.template_id
+        else AgreementItem.objects.filter(
+            organization=agreement.organization, template=agreement.template, key=posted.key
+        ).first()
+    )
+    if item is None or not item.is_field or item.kind != posted.kind:
+        message = _(
+            "The program team changed this agreement and “%(field)s” is no longer in it. "
+            "Reload the page; copy what you typed first if you want to keep it."
+        ) % {"field": posted.title}
+        if request.htmx:
+            stale = cell_for(agreement=agreement, item=posted, user=request.user, row=None)
+            stale.error = message
+            return render(
+                request, "agreements/detail.html#cell_status", {"cell": stale, "oob": False}
+            )
+        messages.error(request, message)
         return _to_detail(agreement)
     cell = cell_for(agreement=agreement, item=item, user=request.user)
     cell.data = request.POST
@@ -115,6 +140,7 @@ def field_save(request, org_slug, pk, item_pk):
     return _to_detail(agreement, f"item-{item.pk}")
 
 
+@never_cache
 def sign(request, org_slug, pk):
     agreement = agreement_for_party(request, pk)
     error = ""
@@ -148,6 +174,7 @@ def sign(request, org_slug, pk):
     return render(request, "agreements/sign.html", context, status=400 if error else 200)
 
 
+@never_cache
 def history(request, org_slug, pk):
     agreement = agreement_for_party(request, pk)
     return render(

@@ -1,6 +1,6 @@
 """Reads for what a participant sees of their own programs: applications and partners."""
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Case, Count, Prefetch, Q, When
 
 from agreements.models import Agreement
 
@@ -36,7 +36,8 @@ def _with_members(qs):
             status__in=[Agreement.Status.SUPERSEDED, Agreement.Status.WITHDRAWN]
         )
         .annotate(signed_count=Count("signatures", filter=Q(signatures__voided_at__isnull=True)))
-        .order_by("-number")
+        # The agreement in force first (its page links to an amendment being prepared).
+        .order_by(Case(When(status=Agreement.Status.SIGNED, then=0), default=1), "-number")
     )
     return qs.prefetch_related(
         Prefetch("members", queryset=members), Prefetch("agreements", queryset=agreements)

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agreements.services.agreements import agreements_create_for_matches
+from agreements.services.agreements import agreements_create_for_matches, agreements_on_match_end
 from peercoach.notifications.tasks import send_templated_email
 
 from .. import matching
@@ -336,4 +336,5 @@ def match_end(*, match, ended_by, reason):
         MatchMember.objects.filter(organization=match.organization, match=match).update(
             is_current=False
         )
+        agreements_on_match_end(match=match)
     return match

@@ -580,3 +580,112 @@ def test_a_party_withdraws_an_amendment_and_the_signed_agreement_stays_in_force(
 def test_the_first_agreement_cannot_be_withdrawn(pair):
     with pytest.raises(AgreementError, match="Only an amendment"):
         amendment_withdraw(agreement=pair.agreement, actor=Actor(user=pair.a))
+
+
+# --- Second review: lifecycle edges --------------------------------------------------
+
+
+def _signed(pair):
+    pair.fill_required()
+    sign(pair, pair.a)
+    sign(pair, pair.b)
+    return refresh(pair)
+
+
+def test_a_program_with_agreements_can_still_be_deleted(pair):
+    _signed(pair)
+    pair.program.delete()
+    assert not Agreement.objects.filter(pk=pair.agreement.pk).exists()
+
+
+def test_ending_the_pair_withdraws_an_amendment_being_prepared(pair, coordinator):
+    signed = _signed(pair)
+    amendment = agreement_amend(agreement=signed, actor=Actor(user=pair.a))
+    match_end(match=pair.match, ended_by=coordinator, reason="Opted out")
+    amendment.refresh_from_db()
+    signed.refresh_from_db()
+    assert amendment.status == "withdrawn" and signed.status == Agreement.Status.SIGNED
+    assert amendment.events.last().kind == "withdrawn"
+
+
+def test_withdrawing_voids_a_signature_on_the_amendment_and_says_so(pair, commit):
+    signed = _signed(pair)
+    pair.agreement = agreement_amend(agreement=signed, actor=Actor(user=pair.a))
+    pair.save(pair.a, "Where we meet", value="Teams")
+    sign(pair, pair.a)
+    mail.outbox.clear()
+    with commit():
+        amendment_withdraw(agreement=pair.agreement, actor=Actor(user=pair.b))
+    assert list(pair.agreement.events.values_list("kind", flat=True))[-2:] == [
+        "voided",
+        "withdrawn",
+    ]
+    assert len(mail.outbox) == 2
+
+
+def test_a_save_from_a_page_older_than_the_template_move_lands_by_key_or_says_why(
+    pair, coordinator, client_for, stranger
+):
+    from agreements.services import templates as template_services
+    from agreements.services.agreements import agreements_move_to_current
+
+    old_where = pair.item("Where we meet")
+    old_contract = pair.item("Our social contract")
+    # Someone else signs version 1 (freezing it); the coordinator drops the contract.
+    other = match_make(program=pair.program, users=[stranger], status=Match.Status.ACTIVE)
+    other_agreement = agreements_create_for_matches(program=pair.program, matches=[other])
+    assert other_agreement == 1
+    Signature.objects.create(
+        organization=pair.org,
+        agreement=Agreement.objects.get(match=other),
+        signer=stranger,
+        typed_name="S",
+        consent_text="c",
+        intent_text="i",
+        content_sha256="0" * 64,
+        signed_at=pair.agreement.created_at,
+    )
+    template_services.item_delete(program=pair.program, item=old_contract, user=coordinator)
+    assert agreements_move_to_current(program=pair.program, user=coordinator) == 1
+    client = client_for(pair.a)
+
+    def post(item, data, **extra):
+        return client.post(
+            reverse(
+                "agreements:field_save",
+                kwargs={"org_slug": pair.org.slug, "pk": pair.agreement.pk, "item_pk": item.pk},
+            ),
+            data,
+            **extra,
+        )
+
+    response = post(old_where, {"value": "Zoom", "revision": "0"}, headers={"HX-Request": "true"})
+    assert response.status_code == 200 and "Saved." in response.text
+    pair.agreement.refresh_from_db()
+    assert pair.agreement.values.get(item__key=old_where.key).value == "Zoom"
+    response = post(
+        old_contract, {"value": "Be kind", "revision": "0"}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200 and "no longer in it" in response.text
+    response = post(old_contract, {"value": "Be kind", "revision": "0"}, follow=True)
+    assert "no longer in it" in response.text
+
+
+def test_moving_skips_ended_pairs_and_never_moves_to_an_empty_version(pair, coordinator):
+    from agreements.models import AgreementItem, AgreementTemplate
+    from agreements.services.agreements import agreements_move_to_current
+
+    v2 = AgreementTemplate.objects.create(organization=pair.org, program=pair.program, version=2)
+    assert agreements_move_to_current(program=pair.program, user=coordinator) == 0  # empty
+    AgreementItem.objects.create(
+        organization=pair.org, template=v2, kind="clause", title="Only", body="x"
+    )
+    match_end(match=pair.match, ended_by=coordinator, reason="Ended")
+    assert agreements_move_to_current(program=pair.program, user=coordinator) == 0
+    pair.agreement.refresh_from_db()
+    assert pair.agreement.template.version == 1
+
+
+def test_agreement_pages_and_the_pdf_are_never_cached(pair, client_for):
+    response = client_for(pair.a).get(pair.agreement.get_absolute_url())
+    assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
