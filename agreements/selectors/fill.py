@@ -12,7 +12,7 @@ from programs.models import Match
 from .. import fields
 from ..formatting import clause_html
 from ..models import Agreement, AgreementEvent, AgreementValue, Signature
-from ..services.agreements import canonical_text, items_of, missing_fields, parties
+from ..services.agreements import canonical_text, items_of, missing_fields, parties, values_of
 
 
 @dataclass
@@ -67,20 +67,11 @@ class ItemView:
     cells: list = field(default_factory=list)
 
 
-def _values(agreement):
-    return {
-        (row.item_id, row.party_id): row
-        for row in AgreementValue.objects.filter(
-            organization=agreement.organization, agreement=agreement
-        ).select_related("updated_by")
-    }
-
-
 def agreement_page(*, agreement, user):
     """Everything the agreement page shows to `user`, one of its parties."""
     members = parties(agreement)
     items = items_of(agreement.template)
-    values = _values(agreement)
+    values = values_of(agreement)
     writable = agreement.is_open and agreement.match.status == Match.Status.ACTIVE
     views = []
     for item in items:

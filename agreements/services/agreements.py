@@ -97,12 +97,12 @@ def items_of(template):
 
 
 def values_of(agreement):
-    """{(item_id, party_id or None): AgreementValue}."""
+    """{(item_id, party_id or None): AgreementValue}, each with who last changed it."""
     return {
         (row.item_id, row.party_id): row
         for row in AgreementValue.objects.filter(
             organization=agreement.organization, agreement=agreement
-        )
+        ).select_related("updated_by")
     }
 
 
@@ -172,12 +172,25 @@ def _prefill(agreement, items, members, have=frozenset()):
     return rows
 
 
+def _counterpart(row, old_items, by_key):
+    """The item of a newer version that `row` (a value of an older one) belongs to: same
+    key, kind and per-party setting. None when the newer version dropped or changed it."""
+    old = old_items.get(row.item_id)
+    new = by_key.get(old.key) if old else None
+    if new is not None and (new.kind, new.per_party) == (old.kind, old.per_party):
+        return new
+    return None
+
+
 def agreement_create(*, match, template, number=1, previous=None, actor=None):
     """A new open agreement for `match` from `template`.
 
     An amendment (`previous` given) starts from the previous agreement's values for
     every item the new version still has (same key and kind).
     """
+    items = items_of(template)
+    if previous is None:
+        return _agreements_start(match.organization, template, items, [match])[0]
     agreement = Agreement.objects.create(
         organization=match.organization,
         match=match,
@@ -186,21 +199,15 @@ def agreement_create(*, match, template, number=1, previous=None, actor=None):
         number=number,
         coordinator_sees_pdf=template.coordinator_sees_pdf,
     )
-    items = items_of(template)
     members = parties(agreement)
-    if previous is None:
-        AgreementValue.objects.bulk_create(_prefill(agreement, items, members))
-        _event(agreement, AgreementEvent.Kind.CREATED, actor, version=template.version)
-        return agreement
     by_key = {item.key: item for item in items}
     old_items = {item.pk: item for item in items_of(previous.template)}
     carried = []
     for row in AgreementValue.objects.filter(
         organization=previous.organization, agreement=previous
     ):
-        old = old_items.get(row.item_id)
-        new = by_key.get(old.key) if old else None
-        if new is not None and new.kind == old.kind and new.per_party == old.per_party:
+        new = _counterpart(row, old_items, by_key)
+        if new is not None:
             carried.append(
                 AgreementValue(
                     organization=agreement.organization,
@@ -244,9 +251,13 @@ def agreements_create_for_matches(*, program, matches):
         )
     )
     todo = [m for m in matches if m.pk not in having and m.status == Match.Status.ACTIVE]
-    if not todo:
-        return 0
-    # A constant number of queries however many pairs are published at once.
+    return len(_agreements_start(organization, template, items, todo)) if todo else 0
+
+
+def _agreements_start(organization, template, items, matches):
+    """Agreement number 1 for each of `matches` from `template` (its `items`), with names
+    and emails prefilled and a "created" event: a constant number of queries however
+    many pairs start at once. Returns the agreements."""
     agreements = Agreement.objects.bulk_create(
         [
             Agreement(
@@ -257,12 +268,12 @@ def agreements_create_for_matches(*, program, matches):
                 number=1,
                 coordinator_sees_pdf=template.coordinator_sees_pdf,
             )
-            for match in todo
+            for match in matches
         ]
     )
     members = {}
     for member in (
-        MatchMember.objects.filter(organization=organization, match__in=todo)
+        MatchMember.objects.filter(organization=organization, match__in=matches)
         .select_related("user")
         .order_by("position", "id")
     ):
@@ -285,7 +296,7 @@ def agreements_create_for_matches(*, program, matches):
             for agreement in agreements
         ]
     )
-    return len(agreements)
+    return agreements
 
 
 @transaction.atomic
@@ -369,9 +380,8 @@ def agreements_move_to_current(*, program, user):
             for row in AgreementValue.objects.filter(
                 organization=agreement.organization, agreement=agreement
             ):
-                old = old_items.get(row.item_id)
-                new = by_key.get(old.key) if old else None
-                if new is not None and (new.kind, new.per_party) == (old.kind, old.per_party):
+                new = _counterpart(row, old_items, by_key)
+                if new is not None:
                     row.item = new
                     keep.append(row)
                 else:
