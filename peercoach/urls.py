@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("peercoach.tenancy.urls")),
     path("", include("programs.urls")),
     path("", include("agreements.urls")),
+    path("", include("sessions.urls")),
 ]
 
 if settings.DEBUG:

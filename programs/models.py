@@ -106,6 +106,29 @@ class Program(TenantModel):
     weight_seniority = models.PositiveSmallIntegerField(
         _("weight: role levels"), default=2, validators=WEIGHT_VALIDATORS
     )
+    # Sessions: what the pairs log and prepare (issue "Sessions, goals, progress reports").
+    session_topics = models.TextField(
+        _("session topics"),
+        blank=True,
+        help_text=_(
+            "One topic per line, e.g. career development. Pairs tag their session logs with them."
+        ),
+    )
+    first_session_checklist = models.BooleanField(
+        _("first-session checklist"),
+        default=True,
+        help_text=_(
+            "Pairs tick off confidentiality, expectations, logistics, sessions scheduled "
+            "ahead and goals in their first session."
+        ),
+    )
+    session_preparation = models.BooleanField(
+        _("preparation before each session"),
+        default=False,
+        help_text=_(
+            "Before a session, the person coached notes its purpose, outcomes and process."
+        ),
+    )
     open_link_enabled = models.BooleanField(
         _("open application link"),
         default=False,
@@ -152,6 +175,16 @@ class Program(TenantModel):
     @property
     def visible_to_participants(self):
         return self.status != self.Status.DRAFT
+
+    @property
+    def topic_list(self):
+        """The program's session topics, in order, without blanks or repeats."""
+        seen = {}
+        for line in self.session_topics.splitlines():
+            topic = line.strip()
+            if topic and topic.casefold() not in seen:
+                seen[topic.casefold()] = topic
+        return list(seen.values())
 
 
 class ProgramEvent(TenantModel):

@@ -19,6 +19,7 @@ from functools import cached_property
 from typing import NamedTuple
 
 import pytest
+from django.apps import apps
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLResolver, get_resolver, reverse
@@ -125,6 +126,7 @@ class Target:
     def __init__(self, org, actors=None):
         self.org = org
         self.actors = actors or {}
+        self._memo = {}
 
     @cached_property
     def invitation(self):
@@ -289,6 +291,30 @@ class Target:
                 )
             agreement.refresh_from_db()
         return agreement
+
+    def memo(self, key, make):
+        """`make(self)` once per test: for objects the area row modules build."""
+        if key not in self._memo:
+            self._memo[key] = make(self)
+        return self._memo[key]
+
+    @cached_property
+    def participant_pair(self):
+        """An active reciprocal pair in a running program: the participant and a partner
+        (the stranger is in neither). For the sessions app's rows."""
+        (partner,) = self.extra_people("gil@acme.example.org")
+        with scope(organization=self.org):
+            program = ProgramFactory(
+                organization=self.org,
+                name="Acme Running Term",
+                status=program_models.Program.Status.RUNNING,
+            )
+            match = match_make(
+                program=program,
+                users=[self.actors["participant"], partner],
+                status=program_models.Match.Status.ACTIVE,
+            )
+        return match
 
     @cached_property
     def org_with_logo(self):
@@ -950,6 +976,13 @@ TABLE = {
     ),
 }
 
+# The sessions app's rows live beside this file, one module per area
+# (tests/isolation_rows/); they build their objects through `Target.memo`.
+from .isolation_rows import ROWS as AREA_ROWS  # noqa: E402
+
+assert not set(AREA_ROWS) & set(TABLE), "A URL has two rows"
+TABLE.update(AREA_ROWS)
+
 
 # --- Completeness of the table ---------------------------------------------------------
 
@@ -1044,6 +1077,7 @@ def url_for(key, row, target):
 
 
 SNAPSHOT_MODELS = (
+    *apps.get_app_config("coaching_sessions").get_models(),
     program_models.Program,
     program_models.ProgramEvent,
     program_models.Resource,

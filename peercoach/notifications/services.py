@@ -26,19 +26,32 @@ def email_render(*, template, context, organization=None):
     return subject, text, html
 
 
-def email_send(*, template, to, context, organization=None, headers=None, reply_to=None):
-    """Render and send one message through the default mailer. Raises on SMTP failure."""
+def email_send(
+    *, template, to, context, organization=None, headers=None, reply_to=None, attachments=None
+):
+    """Render and send one message through the default mailer. Raises on SMTP failure.
+
+    `attachments`: [{"filename", "content" (text), "mimetype"}], e.g. a calendar file.
+    """
     subject, text, html = email_render(
         template=template, context=context, organization=organization
     )
     if reply_to is None and organization is not None and organization.help_email:
         reply_to = [organization.help_email]
     return email_send_rendered(
-        subject=subject, text=text, html=html, to=to, headers=headers, reply_to=reply_to
+        subject=subject,
+        text=text,
+        html=html,
+        to=to,
+        headers=headers,
+        reply_to=reply_to,
+        attachments=attachments,
     )
 
 
-def email_send_rendered(*, subject, text, html, to, from_email=None, headers=None, reply_to=None):
+def email_send_rendered(
+    *, subject, text, html, to, from_email=None, headers=None, reply_to=None, attachments=None
+):
     message = EmailMultiAlternatives(
         subject=subject,
         body=text,
@@ -49,4 +62,6 @@ def email_send_rendered(*, subject, text, html, to, from_email=None, headers=Non
     )
     if html:
         message.attach_alternative(html, "text/html")
+    for attachment in attachments or ():
+        message.attach(attachment["filename"], attachment["content"], attachment["mimetype"])
     return message.send()

@@ -11,8 +11,10 @@ RETRY = {"autoretry_for": (OSError,), "retry_backoff": True, "retry_kwargs": {"m
 
 
 @shared_task(**RETRY)
-def send_templated_email(*, template, to, context, organization_id=None):
+def send_templated_email(*, template, to, context, organization_id=None, attachments=None):
     """Render `templates/emails/<template>/` with a JSON-safe context and send it.
+
+    `attachments` are JSON-safe too: [{"filename", "content" (text), "mimetype"}].
 
     Datetimes travel as ISO strings (JSON); values of keys ending in `_at` are turned back
     into datetimes so templates can format them in the organisation's time zone.
@@ -26,7 +28,13 @@ def send_templated_email(*, template, to, context, organization_id=None):
     organization = (
         Organization.objects.filter(pk=organization_id).first() if organization_id else None
     )
-    email_send(template=template, to=to, context=context, organization=organization)
+    email_send(
+        template=template,
+        to=to,
+        context=context,
+        organization=organization,
+        attachments=attachments,
+    )
 
 
 @shared_task(**RETRY)

@@ -102,6 +102,12 @@ class Membership(TenantModel):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    # Confidential concerns reach only the coordinators who carry this responsibility.
+    handles_concerns = models.BooleanField(
+        _("handles confidential concerns"),
+        default=False,
+        help_text=_("Reads and answers the confidential concerns participants raise."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -119,3 +125,7 @@ class Membership(TenantModel):
     @property
     def is_coordinator(self):
         return self.role == self.Role.COORDINATOR
+
+    @property
+    def is_concern_handler(self):
+        return self.is_coordinator and self.handles_concerns

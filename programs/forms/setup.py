@@ -73,6 +73,10 @@ class ProgramForm(forms.ModelForm):
             ),
         ),
         (_("Applications"), ("open_link_enabled",)),
+        (
+            _("Sessions"),
+            ("session_topics", "first_session_checklist", "session_preparation"),
+        ),
     )
 
     class Meta:
@@ -80,6 +84,7 @@ class ProgramForm(forms.ModelForm):
         fields = PROGRAM_FIELDS
         widgets = {
             "description": forms.Textarea(attrs={"rows": 4}),
+            "session_topics": forms.Textarea(attrs={"rows": 5}),
             "format": forms.RadioSelect,
             "term_start": DateInput(),
             "term_end": DateInput(),

@@ -41,6 +41,9 @@ PROGRAM_FIELDS = (
     "weight_preferences",
     "weight_seniority",
     "open_link_enabled",
+    "session_topics",
+    "first_session_checklist",
+    "session_preparation",
 )
 EVENT_FIELDS = ("kind", "title", "starts_at", "duration_minutes", "location", "description")
 RESOURCE_FIELDS = ("kind", "title", "body", "file")

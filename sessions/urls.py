@@ -1,0 +1,17 @@
+"""Sessions, goals, reports, pauses, opt-outs and concerns: one module of views per area,
+each with its own `urlpatterns`, mounted here under the `sessions` namespace."""
+
+from .views import concerns, data, endings, goals, home, log, reports, schedule
+
+app_name = "sessions"
+
+urlpatterns = [
+    *home.urlpatterns,
+    *schedule.urlpatterns,
+    *log.urlpatterns,
+    *goals.urlpatterns,
+    *reports.urlpatterns,
+    *endings.urlpatterns,
+    *concerns.urlpatterns,
+    *data.urlpatterns,
+]

@@ -1,0 +1,3 @@
+"""endings views (being written)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""goals views (being written)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""home views (being written)."""
+
+urlpatterns = []

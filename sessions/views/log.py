@@ -1,0 +1,3 @@
+"""log views (being written)."""
+
+urlpatterns = []

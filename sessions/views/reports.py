@@ -1,0 +1,3 @@
+"""reports views (being written)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""schedule views (being written)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Isolation rows: concerns (see __init__)."""
+
+ROWS = {}

@@ -1,0 +1,3 @@
+"""Isolation rows: data (see __init__)."""
+
+ROWS = {}

@@ -1,0 +1,3 @@
+"""Isolation rows: endings (see __init__)."""
+
+ROWS = {}

@@ -1,0 +1,3 @@
+"""Isolation rows: goals (see __init__)."""
+
+ROWS = {}

@@ -1,0 +1,3 @@
+"""Isolation rows: home (see __init__)."""
+
+ROWS = {}

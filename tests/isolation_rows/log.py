@@ -1,0 +1,3 @@
+"""Isolation rows: log (see __init__)."""
+
+ROWS = {}

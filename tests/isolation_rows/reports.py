@@ -1,0 +1,3 @@
+"""Isolation rows: reports (see __init__)."""
+
+ROWS = {}

@@ -1,0 +1,3 @@
+"""Isolation rows: schedule (see __init__)."""
+
+ROWS = {}
