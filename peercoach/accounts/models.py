@@ -45,6 +45,9 @@ class User(AbstractUser):
         validators=[validate_time_zone],
         help_text=_("Leave empty to use your organisation's time zone."),
     )
+    # Set when the person deleted their account: the row stays, emptied of personal data,
+    # so that shared records (sessions, signed agreements) still point somewhere.
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = []
@@ -60,6 +63,8 @@ class User(AbstractUser):
 
     @property
     def display_name(self):
+        if self.deleted_at is not None:
+            return str(_("Former participant"))
         return self.get_full_name() or self.email
 
 
