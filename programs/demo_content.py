@@ -17,6 +17,15 @@ Format, Cadence, Seniority = Program.Format, Program.Cadence, Program.Seniority
 ONE_IT = {
     "program": {
         "name": "One IT Peer Coaching",
+        "session_topics": "\n".join(
+            [
+                "Giving and receiving feedback",
+                "Running better meetings",
+                "Prioritising work",
+                "Working across IT units",
+                "Communicating with clients",
+            ]
+        ),
         "description": (
             "A coach from another IT unit works with a peer on the workplace habits the peer "
             "has chosen to strengthen. Pairs meet at least monthly for about an hour, "
@@ -119,6 +128,15 @@ ONE_IT = {
 WIT = {
     "program": {
         "name": "WIT Peer Coaching",
+        "session_topics": "\n".join(
+            [
+                "Performance goals",
+                "Personnel matters",
+                "Career development",
+                "Mapping a career path",
+                "Balancing technical and leadership work",
+            ]
+        ),
         "description": (
             "Colleagues from different groups coach each other, so each can listen without an "
             "interest in the outcome. Any role may pair with any other. Each pair decides how "
@@ -268,6 +286,15 @@ PEERSPHERE_GROUPS = {
 PEERSPHERE = {
     "program": {
         "name": "PeerSphere Coaching Pairs",
+        "session_topics": "\n".join(
+            [
+                "Settling into a new community",
+                "Building a network",
+                "Career direction",
+                "Communication across cultures",
+                "Work and life balance",
+            ]
+        ),
         "description": (
             "Every member is paired with a counterpart from the other campus. The pair writes "
             "its own agreement (how often, how long, where and by which channel they meet) "
@@ -367,6 +394,16 @@ PEERSPHERE = {
 ATC = {
     "program": {
         "name": "ATC Peer Coaching",
+        "session_topics": "\n".join(
+            [
+                "Leading a team",
+                "Difficult conversations",
+                "Time and energy",
+                "Career next steps",
+                "Confidence in new responsibilities",
+            ]
+        ),
+        "session_preparation": True,
         "description": (
             "Partners take turns: in each session both receive at least 45 minutes of "
             "coaching, with a clear switch of roles. Sessions happen every two weeks (monthly "
@@ -487,6 +524,15 @@ CIRCLE_MEETINGS = [
 CIRCLES = {
     "program": {
         "name": "Peer Coaching Circles",
+        "session_topics": "\n".join(
+            [
+                "Classroom practice",
+                "Student engagement",
+                "Collaboration with colleagues",
+                "Workload",
+                "Trying a new approach",
+            ]
+        ),
         "description": (
             "Circles of five meet once a month for two and a half hours over six months. "
             "Each member brings a challenge and gets an equal slot while the others listen, "
