@@ -1107,7 +1107,7 @@ def data_snapshot():
             ),
             list(
                 Membership.objects.order_by("pk").values_list(
-                    "pk", "organization_id", "user_id", "role"
+                    "pk", "organization_id", "user_id", "role", "handles_concerns"
                 )
             ),
             *(list(model.objects.order_by("pk").values()) for model in SNAPSHOT_MODELS),
