@@ -5,6 +5,7 @@ from peercoach.accounts.selectors import invitations_for_organization
 from programs.models import Program
 from programs.selectors.participant import my_active_matches, my_applications, programs_visible
 from programs.selectors.setup import programs_for_coordinator
+from sessions.selectors.home import home_for_participant
 
 from .selectors import member_counts
 
@@ -28,9 +29,12 @@ def home(request, org_slug):
         # Ended programs stay listed only for the people who took part.
         if program.status != Program.Status.CLOSED or program.my_application:
             programs.append(program)
+    matches = my_active_matches(organization=organization, user=request.user)
     context = {
         "programs": programs,
-        "matches": my_active_matches(organization=organization, user=request.user),
+        **home_for_participant(
+            organization=organization, user=request.user, matches=matches, programs=programs
+        ),
     }
     return render(request, "tenancy/participant_home.html", context)
 

@@ -1,0 +1,362 @@
+"""What a participant's home and a pair's hub page show, read in a constant number of queries.
+
+The hub is one pair or circle in full: its people and how to reach them, the agreement,
+what is scheduled and what waits for my answer, the sessions held against the agreed
+cadence, plans and reports, and the quiet actions. The home is every active pair of the
+person at a glance, with their goals, due reports, and their programs' events and
+resources. Both read sessions through the schedule and log areas' selectors
+(`upcoming_for_matches`, `held_for_matches`) so that "upcoming" and "held" mean the same
+everywhere.
+
+Cadence: the pair agreed to meet every N days (the signed agreement, else the program's
+setting). Counted from the day the pair was published (or the term's start, if later) to
+today (or the term's end), paused days left out: `expected` sessions is the elapsed time
+divided by N, and the pair is overdue when more than N unpaused days have passed since
+its last session (or since the start, without one). A pair on pause is never overdue.
+"""
+
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+
+from django.db.models import Case, Count, Q, When
+from django.utils import timezone
+
+from agreements.models import Agreement
+from agreements.selectors.terms import AgreementTerms, agreement_terms, terms_from_signed
+from programs.models import Application, Match, MatchMember, ProgramEvent, Resource
+
+from ..models import Checklist, Pause, Session
+from .goals import goals_for
+from .log import held_for_matches
+from .reports import reports_due
+from .schedule import upcoming_for_matches
+
+RECENT_SESSIONS = 5
+HOME_EVENTS = 10
+# Applications that tie a person to a program whose events and resources they see.
+LIVE_APPLICATIONS = (
+    Application.Status.SUBMITTED,
+    Application.Status.ACCEPTED,
+    Application.Status.WAITLISTED,
+)
+
+
+# --- Cadence ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cadence:
+    every_days: int | None  # None: no cadence was agreed ("the pair chooses", "other")
+    frequency: str  # the agreed frequency as the parties read it
+    held: int  # sessions held so far
+    expected: int | None  # sessions the cadence asks for by today
+    days_since_last: int | None  # calendar days since the last session held
+    overdue: bool
+    paused: bool  # on pause today
+    started: bool  # False before the pair's first day (term not started yet)
+
+
+def _paused_days(pauses, start, end):
+    """How many days of [start, end) fall in one of `pauses` (overlaps counted once)."""
+    if end <= start:
+        return 0
+    days = set()
+    for pause in pauses:
+        first = max(pause.starts_on, start)
+        last = min(pause.last_day, end - timedelta(days=1))
+        days.update(first + timedelta(days=n) for n in range((last - first).days + 1))
+    return len(days)
+
+
+def _pause_today(pauses, today):
+    return next((p for p in pauses if p.starts_on <= today <= p.last_day), None)
+
+
+def cadence_of(*, every_days, frequency, held, last_held_on, start, term_end, pauses, today):
+    """Sessions held against the agreed cadence (see the module docstring)."""
+    paused = _pause_today(pauses, today) is not None
+    end = min(today, term_end) if term_end else today
+    started = start is not None and start <= today
+    expected = None
+    overdue = False
+    if started and every_days:
+        elapsed = max(0, (end - start).days - _paused_days(pauses, start, end))
+        expected = elapsed // every_days
+        since = last_held_on if last_held_on and last_held_on > start else start
+        gap = (end - since).days - _paused_days(pauses, since, end)
+        overdue = not paused and today <= (term_end or today) and gap > every_days
+    return Cadence(
+        every_days=every_days,
+        frequency=frequency,
+        held=held,
+        expected=expected,
+        days_since_last=(today - last_held_on).days if last_held_on else None,
+        overdue=overdue,
+        paused=paused,
+        started=started,
+    )
+
+
+def _start_of(match, program):
+    published = timezone.localdate(match.published_at) if match.published_at else None
+    return max(d for d in (published, program.term_start) if d is not None)
+
+
+def _cadence_for(match, program, terms, held, last, pauses, today):
+    return cadence_of(
+        every_days=terms.meeting_every_days,
+        frequency=terms.meeting_frequency,
+        held=held,
+        last_held_on=timezone.localdate(last.starts_at) if last else None,
+        start=_start_of(match, program),
+        term_end=program.term_end,
+        pauses=pauses,
+        today=today,
+    )
+
+
+def _pauses_by_match(*, organization, match_ids):
+    found = {}
+    for pause in Pause.objects.filter(organization=organization, match_id__in=match_ids):
+        found.setdefault(pause.match_id, []).append(pause)
+    return found
+
+
+def _terms_from(program, agreement):
+    """What `agreement_terms_for_matches` reads, from an agreement already loaded: the
+    signed text, the program's settings where it says nothing (or nothing is signed)."""
+    fallback = AgreementTerms(
+        source="program",
+        meeting_every_days=program.cadence_days or None,
+        meeting_frequency=str(program.get_cadence_days_display()),
+        session_minutes=program.session_minutes,
+    )
+    if agreement is None or agreement.status != Agreement.Status.SIGNED:
+        return fallback
+    terms = terms_from_signed(agreement.signed_content, agreement_id=agreement.pk)
+    if not terms.meeting_frequency:
+        terms = replace(
+            terms,
+            meeting_every_days=fallback.meeting_every_days,
+            meeting_frequency=fallback.meeting_frequency,
+        )
+    if terms.session_minutes is None:
+        terms = replace(terms, session_minutes=fallback.session_minutes)
+    return terms
+
+
+# --- Sessions shared by both pages -----------------------------------------------------
+
+
+def _split_upcoming(sessions, user):
+    """(the next scheduled session, proposals waiting for `user`'s answer, my proposals)."""
+    scheduled = [s for s in sessions if s.status == Session.Status.SCHEDULED]
+    proposed = [s for s in sessions if s.status == Session.Status.PROPOSED]
+    waiting = [s for s in proposed if s.proposed_by_id != user.pk]
+    mine = [s for s in proposed if s.proposed_by_id == user.pk]
+    return (scheduled[0] if scheduled else None), waiting, mine
+
+
+# --- The participant's home ------------------------------------------------------------
+
+
+@dataclass
+class PairSummary:
+    match: Match
+    partners: list  # MatchMember rows of the others
+    me: MatchMember | None
+    agreement: Agreement | None
+    next_session: Session | None
+    waiting_for_me: list
+    last_session: Session | None
+    cadence: Cadence
+    pause: Pause | None
+    goals: list = field(default_factory=list)
+    reports_due: list = field(default_factory=list)
+
+
+def home_for_participant(*, organization, user, matches, programs, today=None, now=None):
+    """Everything the participant's home shows beyond the program list.
+
+    `matches` are the person's active pairs and circles with members and agreements
+    prefetched (`my_active_matches`); `programs` the programs listed on the page, each with
+    `my_application`. Returns {"pairs": [PairSummary], "events": [...], "resources":
+    [...]}. Queries do not depend on the number of pairs, sessions, goals or programs.
+    """
+    now = now or timezone.now()
+    today = today or timezone.localdate(now)
+    # A member who left a circle that goes on no longer sees it here.
+    matches = [
+        m for m in matches if any(x.user_id == user.pk and x.is_current for x in m.members.all())
+    ]
+    match_ids = [m.pk for m in matches]
+    pairs = []
+    if matches:
+        upcoming = upcoming_for_matches(organization=organization, match_ids=match_ids, now=now)
+        held = held_for_matches(organization=organization, match_ids=match_ids)
+        pauses = _pauses_by_match(organization=organization, match_ids=match_ids)
+        goals = goals_for(
+            organization=organization,
+            user=user,
+            program_ids=sorted({m.program_id for m in matches}),
+        )
+        terms = {
+            m.pk: _terms_from(m.program, next(iter(m.agreements.all()), None)) for m in matches
+        }
+        due = {}
+        for report in reports_due(organization=organization, user=user, matches=matches):
+            due.setdefault(report.match.pk, []).append(report)
+        for match in matches:
+            members = list(match.members.all())
+            agreement = next(iter(match.agreements.all()), None)
+            next_session, waiting, _mine = _split_upcoming(upcoming.get(match.pk, []), user)
+            log = held.get(match.pk) or {"count": 0, "last": None}
+            match_pauses = pauses.get(match.pk, [])
+            pairs.append(
+                PairSummary(
+                    match=match,
+                    partners=[m for m in members if m.user_id != user.pk and m.is_current],
+                    me=next((m for m in members if m.user_id == user.pk), None),
+                    agreement=agreement,
+                    next_session=next_session,
+                    waiting_for_me=waiting,
+                    last_session=log["last"],
+                    cadence=_cadence_for(
+                        match,
+                        match.program,
+                        terms[match.pk],
+                        log["count"],
+                        log["last"],
+                        match_pauses,
+                        today,
+                    ),
+                    pause=_pause_today(match_pauses, today),
+                    goals=goals.get(match.program_id, []),
+                    reports_due=due.get(match.pk, []),
+                )
+            )
+    program_ids = {m.program_id for m in matches} | {
+        p.pk
+        for p in programs
+        if p.my_application is not None and p.my_application.status in LIVE_APPLICATIONS
+    }
+    events, resources = [], []
+    if program_ids:
+        names = {p.pk: p for p in programs} | {m.program_id: m.program for m in matches}
+        events = list(
+            ProgramEvent.objects.filter(
+                organization=organization, program_id__in=program_ids, starts_at__gte=now
+            ).order_by("starts_at", "id")[:HOME_EVENTS]
+        )
+        resources = list(
+            Resource.objects.filter(organization=organization, program_id__in=program_ids).order_by(
+                "program_id", "position", "id"
+            )
+        )
+        for row in (*events, *resources):
+            row.program = names[row.program_id]
+    return {"pairs": pairs, "events": events, "resources": resources}
+
+
+# --- A pair's hub page -----------------------------------------------------------------
+
+
+def _agreement_of(match):
+    """The agreement in force, else the one being filled, with its valid signatures counted."""
+    return (
+        Agreement.objects.filter(organization=match.organization, match=match)
+        .exclude(status__in=[Agreement.Status.SUPERSEDED, Agreement.Status.WITHDRAWN])
+        .annotate(signed_count=Count("signatures", filter=Q(signatures__voided_at__isnull=True)))
+        .order_by(Case(When(status=Agreement.Status.SIGNED, then=0), default=1), "-number")
+        .first()
+    )
+
+
+def pair_hub(*, match, user, today=None, now=None):
+    """The hub page of `match` (from `match_for_member`) for `user`, one of its members.
+
+    Contact details come from the signed agreement only: before everyone signed, the
+    parties' phone numbers are not yet something they agreed to share.
+    """
+    organization = match.organization
+    program = match.program
+    now = now or timezone.now()
+    today = today or timezone.localdate(now)
+    members = list(
+        MatchMember.objects.filter(organization=organization, match=match)
+        .select_related("user")
+        .order_by("position", "id")
+    )
+    terms = agreement_terms(match)
+    agreement = _agreement_of(match)
+    pauses = list(Pause.objects.filter(organization=organization, match=match))
+    held_qs = Session.objects.filter(
+        organization=organization, match=match, status=Session.Status.HELD
+    )
+    held_count = held_qs.count()
+    recent = list(held_qs.order_by("-starts_at", "-id")[:RECENT_SESSIONS])
+    ended = match.status == Match.Status.ENDED
+    upcoming, waiting, mine, to_log, due = [], [], [], [], []
+    next_session = None
+    if not ended:
+        upcoming = upcoming_for_matches(organization=organization, match_ids=[match.pk], now=now)
+        next_session, waiting, mine = _split_upcoming(upcoming.get(match.pk, []), user)
+        # Scheduled sessions whose time has passed: did they happen? The pair logs them.
+        to_log = list(
+            Session.objects.filter(
+                organization=organization,
+                match=match,
+                status=Session.Status.SCHEDULED,
+                starts_at__lt=now,
+            ).order_by("-starts_at", "-id")[:RECENT_SESSIONS]
+        )
+        due = reports_due(organization=organization, user=user, matches=[match])
+    checklist = None
+    if program.first_session_checklist:
+        checklist = Checklist.objects.filter(organization=organization, match=match).first()
+    users = {m.user_id: m.user for m in members}
+    for session in (*waiting, *mine):
+        session.proposer = users.get(session.proposed_by_id)
+    people = []
+    for member in members:
+        member.is_me = member.user_id == user.pk
+        member.contact = terms.contacts.get(member.user_id) if terms.source == "signed" else None
+        people.append(member)
+    return {
+        "members": people,
+        "me": next((m for m in people if m.is_me), match.me),
+        "terms": terms,
+        "agreement": agreement,
+        "pause": _pause_today(pauses, today),
+        "upcoming_pauses": [p for p in pauses if p.starts_on > today],
+        "next_session": next_session,
+        "waiting_for_me": waiting,
+        "my_proposals": mine,
+        "to_log": to_log,
+        "recent_sessions": recent,
+        "cadence": _cadence_for(
+            match, program, terms, held_count, recent[0] if recent else None, pauses, today
+        ),
+        "reports_due": due,
+        "checklist": checklist,
+        "checklist_done": len(checklist.done) if checklist else 0,
+        "checklist_total": len(Checklist.ITEMS),
+        "ended": ended,
+    }
+
+
+def sessions_for_pair(*, match):
+    """Every session of the pair or circle, the latest first (for the paginated list)."""
+    return Session.objects.filter(organization=match.organization, match=match).order_by(
+        "-starts_at", "-id"
+    )
+
+
+__all__ = [
+    "Cadence",
+    "PairSummary",
+    "cadence_of",
+    "home_for_participant",
+    "pair_hub",
+    "sessions_for_pair",
+]
