@@ -230,6 +230,7 @@ def agreement_status_rows(*, program):
                     "signer__first_name",
                     "signer__last_name",
                     "signer__email",
+                    "signer__deleted_at",
                 )
                 .order_by("signed_at", "id"),
                 to_attr="valid_signatures",

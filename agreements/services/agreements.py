@@ -20,6 +20,7 @@ from functools import partial
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -80,12 +81,18 @@ def _locked(agreement):
 
 
 def parties(agreement):
-    """The members of the agreement's pair or circle, in order, with their users."""
-    return list(
-        MatchMember.objects.filter(organization=agreement.organization, match_id=agreement.match_id)
-        .select_related("user")
-        .order_by("position", "id")
+    """The members of the agreement's pair or circle, in order, with their users.
+
+    While an agreement is being filled in an active circle, someone who has left the
+    circle (opted out) is no longer a party: the others sign without them. A signed
+    agreement keeps everyone who signed it; an ended pair keeps all its members.
+    """
+    members = MatchMember.objects.filter(
+        organization=agreement.organization, match_id=agreement.match_id
     )
+    if agreement.status == Agreement.Status.OPEN:
+        members = members.filter(Q(is_current=True) | Q(match__status=Match.Status.ENDED))
+    return list(members.select_related("user").order_by("position", "id"))
 
 
 def items_of(template):

@@ -35,10 +35,12 @@ def waiting_people(*, program, run):
     reasons = {}
     if run is not None and run.status == MatchingRun.Status.DONE:
         reasons = {row["application"]: row["reason"] for row in run.unmatched}
+    # Paired before: their pair ended, or they left a circle that goes on (opt-out).
     ended = set(
-        MatchMember.objects.filter(
-            organization=program.organization, program=program, match__status=Match.Status.ENDED
-        ).values_list("user_id", flat=True)
+        MatchMember.objects.filter(organization=program.organization, program=program)
+        .filter(Q(match__status=Match.Status.ENDED) | Q(is_current=False))
+        .exclude(match__status=Match.Status.PROPOSED)
+        .values_list("user_id", flat=True)
     )
     people = pool_for(program)
     for application in people:
