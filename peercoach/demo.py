@@ -16,6 +16,7 @@ from agreements.demo import agreements_demo_load
 from peercoach.accounts.models import User
 from peercoach.tenancy.models import Membership, Organization
 from programs.demo import programs_demo_load
+from sessions.demo import sessions_demo_load
 
 DEMO_PASSWORD = "peercoach-demo"  # noqa: S105 - printed on purpose for the demo
 ADMIN_EMAIL = "admin@example.org"
@@ -144,6 +145,7 @@ class DemoResult:
     organizations: list = field(default_factory=list)
     programs: list = field(default_factory=list)
     agreements: list = field(default_factory=list)
+    activity: list = field(default_factory=list)
 
 
 def _person(email, first_name, last_name, password_hash, **extra):
@@ -216,4 +218,5 @@ def demo_load():
         result.agreements = agreements_demo_load(
             programs=[demo.program for demo in result.programs]
         )
+        result.activity = sessions_demo_load(programs=[demo.program for demo in result.programs])
     return result

@@ -8,7 +8,7 @@ programs, pairs and circles.
 
 No email leaves while it runs: decisions and publication would otherwise write to about
 a hundred demo addresses. The matching task is not queued either: the demo executes
-each run itself, so the program is published before the demo returns (see `_quiet`).
+each run itself, so the program is published before the demo returns (see `quiet`).
 """
 
 import random
@@ -84,14 +84,14 @@ def programs_demo_load(*, organizations):
         ).first()
         created = program is None
         if created:
-            with _quiet():
+            with quiet():
                 program = _program_build(organization, spec)
         loaded.append(_summary(organization, program, created))
     return loaded
 
 
 @contextmanager
-def _quiet():
+def quiet():
     """Queue no task while the block runs: no email, no matching task.
 
     The services queue with `delay_on_commit`; patching the task objects themselves (not
@@ -149,7 +149,7 @@ def _program_build(organization, spec):
 
     run = matching_run_start(program=program, started_by=coordinator)
     run.refresh_from_db()
-    if run.status == MatchingRun.Status.QUEUED:  # always, as `_quiet` queued no task
+    if run.status == MatchingRun.Status.QUEUED:  # always, as `quiet` queued no task
         matching_run_execute(run=run)
         run.refresh_from_db()
     if run.status != MatchingRun.Status.DONE:

@@ -10,6 +10,7 @@ class Command(BaseCommand):
         result = demo_load()
         programs = {demo.organization.pk: demo for demo in result.programs}
         agreements = {demo.program.organization_id: demo for demo in result.agreements}
+        activity = {demo.program.organization_id: demo for demo in result.activity}
         lines = [
             self.style.SUCCESS("Demo data ready."),
             "",
@@ -29,6 +30,10 @@ class Command(BaseCommand):
                 lines.append(f"  agreement:    from the “{demo.starter}” starter")
                 for status, emails in demo.showcased:
                     lines.append(f"    {status}: {' and '.join(emails)}")
+            if demo := activity.get(org.pk):
+                lines.append(f"  sessions:     {demo.sessions} logged")
+                for what, who in demo.showcased:
+                    lines.append(f"    {what}: {who}")
         lines += ["", f"In two organisations (shows the switcher): {result.multi_email}"]
         self.stdout.write("\n".join(lines))
 

@@ -1,0 +1,277 @@
+"""Demo activity for each demo program: sessions held and scheduled, feedback, plans,
+progress reports, one opt-out and one concern, so that every page has something to show.
+
+The pairs are published by the programs demo at load time; here they are moved back to
+a week after the term started, as if the term had been running for some weeks. Then the
+same services a participant's clicks use write the activity, with the clock of each
+action set in the past where it matters. Some pairs are left without any session on
+purpose: they are the ones "behind the agreed cadence".
+
+No email leaves and no task is queued (`programs.demo.quiet`). Idempotent: a program that
+already has sessions is left as it is.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+
+from django.utils import timezone
+
+from peercoach.tenancy.models import Membership
+from programs.demo import quiet
+from programs.models import Match, MatchMember, Program
+
+from .models import Goal, OptOut, Session
+from .models.sessions import Modality
+from .services import concerns, endings, goals, log, reports, schedule
+from .services.reports import GoalAnswer
+from .zones import zone_of
+
+SHARED_NOTES = (
+    "We went through what happened since last time and picked one situation to work on.",
+    "Talked about how to prepare for a difficult conversation; tried out two openings.",
+    "Reviewed progress on the goals and agreed what to try before the next session.",
+)
+NEXT_STEPS = (
+    "Try the new opening in Tuesday's meeting and note how it went.",
+    "Block two hours a week for the most important work and report back.",
+    "Ask one colleague for feedback and bring it next time.",
+)
+PRIVATE_NOTE = "Note to self: I talked less and asked more this time. Keep doing that."
+GOALS = (
+    ("Speak up earlier in team meetings", ("Prepare one point before each meeting",)),
+    ("Delegate one recurring task", ("List what only I can do", "Hand over the weekly report")),
+)
+
+
+@dataclass
+class DemoActivity:
+    program: Program
+    sessions: int = 0
+    showcased: list = field(default_factory=list)  # (what, email)
+
+
+def sessions_demo_load(*, programs):
+    """Write each program's demo activity; see the module docstring. Runs in the
+    caller's transaction, with scopes disabled."""
+    loaded = []
+    for program in programs:
+        if Session.objects.filter(organization=program.organization, program=program).exists():
+            loaded.append(DemoActivity(program=program))
+            continue
+        with quiet():
+            loaded.append(_activity(program))
+    return loaded
+
+
+def _matches(program):
+    """The program's active pairs, participant01's (or the lowest-numbered) first."""
+    matches = list(
+        Match.objects.filter(
+            organization=program.organization, program=program, status=Match.Status.ACTIVE
+        ).prefetch_related("members__user")
+    )
+    return sorted(matches, key=lambda m: min(_rank(member) for member in m.members.all()))
+
+
+def _rank(member):
+    """participant01 first: the demo's logins are numbered."""
+    email = member.user.email
+    return (not email.startswith("participant"), email)
+
+
+def _activity(program):
+    organization = program.organization
+    now = timezone.now()
+    zone = organization.tzinfo
+    published = datetime.combine(
+        program.term_start + timedelta(days=7), time(9, 0), tzinfo=zone
+    ).astimezone(timezone.UTC)
+    Match.objects.filter(
+        organization=organization, program=program, status=Match.Status.ACTIVE
+    ).update(published_at=published)
+    matches = _matches(program)
+    demo = DemoActivity(program=program)
+    every = program.cadence_days or 21
+    for index, match in enumerate(matches):
+        match.published_at = published
+        members = sorted((m for m in match.members.all() if m.is_current), key=_rank)
+        # Every third pair has not met yet: the pairs behind the agreed cadence.
+        if index % 3 == 2:
+            continue
+        held = 1 + (index % 3)
+        for n in range(held):
+            day = published + timedelta(days=3 + n * every)
+            if day >= now - timedelta(days=1):
+                break
+            session = _log(program, match, members, day, n, private=index == 0)
+            demo.sessions += 1
+            if n == held - 1:
+                _feedback(program, session, members)
+        if index < 4:
+            _plan(program, members[0].user, today=now.date())
+        if index < 3:
+            _schedule_ahead(match, members, zone, now)
+        if index < 2:
+            _report(match, members[0].user)
+    if matches:
+        demo.showcased.append(("sessions, a plan and a report", _emails(matches[0])))
+    _endings(program, matches, demo)
+    return demo
+
+
+def _emails(match):
+    return " and ".join(m.user.email for m in match.members.all())
+
+
+def _log(program, match, members, day, n, *, private):
+    minutes = program.session_minutes
+    halves = slots = None
+    if program.format == Program.Format.RECIPROCAL:
+        # The second half of the first session ran short: it shows the under-minimum flag.
+        each = minutes // 2
+        halves = (each, each - 10 if n == 0 and program.min_minutes_each else each)
+    elif program.format == Program.Format.CIRCLE:
+        each = minutes // len(members)
+        slots = [
+            log.Slot(user_id=m.user_id, minutes=each, challenge="Bringing a new idea to the team")
+            for m in members
+        ]
+    topics = program.topic_list
+    return log.session_log(
+        match=match,
+        user=members[0].user,
+        starts_at=day,
+        duration_minutes=minutes,
+        modality=Modality.TEAMS if n % 2 == 0 else Modality.IN_PERSON,
+        topics=topics[n % len(topics) : n % len(topics) + 2] if topics else (),
+        next_steps=NEXT_STEPS[n % len(NEXT_STEPS)],
+        shared_notes=SHARED_NOTES[n % len(SHARED_NOTES)],
+        private_note=PRIVATE_NOTE if private else "",
+        halves=halves,
+        slots=slots,
+        now=day + timedelta(hours=2),
+    )
+
+
+def _feedback(program, session, members):
+    session.program = program
+    for part in session.parts.all():
+        if part.coachee is None or part.minutes == 0:
+            continue
+        log.feedback_give(
+            session=session,
+            author=part.coachee,
+            rating=4 if part.coach else 5,
+            comment="Good questions; I left with a clear next step.",
+        )
+        if program.format == Program.Format.CIRCLE:
+            break
+
+
+def _plan(program, user, *, today):
+    plan = goals.plan_ensure(
+        organization=program.organization,
+        program=program,
+        user=user,
+        prefill="Become more confident leading discussions with senior colleagues.",
+    )
+    for position, (title, steps) in enumerate(GOALS):
+        goal = goals.goal_create(
+            plan=plan,
+            title=title,
+            description="Colleagues notice the change without being told.",
+            target_date=today + timedelta(days=45 + 30 * position),
+            status=Goal.Status.IN_PROGRESS if position == 0 else Goal.Status.NOT_STARTED,
+        )
+        for text in steps:
+            goals.goal_step_add(goal=goal, text=text)
+
+
+def _schedule_ahead(match, members, zone, now):
+    proposer = members[0].user
+    local = zone_of(proposer, match.organization)
+    first_day = (now.astimezone(local) + timedelta(days=3)).date()
+    starts = [
+        datetime.combine(first_day + timedelta(days=14 * k), time(15, 0), tzinfo=local)
+        for k in range(2)
+    ]
+    proposed = schedule.session_propose(
+        match=match,
+        by=proposer,
+        starts=starts,
+        duration_minutes=match.program.session_minutes,
+        modality=Modality.TEAMS,
+        time_zone=str(local),
+        location="https://meet.example.org/coaching",
+    )
+    # The first is accepted; the second still waits for the partner's answer.
+    schedule.session_accept(session=proposed[0], by=members[1].user)
+
+
+def _report(match, author):
+    from .selectors.reports import allowed_periods, local_today, schedule_for
+
+    periods = allowed_periods(schedule_for(match), local_today(match.organization))
+    if not periods:
+        return
+    answers = [
+        GoalAnswer(
+            goal=goal,
+            progress="Started; first attempt went well.",
+            status=goal.status,
+            shared=False,
+        )
+        for goal in Goal.objects.filter(
+            organization=match.organization, plan__program=match.program, plan__user=author
+        )
+    ]
+    reports.report_submit(
+        match=match,
+        author=author,
+        period=min(periods),
+        working="yes",
+        working_shared=True,
+        beneficial="partly",
+        beneficial_shared=True,
+        change="We should agree the topic before each session.",
+        change_shared=False,
+        rating=4,
+        goals=answers,
+    )
+
+
+def _endings(program, matches, demo):
+    """The last pair of a pair program opts out; a participant raises a concern."""
+    organization = program.organization
+    Membership.objects.filter(
+        organization=organization,
+        role=Membership.Role.COORDINATOR,
+        user__email__startswith="coordinator@",
+    ).update(handles_concerns=True)
+    if program.is_pairs and len(matches) > 3:
+        match = matches[-1]
+        leaver = next(m for m in match.members.all() if m.is_current).user
+        endings.opt_out_give(
+            match=match,
+            user=leaver,
+            reason=OptOut.Reason.NO_TIME,
+            notice="My workload changed and I cannot keep our sessions going. Thank you.",
+            notice_shared=False,
+            wants_new_partner=False,
+        )
+        demo.showcased.append(("opted out", leaver.email))
+    if matches:
+        author = (
+            MatchMember.objects.filter(organization=organization, match=matches[0])
+            .order_by("-position")
+            .first()
+            .user
+        )
+        concerns.concern_raise(
+            organization=organization,
+            author=author,
+            category="prohibited_advice",
+            body="I was asked for advice on a legal matter and did not know how to say no.",
+            program=program,
+        )
+        demo.showcased.append(("raised a concern", author.email))
