@@ -337,4 +337,8 @@ def match_end(*, match, ended_by, reason):
             is_current=False
         )
         agreements_on_match_end(match=match)
+        # Imported here: the sessions app builds on programs, not the other way round.
+        from sessions.services.schedule import sessions_on_match_end
+
+        sessions_on_match_end(match=match, ended_by=ended_by)
     return match

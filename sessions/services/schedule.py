@@ -398,6 +398,52 @@ def session_cancel(*, session, by, note=""):
     return locked
 
 
+def sessions_on_match_end(*, match, ended_by=None):
+    """Cancel the sessions still to come of a pair or circle that has just ended.
+
+    Runs inside `programs.services.proposals.match_end`'s transaction, after the members
+    stopped being current. Every proposed or scheduled session that has not started is
+    CANCELLED (SEQUENCE grows) with a note, and each former member but `ended_by` gets
+    one calendar cancellation after commit, so the events leave their calendars too.
+    Idempotent: a second call finds nothing left to cancel.
+    """
+    now = timezone.now()
+    upcoming = list(
+        Session.objects.select_for_update(of=("self",))
+        .filter(
+            organization=match.organization,
+            match=match,
+            status__in=Session.UPCOMING,
+            starts_at__gt=now,
+        )
+        .order_by("starts_at", "id")
+    )
+    if not upcoming:
+        return []
+    note = _("The pair or circle has ended.")
+    for session in upcoming:
+        session.status = Session.Status.CANCELLED
+        session.responded_by = ended_by
+        session.note = note
+        session.sequence += 1
+        session.organization = match.organization
+    Session.objects.bulk_update(upcoming, ["status", "responded_by", "note", "sequence"])
+    members = list(
+        MatchMember.objects.filter(organization=match.organization, match=match)
+        .select_related("user")
+        .order_by("position", "id")
+    )
+    _email_others(
+        match=match,
+        members=members,
+        by=ended_by,
+        template="sessions_cancelled_ended",
+        sessions=upcoming,
+        note=note,
+    )
+    return upcoming
+
+
 # --- The private calendar feed --------------------------------------------------------
 
 
@@ -457,7 +503,7 @@ def _email_others(*, match, members, by, template, sessions, note="", withdrawn=
         session.program = program
     attendees = {match.pk: [m.user for m in members if m.user.deleted_at is None]}
     url = pair_url(organization, match.pk)
-    cancelling = template == "session_cancelled"
+    cancelling = template in {"session_cancelled", "sessions_cancelled_ended"}
     attachments = [
         {
             "filename": "coaching-session.ics" if len(sessions) == 1 else "coaching-sessions.ics",
@@ -487,7 +533,9 @@ def _email_others(*, match, members, by, template, sessions, note="", withdrawn=
         )
     for member in members:
         user = member.user
-        if user.pk == by.pk or user.deleted_at is not None or not user.email or not user.is_active:
+        if by is not None and user.pk == by.pk:
+            continue
+        if user.deleted_at is not None or not user.email or not user.is_active:
             continue
         zone = zone_of(user, organization)
         send_templated_email.delay_on_commit(
@@ -497,7 +545,7 @@ def _email_others(*, match, members, by, template, sessions, note="", withdrawn=
             attachments=attachments,
             context={
                 "first_name": user.first_name,
-                "actor_name": by.display_name,
+                "actor_name": by.display_name if by is not None else _("The program team"),
                 "program_name": program.name,
                 "pair_url": url,
                 "sessions": _session_lines(sessions, zone),
