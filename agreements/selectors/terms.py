@@ -97,6 +97,24 @@ def terms_from_signed(text, *, agreement_id=None):
     )
 
 
+def terms_of(program, *, agreement_id=None, signed_content=None):
+    """The terms of a pair: read from its signed text when there is one, the program's
+    settings filling in what the text does not say (or standing in without one)."""
+    fallback = _from_program(program)
+    if signed_content is None:
+        return fallback
+    terms = terms_from_signed(signed_content, agreement_id=agreement_id)
+    if not terms.meeting_frequency:
+        terms = replace(
+            terms,
+            meeting_every_days=fallback.meeting_every_days,
+            meeting_frequency=fallback.meeting_frequency,
+        )
+    if terms.session_minutes is None:
+        terms = replace(terms, session_minutes=fallback.session_minutes)
+    return terms
+
+
 def agreement_terms_for_matches(*, program, match_ids):
     """{match_id: AgreementTerms} for many pairs of one program, in one query."""
     match_ids = list(match_ids)
@@ -108,24 +126,10 @@ def agreement_terms_for_matches(*, program, match_ids):
             status=Agreement.Status.SIGNED,
         ).values_list("match_id", "pk", "signed_content")
     }
-    fallback = _from_program(program)
     result = {}
     for match_id in match_ids:
-        if match_id not in signed:
-            result[match_id] = fallback
-            continue
-        agreement_id, text = signed[match_id]
-        terms = terms_from_signed(text, agreement_id=agreement_id)
-        # What the agreement does not say, the program's settings fill in.
-        if not terms.meeting_frequency:
-            terms = replace(
-                terms,
-                meeting_every_days=fallback.meeting_every_days,
-                meeting_frequency=fallback.meeting_frequency,
-            )
-        if terms.session_minutes is None:
-            terms = replace(terms, session_minutes=fallback.session_minutes)
-        result[match_id] = terms
+        agreement_id, text = signed.get(match_id, (None, None))
+        result[match_id] = terms_of(program, agreement_id=agreement_id, signed_content=text)
     return result
 
 

@@ -10,6 +10,11 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 
+def absolute_url(path):
+    """The full address of a path of this site, for links in emails and calendar files."""
+    return settings.SITE_URL + path
+
+
 def email_render(*, template, context, organization=None):
     """Return (subject, text, html) for the named template. The subject is one line."""
     context = {

@@ -15,14 +15,14 @@ divided by N, and the pair is overdue when more than N unpaused days have passed
 its last session (or since the start, without one). A pair on pause is never overdue.
 """
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.db.models import Case, Count, Q, When
 from django.utils import timezone
 
 from agreements.models import Agreement
-from agreements.selectors.terms import AgreementTerms, agreement_terms, terms_from_signed
+from agreements.selectors.terms import agreement_terms, terms_of
 from programs.models import Application, Match, MatchMember, ProgramEvent, Resource
 
 from ..models import Checklist, Pause, Session
@@ -123,26 +123,10 @@ def _pauses_by_match(*, organization, match_ids):
 
 
 def _terms_from(program, agreement):
-    """What `agreement_terms_for_matches` reads, from an agreement already loaded: the
-    signed text, the program's settings where it says nothing (or nothing is signed)."""
-    fallback = AgreementTerms(
-        source="program",
-        meeting_every_days=program.cadence_days or None,
-        meeting_frequency=str(program.get_cadence_days_display()),
-        session_minutes=program.session_minutes,
-    )
+    """What `agreement_terms_for_matches` reads, from an agreement already loaded."""
     if agreement is None or agreement.status != Agreement.Status.SIGNED:
-        return fallback
-    terms = terms_from_signed(agreement.signed_content, agreement_id=agreement.pk)
-    if not terms.meeting_frequency:
-        terms = replace(
-            terms,
-            meeting_every_days=fallback.meeting_every_days,
-            meeting_frequency=fallback.meeting_frequency,
-        )
-    if terms.session_minutes is None:
-        terms = replace(terms, session_minutes=fallback.session_minutes)
-    return terms
+        return terms_of(program)
+    return terms_of(program, agreement_id=agreement.pk, signed_content=agreement.signed_content)
 
 
 # --- Sessions shared by both pages -----------------------------------------------------

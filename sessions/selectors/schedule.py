@@ -6,11 +6,11 @@ many sessions or pairs there are.
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.conf import settings
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from agreements.selectors.terms import agreement_terms
+from peercoach.notifications.services import absolute_url
 from programs.models import Match, MatchMember
 
 from ..models import Session
@@ -38,17 +38,14 @@ def modality_from_text(text):
 
 
 def pair_url(organization, match_id):
-    """Absolute link to the pair's page (falls back to its schedule page)."""
-    kwargs = {"org_slug": organization.slug, "pk": match_id}
-    try:
-        path = reverse("sessions:pair", kwargs=kwargs)
-    except NoReverseMatch:
-        path = reverse("sessions:schedule", kwargs=kwargs)
-    return settings.SITE_URL + path
+    """Absolute link to the pair's page."""
+    return absolute_url(
+        reverse("sessions:pair", kwargs={"org_slug": organization.slug, "pk": match_id})
+    )
 
 
 def feed_url(feed):
-    return settings.SITE_URL + reverse("sessions:feed", kwargs={"token": feed.token})
+    return absolute_url(reverse("sessions:feed", kwargs={"token": feed.token}))
 
 
 def _upcoming(queryset, now):

@@ -10,13 +10,13 @@ the app until then. A coordinator who takes part in a pair or circle cannot hand
 concerns: a concern may be about them or their partner.
 """
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from peercoach.notifications.services import absolute_url
 from peercoach.notifications.tasks import send_templated_email
 from peercoach.ratelimit import over_limit
 from peercoach.tenancy.models import Membership
@@ -33,10 +33,6 @@ RAISE_LIMIT, RAISE_PERIOD = 10, 3600
 
 class ConcernError(ValidationError):
     """A concern action that cannot happen, with a message for the person who tried."""
-
-
-def _site(path):
-    return settings.SITE_URL + path
 
 
 def concern_raise(*, organization, author, category, body, program=None):
@@ -86,7 +82,7 @@ def _notify_raised(concern):
     org = concern.organization
     handlers = [m.user for m in concern_handlers(organization=org) if m.user.email]
     if handlers:
-        url = _site(
+        url = absolute_url(
             reverse("sessions:concern_detail", kwargs={"org_slug": org.slug, "pk": concern.pk})
         )
         for person in handlers:
@@ -97,7 +93,7 @@ def _notify_raised(concern):
                 context={"first_name": person.first_name, "concern_url": url},
             )
         return
-    url = _site(reverse("sessions:concern_handlers", kwargs={"org_slug": org.slug}))
+    url = absolute_url(reverse("sessions:concern_handlers", kwargs={"org_slug": org.slug}))
     recipients = {m.user.email: m.user.first_name for m in program_team(organization=org)}
     if org.help_email:
         recipients.setdefault(org.help_email, "")

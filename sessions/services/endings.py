@@ -16,13 +16,13 @@ the program team gets the reason category, and the notice only when its author c
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from peercoach.notifications.services import absolute_url
 from peercoach.notifications.tasks import send_templated_email
 from programs.models import Match, MatchMember, Program
 from programs.services.proposals import match_end
@@ -39,10 +39,6 @@ MAX_NOTICE_CHARS = 5000
 
 class EndingError(ValidationError):
     """A pause or opt-out that cannot happen, with a message for the person who tried."""
-
-
-def _site(path):
-    return settings.SITE_URL + path
 
 
 def _locked_match(match):
@@ -156,7 +152,7 @@ def pause_end(*, match, user, today, pause_id=None):
 
 def _notify_pause(match, pause, actor, *, template):
     others = [m.user for m in current_members(match=match) if m.user_id != actor.pk]
-    url = _site(
+    url = absolute_url(
         reverse("sessions:pause", kwargs={"org_slug": match.organization.slug, "pk": match.pk})
     )
     for person in _reachable(others):
@@ -265,7 +261,7 @@ def _notify_opt_out(match, opt_out, author, partners, *, ended):
         "is_circle": is_circle,
         "match_ended": ended,
     }
-    home_url = _site(reverse("tenancy:home", kwargs={"org_slug": org.slug}))
+    home_url = absolute_url(reverse("tenancy:home", kwargs={"org_slug": org.slug}))
     for person in _reachable(partners):
         send_templated_email.delay_on_commit(
             template="opt_out_partner",
@@ -278,7 +274,9 @@ def _notify_opt_out(match, opt_out, author, partners, *, ended):
                 "home_url": home_url,
             },
         )
-    queue_url = _site(reverse("sessions:opt_outs", kwargs={"org_slug": org.slug, "pk": program.pk}))
+    queue_url = absolute_url(
+        reverse("sessions:opt_outs", kwargs={"org_slug": org.slug, "pk": program.pk})
+    )
     team = [m.user for m in program_team(organization=org) if m.user_id != author.pk]
     for person in _reachable(team):
         send_templated_email.delay_on_commit(
