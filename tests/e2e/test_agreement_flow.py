@@ -255,7 +255,7 @@ def test_partners_fill_sign_and_download_their_agreement(
     # Ana signs in and follows the link on her home page.
     sign_in(page, live_server.url, email=ana.email, password=TEST_PASSWORD)
     expect(page).to_have_url(f"{live_server.url}/o/{org.slug}/")
-    expect(page.get_by_test_id("my-agreement")).to_contain_text("Agreement: signed by 0 of 2")
+    expect(page.get_by_test_id("home-agreement")).to_contain_text("Agreement: signed by 0 of 2")
     page.get_by_role("link", name="Fill in and sign the agreement").click()
     expect(page).to_have_url(detail_url)
 
