@@ -105,6 +105,10 @@ def link(name, **kwargs):
     return f'href="{reverse(name, kwargs=kwargs)}'.encode()
 
 
+def form_to(name, **kwargs):
+    return f'action="{reverse(name, kwargs=kwargs)}"'.encode()
+
+
 # --- The hub: who reaches it ---------------------------------------------------------------
 
 
@@ -182,14 +186,15 @@ def test_hub_lists_next_session_and_proposals_that_wait_for_me(pair, client_for)
     theirs = session_make(pair, status=Session.Status.PROPOSED, days=5, proposed_by=pair.partner)
     mine = session_make(pair, status=Session.Status.PROPOSED, days=6, proposed_by=pair.me)
     content = client_for(pair.me).get(pair_url(pair)).content
-    assert link("sessions:respond", org_slug=org.slug, pk=theirs.pk) in content
-    assert link("sessions:respond", org_slug=org.slug, pk=mine.pk) not in content
+    # Accepting is a POST from the hub (a link to the POST-only view answered 405).
+    assert form_to("sessions:respond", org_slug=org.slug, pk=theirs.pk) in content
+    assert form_to("sessions:respond", org_slug=org.slug, pk=mine.pk) not in content
     for name in ("reschedule", "cancel", "ics"):
         assert link(f"sessions:{name}", org_slug=org.slug, pk=scheduled.pk) in content
     # The partner sees the mirror image.
     other = client_for(pair.partner).get(pair_url(pair)).content
-    assert link("sessions:respond", org_slug=org.slug, pk=mine.pk) in other
-    assert link("sessions:respond", org_slug=org.slug, pk=theirs.pk) not in other
+    assert form_to("sessions:respond", org_slug=org.slug, pk=mine.pk) in other
+    assert form_to("sessions:respond", org_slug=org.slug, pk=theirs.pk) not in other
 
 
 def test_hub_offers_to_log_a_scheduled_session_whose_time_has_passed(pair, client_for):
