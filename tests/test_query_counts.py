@@ -194,9 +194,9 @@ PAGES = {
         grow=grow_members_and_organisations,
         # The organisation switcher lists every membership of the person.
         shows=lambda n: (f"Extra {n - 1:02}".encode(),),
-        # 7 today: session, user, membership, switcher, and the programs, the person's
-        # applications and active pairs (their members are one more query once there
-        # are any: see "tenancy:home participant programs").
+        # 8 today: session, user, membership, switcher, and the programs, the person's
+        # applications, active pairs and past pairs (their members are one more query
+        # once there are any: see "tenancy:home participant programs").
         bound=9,
     ),
     "tenancy:home participant programs": Page(
@@ -204,11 +204,11 @@ PAGES = {
         url_name="tenancy:home",
         grow=grow_my_programs,
         shows=lambda n: (f"Grown program {n - 1:02}".encode(), f"Partner {n - 1:02}".encode()),
-        # 21 today: session, user, membership, my applications, programs, active pairs,
+        # 22 today: session, user, membership, my applications, programs, active pairs,
         # their members, their agreements, upcoming sessions, held counts, last held
         # session, pauses, goals, the due reports (memberships, programs, signed
         # agreements, reports, pauses: sessions.selectors.reports.reports_due), events,
-        # resources, switcher. None of them grows with the pairs (tests/sessions/test_home.py).
+        # resources, switcher, past pairs. None grows with the pairs (tests/sessions/test_home.py).
         bound=23,
     ),
     # --- programs: setup ---

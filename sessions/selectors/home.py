@@ -18,7 +18,7 @@ its last session (or since the start, without one). A pair on pause is never ove
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db.models import Case, Count, Q, When
+from django.db.models import Case, Count, Prefetch, Q, When
 from django.utils import timezone
 
 from agreements.models import Agreement
@@ -239,7 +239,33 @@ def home_for_participant(*, organization, user, matches, programs, today=None, n
         )
         for row in (*events, *resources):
             row.program = names[row.program_id]
-    return {"pairs": pairs, "events": events, "resources": resources}
+    return {
+        "pairs": pairs,
+        "past_pairs": past_pairs(organization=organization, user=user),
+        "events": events,
+        "resources": resources,
+    }
+
+
+def past_pairs(*, organization, user):
+    """The person's pairs and circles that ended, or that they left: still readable (the
+    log, their own private notes), newest first. Two queries."""
+    mine = MatchMember.objects.filter(organization=organization, user=user)
+    matches = (
+        Match.objects.filter(organization=organization, members__in=mine)
+        .filter(Q(status=Match.Status.ENDED) | Q(members__in=mine.filter(is_current=False)))
+        .exclude(status=Match.Status.PROPOSED)
+        .select_related("program")
+        .prefetch_related(Prefetch("members", queryset=MatchMember.objects.select_related("user")))
+        .distinct()
+        .order_by("-ended_at", "-id")
+    )
+    result = list(matches)
+    for match in result:
+        match.others = [m for m in match.members.all() if m.user_id != user.pk]
+        me = next((m for m in match.members.all() if m.user_id == user.pk), None)
+        match.left_on_my_own = match.status != Match.Status.ENDED and me is not None
+    return result
 
 
 # --- A pair's hub page -----------------------------------------------------------------

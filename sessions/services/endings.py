@@ -29,6 +29,7 @@ from programs.services.proposals import match_end
 
 from ..models import OptOut, Pause
 from ..selectors.endings import current_members, pause_overlapping, program_team
+from ..selectors.schedule import pair_url
 
 # A pause is for leave or a busy season, not an open-ended stop: beyond this the pair
 # should rather end and be paired again later.
@@ -261,7 +262,8 @@ def _notify_opt_out(match, opt_out, author, partners, *, ended):
         "is_circle": is_circle,
         "match_ended": ended,
     }
-    home_url = absolute_url(reverse("tenancy:home", kwargs={"org_slug": org.slug}))
+    # The pair's page stays readable after the end: the log, their own private notes.
+    url = pair_url(org, match.pk)
     for person in _reachable(partners):
         send_templated_email.delay_on_commit(
             template="opt_out_partner",
@@ -271,7 +273,7 @@ def _notify_opt_out(match, opt_out, author, partners, *, ended):
                 **common,
                 "first_name": person.first_name,
                 "notice": opt_out.notice,
-                "home_url": home_url,
+                "pair_url": url,
             },
         )
     queue_url = absolute_url(

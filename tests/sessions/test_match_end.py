@@ -35,3 +35,14 @@ def test_ending_twice_or_without_planned_sessions_sends_nothing(pair, commit, ma
         match_end(match=pair.match, ended_by=None, reason="Ended by the program team")
         match_end(match=pair.match, ended_by=None, reason="Ended by the program team")
     assert mailoutbox == []
+
+
+def test_an_ended_pair_stays_reachable_from_the_home_page(pair, client_for):
+    with scope(organization=pair.program.organization):
+        match_end(match=pair.match, ended_by=pair.me, reason="Opt-out (no time)")
+    home = client_for(pair.partner).get(f"/o/{pair.program.organization.slug}/")
+    assert home.status_code == 200
+    text = home.content.decode()
+    assert "You have no current partner or circle" in text
+    assert f'href="/o/{pair.program.organization.slug}/pairs/{pair.match.pk}/"' in text
+    assert pair.me.display_name in text
