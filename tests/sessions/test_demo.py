@@ -45,7 +45,10 @@ def test_each_demo_program_has_activity_and_a_second_run_adds_nothing(capsys):
         assert SessionPart.objects.filter(
             session__program__organization__slug="atc", under_minimum=True
         ).exists()
-        assert SessionPart.objects.filter(
-            session__program__format=Program.Format.CIRCLE, coach__isnull=True
-        ).count() >= 3
+        assert (
+            SessionPart.objects.filter(
+                session__program__format=Program.Format.CIRCLE, coach__isnull=True
+            ).count()
+            >= 3
+        )
         assert OptOut.objects.filter(match__status=Match.Status.ENDED).count() == 4
