@@ -36,7 +36,11 @@ def local_moment(day, at, zone):
     """
     naive = datetime.combine(day, at)
     moment = naive.replace(tzinfo=zone)
-    if moment.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
+    try:
+        round_trip = moment.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+    except OverflowError:  # the last hours of year 9999, seen from another zone
+        raise ValidationError(_("Choose a date within the next two years.")) from None
+    if round_trip != naive:
         raise ValidationError(
             _("%(time)s does not exist on %(day)s in %(zone)s: the clocks change that night."),
             params={"time": at.strftime("%H:%M"), "day": day.isoformat(), "zone": zone.key},
@@ -133,11 +137,14 @@ class ProposeForm(DetailsMixin):
                 _("That makes %(count)s sessions; propose at most %(max)s at once."),
                 params={"count": len(rows) * times, "max": MAX_PER_BATCH},
             )
-        return [
-            local_moment(day + timedelta(days=every * n), at, zone)
-            for day, at in rows
-            for n in range(times)
-        ]
+        try:
+            return [
+                local_moment(day + timedelta(days=every * n), at, zone)
+                for day, at in rows
+                for n in range(times)
+            ]
+        except OverflowError:  # repeated past the calendar's last day
+            raise ValidationError(_("Choose a date within the next two years.")) from None
 
 
 class MoveForm(forms.Form):

@@ -57,7 +57,10 @@ class Goal(TenantModel):
         indexes = [models.Index(fields=["organization", "plan"], name="goal_org_plan")]
 
     def __str__(self):
-        return self.title
+        # Not the title: Django's admin names related objects by `str()` (e.g. on an
+        # organisation's or a user's delete page), and a goal is the participant's
+        # writing, none of the operators' business.
+        return f"Goal {self.pk}"
 
 
 class GoalStep(TenantModel):

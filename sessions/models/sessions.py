@@ -92,7 +92,9 @@ class Session(TenantModel):
         ]
 
     def __str__(self):
-        return f"{self.match} · {self.starts_at:%Y-%m-%d %H:%M}"
+        # Not who met when: the operators' admin names related objects by `str()` (on an
+        # organisation's or a person's delete page), and that is the pair's business.
+        return f"Session {self.pk}"
 
     @property
     def ends_at(self):

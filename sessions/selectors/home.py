@@ -54,6 +54,7 @@ class Cadence:
     overdue: bool
     paused: bool  # on pause today
     started: bool  # False before the pair's first day (term not started yet)
+    agreed: bool = True  # the cadence comes from the signed agreement, not the program
 
 
 def _paused_days(pauses, start, end):
@@ -72,7 +73,9 @@ def _pause_today(pauses, today):
     return next((p for p in pauses if p.starts_on <= today <= p.last_day), None)
 
 
-def cadence_of(*, every_days, frequency, held, last_held_on, start, term_end, pauses, today):
+def cadence_of(
+    *, every_days, frequency, held, last_held_on, start, term_end, pauses, today, agreed=True
+):
     """Sessions held against the agreed cadence (see the module docstring)."""
     paused = _pause_today(pauses, today) is not None
     end = min(today, term_end) if term_end else today
@@ -94,6 +97,7 @@ def cadence_of(*, every_days, frequency, held, last_held_on, start, term_end, pa
         overdue=overdue,
         paused=paused,
         started=started,
+        agreed=agreed,
     )
 
 
@@ -112,6 +116,7 @@ def _cadence_for(match, program, terms, held, last, pauses, today):
         term_end=program.term_end,
         pauses=pauses,
         today=today,
+        agreed=terms.source == "signed",
     )
 
 

@@ -313,3 +313,28 @@ def feedback_ratings(*, organization, program):
         .order_by("created_at", "id")
         .values("rating", "created_at", "session_id", match_id=F("session__match_id"))
     )
+
+
+@dataclass(frozen=True)
+class RatingSummary:
+    count: int
+    average: float | None
+    by_rating: list  # [(rating, count)] from 5 down to 1
+
+
+def feedback_rating_summary(*, organization, program):
+    """How the program's end-of-session feedback rates, in one query: the number of
+    ratings, their average and how many of each. Nothing else of the feedback."""
+    counts = dict(
+        Feedback.objects.filter(organization=organization, session__program=program)
+        .values_list("rating")
+        .annotate(n=Count("id"))
+        .values_list("rating", "n")
+    )
+    total = sum(counts.values())
+    average = sum(r * n for r, n in counts.items()) / total if total else None
+    return RatingSummary(
+        count=total,
+        average=average,
+        by_rating=[(rating, counts.get(rating, 0)) for rating in range(5, 0, -1)],
+    )

@@ -11,7 +11,8 @@ The rules, in one place:
   (`replaces`), by the person who suggested it: the others answer that one.
 - Rescheduling (any member) turns the session back into a proposal by the person who
   moved it; its calendar UID stays and SEQUENCE grows, so calendars update the event.
-- Held, cancelled and replaced sessions do not change. A new time must not have ended.
+- Held, cancelled and replaced sessions do not change. A new time must not have ended,
+  nor start more than two years ahead (MAX_AHEAD).
 
 Times arrive as aware datetimes built from the person's local date and time; each session
 keeps the zone it was proposed in (`time_zone`), which its calendar files name.
@@ -38,6 +39,9 @@ from ..zones import zone_of
 # How many sessions one proposal may hold (e.g. six dates, or a date repeated).
 MAX_PER_BATCH = 12
 MAX_NOTE = 2000
+# How far ahead a session may be planned: beyond any program's term, and far enough from
+# the calendar's last year that its files can still be written.
+MAX_AHEAD = timedelta(days=2 * 366)
 
 
 class ScheduleError(Exception):
@@ -117,6 +121,8 @@ def _check_details(*, duration_minutes, modality, location, note):
 
 
 def _check_time(starts_at, duration_minutes, zone, now, field="date"):
+    if starts_at > now + MAX_AHEAD:
+        raise ValidationError({field: _("Choose a date within the next two years.")})
     if starts_at + timedelta(minutes=duration_minutes) <= now:
         raise ValidationError(
             {
@@ -149,8 +155,9 @@ def session_propose(
 
     Guarantees: every session is PROPOSED by `by`, in `time_zone`, with the same length,
     modality, place and note; at most MAX_PER_BATCH; no two start at the same moment;
-    none has ended by `now`. After commit the other members get one email with one
-    calendar file holding every session. Returns the sessions, soonest first.
+    none has ended by `now` and none starts more than MAX_AHEAD after it. After commit
+    the other members get one email with one calendar file holding every session.
+    Returns the sessions, soonest first.
     Raises ValidationError for bad input, ScheduleError when the pair has ended or `by`
     is not a current member.
     """

@@ -175,6 +175,13 @@ def concern_close(request, org_slug, pk):
             messages.success(request, _("Saved in the concern's log."))
             return redirect("sessions:concern_detail", org_slug=org_slug, pk=concern.pk)
     concern.refresh_from_db()
+    # The answer shows the concern again: that is a reading, and every reading is logged.
+    services.concern_access_record(
+        concern=concern,
+        user=request.user,
+        action=ConcernAccess.Action.VIEWED,
+        ip=_client_ip(request),
+    )
     return render(
         request,
         "sessions/concerns/detail.html",

@@ -214,7 +214,9 @@ def goal_step_add(request, org_slug, pk):
                 "is_mine": True,
                 "step_form": StepForm() if form.is_valid() else form,
             },
-            status=200 if form.is_valid() else 400,
+            # 200 even for an error: htmx does not swap 4xx answers, and the person
+            # must see the message in place.
+            status=200,
         )
     if form.is_valid():
         messages.success(request, _("Step added."))

@@ -22,6 +22,7 @@ from programs.access import coordinator_program
 
 from ..access import match_for_member
 from ..forms.reports import ReportForm
+from ..selectors.log import feedback_rating_summary
 from ..selectors.reports import (
     my_reports,
     report_goals,
@@ -98,10 +99,11 @@ def program_reports(request, org_slug, pk):
         reports_of_program(organization=request.organization, program=program), PAGE_SIZE
     ).get_page(request.GET.get("page"))
     rows = report_rows(organization=request.organization, reports=page.object_list)
+    ratings = feedback_rating_summary(organization=request.organization, program=program)
     return render(
         request,
         "sessions/reports/program_reports.html",
-        {"program": program, "page": page, "rows": rows},
+        {"program": program, "page": page, "rows": rows, "ratings": ratings},
     )
 
 

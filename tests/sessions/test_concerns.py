@@ -291,7 +291,8 @@ def test_bad_follow_up_is_a_form_error(org, participant, handler, client_for, da
     assert response.status_code == 400
     concern.refresh_from_db()
     assert concern.status == Concern.Status.OPEN
-    assert accesses(concern) == []
+    # Nothing changed, but the page showed the concern again: that reading is logged.
+    assert [a.action for a in accesses(concern)] == [ConcernAccess.Action.VIEWED]
 
 
 # --- Who handles concerns ---------------------------------------------------------------
