@@ -273,6 +273,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES = [Queue("default"), Queue("email"), Queue("pdf")]
 CELERY_TASK_ROUTES = {
+    "peercoach.notifications.tasks.reminders_dispatch": {"queue": "default"},
     "peercoach.notifications.tasks.*": {"queue": "email"},
     "peercoach.accounts.tasks.*": {"queue": "email"},
     "agreements.tasks.*": {"queue": "pdf"},
@@ -283,12 +284,21 @@ CELERY_TIMEZONE = "UTC"
 # Periodic "dispatch what is due" tasks are added here by the reminders work; the
 # per-program cadences live in our own models, never in beat.
 CELERY_BEAT_SCHEDULE = {
+    # Every reminder that is due (ledger in the database, see peercoach/notifications/).
+    "reminders-dispatch": {
+        "task": "peercoach.notifications.tasks.reminders_dispatch",
+        "schedule": 5 * 60,
+    },
     # Signed agreements whose PDF render failed or was lost get it queued again.
     "agreements-pdf-sweep": {
         "task": "agreements.tasks.agreements_pdf_sweep",
         "schedule": 10 * 60,
     },
 }
+
+# Reminder rules the dispatcher runs (peercoach/notifications/dispatch.py), each in the
+# app that owns its data.
+REMINDER_RULES = []
 
 # Content-Security-Policy (Django's built-in middleware): our own files only, no inline
 # script at all; the one inline <style> (organisation colour) carries a nonce.

@@ -4,6 +4,8 @@ A message named NAME lives in `templates/emails/NAME/{subject.txt,body.txt,body.
 Rendering happens in the organisation's time zone and with its branding.
 """
 
+import smtplib
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
@@ -70,3 +72,130 @@ def email_send_rendered(
     for attachment in attachments or ():
         message.attach(attachment["filename"], attachment["content"], attachment["mimetype"])
     return message.send()
+
+
+# --- Reminders from the delivery ledger --------------------------------------------------
+
+
+def delivery_message(*, delivery, recipient, organization):
+    """The email for one ledger row: `templates/emails/reminder_<kind>/`, with the
+    one-click unsubscribe link and headers (RFC 8058)."""
+    from .unsubscribe import unsubscribe_url
+
+    unsubscribe = unsubscribe_url(
+        organization_id=organization.pk, user_id=recipient.pk, kind=delivery.kind
+    )
+    context = {
+        **delivery.context,
+        "first_name": recipient.first_name,
+        "unsubscribe_url": unsubscribe,
+        "kind": delivery.kind,
+    }
+    zone = recipient.time_zone or organization.time_zone
+    with timezone.override(zone):
+        subject, text, html = email_render(
+            template=f"reminder_{delivery.kind}", context=context, organization=organization
+        )
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[recipient.email],
+        reply_to=[organization.help_email] if organization.help_email else [],
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "Message-ID": f"<delivery-{delivery.pk}.{organization.pk}@peercoach>",
+        },
+    )
+    if html:
+        message.attach_alternative(html, "text/html")
+    return message
+
+
+def deliveries_send(*, organization, ids, token):
+    """Send the ledger rows `ids` of `organization` over one connection.
+
+    Each row is claimed first (a row claimed elsewhere is left alone), checked again
+    (the person turned the kind off, left the organisation, deleted the account:
+    skipped), sent, and marked sent before the server commits it (see `delivery.py`).
+    A refused or failed message goes back to `pending` with a later `due_at` (backoff:
+    2, 4, 8... minutes), and to `failed` after the last attempt. A broken connection
+    stops the batch; its remaining rows stay pending for the dispatcher's next run.
+    Returns {"sent", "skipped", "failed"}.
+    """
+    from datetime import timedelta
+
+    from peercoach.accounts.models import User
+    from peercoach.tenancy.models import Membership
+
+    from . import delivery as ledger
+    from .models import Delivery, Preference
+
+    counts = {"sent": 0, "skipped": 0, "failed": 0}
+    rows = {row.pk: row for row in Delivery.objects.filter(organization=organization, pk__in=ids)}
+    users = User.objects.in_bulk({row.recipient_id for row in rows.values()})
+    members = set(
+        Membership.objects.filter(organization=organization, user_id__in=users).values_list(
+            "user_id", flat=True
+        )
+    )
+    off = set(
+        Preference.objects.filter(
+            organization=organization, user_id__in=users, enabled=False
+        ).values_list("user_id", "kind")
+    )
+    with ledger.Transport() as transport:
+        for delivery_id in ids:
+            row = rows.get(delivery_id)
+            if row is None or not ledger.claim(
+                organization=organization, delivery_id=delivery_id, token=token
+            ):
+                continue
+            user = users[row.recipient_id]
+            reason = _skip_reason(row, user, members, off)
+            if reason:
+                ledger.mark_skipped(organization=organization, delivery_id=row.pk, reason=reason)
+                counts["skipped"] += 1
+                continue
+            message = delivery_message(delivery=row, recipient=user, organization=organization)
+            try:
+                transport.send(
+                    message,
+                    before_commit=lambda pk=row.pk: ledger.mark_sent(
+                        organization=organization, delivery_id=pk, token=token
+                    ),
+                )
+            except (ledger.SendRefused, OSError, smtplib.SMTPException) as exc:
+                attempts = row.attempts + 1
+                final = attempts >= ledger.MAX_ATTEMPTS or (
+                    isinstance(exc, ledger.SendRefused) and not exc.temporary
+                )
+                ledger.mark_failed(
+                    organization=organization, delivery_id=row.pk, error=exc, final=final
+                )
+                if not final:
+                    Delivery.objects.filter(organization=organization, pk=row.pk).update(
+                        due_at=timezone.now() + timedelta(minutes=2**attempts)
+                    )
+                counts["failed"] += 1
+                if not isinstance(exc, ledger.SendRefused):
+                    # The connection is gone: the dispatcher's next run queues the rest.
+                    rest = ids[ids.index(delivery_id) + 1 :]
+                    Delivery.objects.filter(
+                        organization=organization, pk__in=rest, status=Delivery.Status.PENDING
+                    ).update(enqueued_at=None)
+                    break
+                continue
+            counts["sent"] += 1
+    return counts
+
+
+def _skip_reason(row, user, members, off):
+    if user.deleted_at is not None or not user.is_active or not user.email:
+        return "The account is closed."
+    if user.pk not in members:
+        return "No longer a member of the organisation."
+    if (user.pk, row.kind) in off:
+        return "Turned off by the person."
+    return ""

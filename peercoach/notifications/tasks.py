@@ -2,6 +2,7 @@
 
 from celery import shared_task
 from django.utils.dateparse import parse_datetime
+from django_scopes import scope
 
 from peercoach.tenancy.models import Organization
 
@@ -41,3 +42,23 @@ def send_templated_email(*, template, to, context, organization_id=None, attachm
 def send_rendered_email(*, subject, text, html, to, from_email=None):
     """Send a message rendered in the request (allauth's account emails)."""
     email_send_rendered(subject=subject, text=text, html=html, to=to, from_email=from_email)
+
+
+@shared_task(bind=True)
+def deliveries_send(self, *, organization_id, ids):
+    """Send a batch of ledger rows (ids) of one organisation; idempotent (see delivery.py).
+    A redelivery of this task (same id, after its worker died) may take over the rows it
+    had claimed."""
+    from .services import deliveries_send as send
+
+    organization = Organization.objects.get(pk=organization_id)
+    with scope(organization=organization):
+        return send(organization=organization, ids=list(ids), token=self.request.id or "")
+
+
+@shared_task
+def reminders_dispatch():
+    """The periodic dispatcher (beat, every few minutes): record what is due, fan it out."""
+    from .dispatch import reminders_dispatch as dispatch
+
+    return dispatch()
