@@ -17,14 +17,16 @@ def absolute_url(path):
     return settings.SITE_URL + path
 
 
-def email_render(*, template, context, organization=None):
-    """Return (subject, text, html) for the named template. The subject is one line."""
+def email_render(*, template, context, organization=None, zone=None):
+    """Return (subject, text, html) for the named template. The subject is one line.
+
+    Times render in `zone` (the recipient's), else the organisation's."""
     context = {
         **context,
         "organization": organization,
         "site_url": settings.SITE_URL,
     }
-    zone = organization.time_zone if organization else settings.TIME_ZONE
+    zone = zone or (organization.time_zone if organization else settings.TIME_ZONE)
     with timezone.override(zone):
         subject = render_to_string(f"emails/{template}/subject.txt", context)
         text = render_to_string(f"emails/{template}/body.txt", context)
@@ -91,11 +93,12 @@ def delivery_message(*, delivery, recipient, organization):
         "unsubscribe_url": unsubscribe,
         "kind": delivery.kind,
     }
-    zone = recipient.time_zone or organization.time_zone
-    with timezone.override(zone):
-        subject, text, html = email_render(
-            template=f"reminder_{delivery.kind}", context=context, organization=organization
-        )
+    subject, text, html = email_render(
+        template=f"reminder_{delivery.kind}",
+        context=context,
+        organization=organization,
+        zone=recipient.time_zone or organization.time_zone,
+    )
     message = EmailMultiAlternatives(
         subject=subject,
         body=text,
