@@ -298,7 +298,19 @@ CELERY_BEAT_SCHEDULE = {
 
 # Reminder rules the dispatcher runs (peercoach/notifications/dispatch.py), each in the
 # app that owns its data.
-REMINDER_RULES = []
+REMINDER_RULES = [
+    "agreements.reminders.agreement_reminders",
+    "programs.reminders.event_reminders",
+    "sessions.reminders.meeting_reminders",
+    "sessions.reminders.nudges",
+    "sessions.reminders.report_reminders",
+    "sessions.reminders.session_reminders",
+    "sessions.reminders.coordinator_digest",
+]
+# Embedded mode has no beat: the process `manage.py runserver` serves from dispatches
+# reminders itself, in a thread, as often as beat would (peercoach/notifications/embedded.py).
+# Only runserver starts it: never the tests, gunicorn or a worker.
+REMINDERS_IN_PROCESS = env_bool("REMINDERS_IN_PROCESS", default=not REDIS_URL)
 
 # Content-Security-Policy (Django's built-in middleware): our own files only, no inline
 # script at all; the one inline <style> (organisation colour) carries a nonce.

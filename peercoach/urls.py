@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("programs.urls")),
     path("", include("agreements.urls")),
     path("", include("sessions.urls")),
+    path("", include("peercoach.notifications.urls")),
 ]
 
 if settings.DEBUG:

@@ -6,3 +6,9 @@ class NotificationsConfig(AppConfig):
     name = "peercoach.notifications"
     label = "notifications"
     verbose_name = _("Notifications")
+
+    def ready(self):
+        # Embedded mode has no beat: `runserver` dispatches reminders in a thread.
+        from .embedded import start_if_serving
+
+        start_if_serving()

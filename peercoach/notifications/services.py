@@ -4,6 +4,7 @@ A message named NAME lives in `templates/emails/NAME/{subject.txt,body.txt,body.
 Rendering happens in the organisation's time zone and with its branding.
 """
 
+import email.policy
 import smtplib
 
 from django.conf import settings
@@ -79,6 +80,17 @@ def email_send_rendered(
 # --- Reminders from the delivery ledger --------------------------------------------------
 
 
+class ReminderMessage(EmailMultiAlternatives):
+    """A reminder email whose List-Unsubscribe headers stay a plain <url>.
+
+    The default policies encode a header longer than 78 characters, which mail apps then
+    fail to read as a one-click link (RFC 2369/8058): fold at 998, never encode.
+    """
+
+    def message(self, *, policy=email.policy.default):
+        return super().message(policy=policy.clone(max_line_length=998))
+
+
 def delivery_message(*, delivery, recipient, organization):
     """The email for one ledger row: `templates/emails/reminder_<kind>/`, with the
     one-click unsubscribe link and headers (RFC 8058)."""
@@ -99,7 +111,7 @@ def delivery_message(*, delivery, recipient, organization):
         organization=organization,
         zone=recipient.time_zone or organization.time_zone,
     )
-    message = EmailMultiAlternatives(
+    message = ReminderMessage(
         subject=subject,
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
