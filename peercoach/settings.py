@@ -307,6 +307,11 @@ REMINDER_RULES = [
     "sessions.reminders.session_reminders",
     "sessions.reminders.coordinator_digest",
 ]
+# Calendar files attached to reminders of these kinds, built at sending time.
+REMINDER_ATTACHMENTS = {
+    "session": "sessions.reminders.attachments.session_calendar",
+    "event": "sessions.reminders.attachments.event_calendar",
+}
 # Embedded mode has no beat: the process `manage.py runserver` serves from dispatches
 # reminders itself, in a thread, as often as beat would (peercoach/notifications/embedded.py).
 # Only runserver starts it: never the tests, gunicorn or a worker.

@@ -125,6 +125,12 @@ def delivery_message(*, delivery, recipient, organization):
     )
     if html:
         message.attach_alternative(html, "text/html")
+    maker = settings.REMINDER_ATTACHMENTS.get(delivery.kind)
+    if maker:
+        from django.utils.module_loading import import_string
+
+        for attachment in import_string(maker)(delivery=delivery, organization=organization):
+            message.attach(attachment["filename"], attachment["content"], attachment["mimetype"])
     return message
 
 
