@@ -35,6 +35,14 @@ MAX_ATTEMPTS = 5
 CRLF = b"\r\n"
 
 
+class TakenOver(Exception):
+    """Another task claimed the row while this one was sending it: not committed here."""
+
+
+class OutcomeUnknown(Exception):
+    """The connection broke after the final "." was sent, before the server answered."""
+
+
 class SendRefused(Exception):
     """The SMTP server refused the message (a 4xx or 5xx answer)."""
 
@@ -63,10 +71,24 @@ def claim(*, organization, delivery_id, token):
 
 
 def mark_sent(*, organization, delivery_id, token):
+    """Mark the row sent if this caller still holds its claim; False when another task
+    took it over meanwhile (the caller must then not commit the message)."""
     with transaction.atomic():
-        Delivery.objects.filter(
-            organization=organization, pk=delivery_id, claim_token=token
+        updated = Delivery.objects.filter(
+            organization=organization,
+            pk=delivery_id,
+            claim_token=token,
+            status=Delivery.Status.SENDING,
         ).update(status=Delivery.Status.SENT, sent_at=timezone.now(), last_error="")
+    return updated == 1
+
+
+def mark_outcome_unknown(*, organization, delivery_id):
+    """The server had the whole message and the final "." but hung up before answering:
+    it may well have delivered it. The row stays sent (never twice), with a note."""
+    Delivery.objects.filter(organization=organization, pk=delivery_id).update(
+        last_error="No answer to the final '.': the server may have delivered it."
+    )
 
 
 def mark_failed(*, organization, delivery_id, error, final):
@@ -76,6 +98,7 @@ def mark_failed(*, organization, delivery_id, error, final):
         last_error=str(error)[:500],
         claim_token="",
         enqueued_at=None,
+        sent_at=None,  # a refusal of the final "." undoes the mark made before it
     )
 
 
@@ -133,6 +156,8 @@ class Transport:
             smtp = smtplib.SMTP(options["host"], options["port"], timeout=timeout)
             if options.get("use_tls"):
                 smtp.starttls(context=ssl.create_default_context())
+        # `mail()` does not greet by itself (only `sendmail()` does): EHLO first.
+        smtp.ehlo_or_helo_if_needed()
         if options.get("username"):
             smtp.login(options["username"], options.get("password", ""))
         return smtp
@@ -144,6 +169,7 @@ class Transport:
             if self.backend is None:
                 self.backend = mailers.default  # a new backend instance
                 self.backend.open()
+            # No server transaction to hold open (console, file, tests): mark after.
             self.backend.send_messages([message])
             before_commit()
             return
@@ -151,6 +177,11 @@ class Transport:
             self.smtp = self._connect()
         try:
             self._transaction(message, before_commit)
+        except TakenOver:
+            # Hang up in the middle of DATA: the server drops the unfinished message.
+            self.smtp.close()
+            self.smtp = None
+            raise
         except (smtplib.SMTPServerDisconnected, OSError):
             self.smtp = None
             raise
@@ -171,14 +202,19 @@ class Transport:
         if code != 354:
             smtp.rset()
             raise SendRefused(code, text)
-        body = message.message().as_bytes(linesep="\r\n")
+        mime = message.message()
+        body = mime.as_bytes(policy=mime.policy.clone(linesep="\r\n"))
         body = re.sub(rb"(?m)^\.", b"..", body)
         if not body.endswith(CRLF):
             body += CRLF
         smtp.send(body)
-        before_commit()
+        if not before_commit():
+            raise TakenOver
         smtp.send(b"." + CRLF)
-        code, text = smtp.getreply()
+        try:
+            code, text = smtp.getreply()
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            raise OutcomeUnknown(str(exc)) from exc
         if code != 250:
             raise SendRefused(code, text)
 

@@ -187,6 +187,13 @@ def deliveries_send(*, organization, ids, token):
                         organization=organization, delivery_id=pk, token=token
                     ),
                 )
+            except ledger.TakenOver:
+                continue  # its new owner sends it
+            except ledger.OutcomeUnknown:
+                ledger.mark_outcome_unknown(organization=organization, delivery_id=row.pk)
+                counts["sent"] += 1
+                transport.smtp = None
+                continue
             except (ledger.SendRefused, OSError, smtplib.SMTPException) as exc:
                 attempts = row.attempts + 1
                 final = attempts >= ledger.MAX_ATTEMPTS or (
