@@ -21,6 +21,7 @@ backend accepted the message.
 import contextlib
 import re
 import smtplib
+import socket
 import ssl
 
 from django.conf import settings
@@ -156,6 +157,10 @@ class Transport:
             smtp = smtplib.SMTP(options["host"], options["port"], timeout=timeout)
             if options.get("use_tls"):
                 smtp.starttls(context=ssl.create_default_context())
+        # The final "." is a small write of its own after the row is marked: without
+        # TCP_NODELAY, Nagle's algorithm holds it until the server's delayed ACK of the
+        # message arrives (about 40 ms on Linux), for every message.
+        smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         # `mail()` does not greet by itself (only `sendmail()` does): EHLO first.
         smtp.ehlo_or_helo_if_needed()
         if options.get("username"):
