@@ -30,6 +30,7 @@ from peercoach.notifications.dispatch import Due, morning_of
 from peercoach.notifications.models import Delivery, Kind
 from peercoach.notifications.services import absolute_url
 from peercoach.tenancy.models import Membership
+from peercoach.tenancy.zones import zone_name
 
 from .models import Application, Match, MatchMember, Program, ProgramEvent
 
@@ -42,18 +43,6 @@ LIVE_PROGRAMS = (Program.Status.OPEN, Program.Status.MATCHING, Program.Status.RU
 
 
 # --- Shared by every rule ----------------------------------------------------------------
-
-
-def zone_name(user, organization):
-    """The recipient's zone: their own setting, else the organisation's (else UTC)."""
-    for name in (getattr(user, "time_zone", ""), organization.time_zone):
-        if name:
-            try:
-                zoneinfo.ZoneInfo(name)
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                continue
-            return name
-    return "UTC"
 
 
 def local_date(moment, zone):

@@ -17,6 +17,7 @@ from datetime import datetime, time, timedelta
 from django.utils import timezone
 
 from peercoach.tenancy.models import Membership
+from peercoach.tenancy.zones import zone_of
 from programs.demo import quiet
 from programs.models import Match, MatchMember, Program
 
@@ -24,7 +25,6 @@ from .models import Goal, OptOut, Session
 from .models.sessions import Modality
 from .services import concerns, endings, goals, log, reports, schedule
 from .services.reports import GoalAnswer
-from .zones import zone_of
 
 SHARED_NOTES = (
     "We went through what happened since last time and picked one situation to work on.",

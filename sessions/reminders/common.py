@@ -11,7 +11,7 @@ from programs.models import Match, Program
 from programs.reminders import current_members, link, local_date, members_by_match, names_text
 
 from ..models import Pause, ProgressReport, Session
-from ..selectors.home import _pause_today, _paused_days
+from ..selectors.home import pause_today, paused_days
 from ..selectors.reports import schedule_of
 
 DEFAULT_EVERY_DAYS = 30  # "the pair chooses", or an agreed "other" frequency
@@ -77,7 +77,7 @@ class PairState:
         return self.start <= today <= self.program.term_end
 
     def paused(self, today):
-        return _pause_today(self.pauses, today) is not None
+        return pause_today(self.pauses, today) is not None
 
     def names(self, but=None):
         return names_text(m.user.display_name for m in self.members if m.user_id != but)
@@ -151,7 +151,7 @@ def report_schedule(pair, organization):
 
 def gap_days(pair, since, today):
     """Days from `since` to `today`, paused days left out (as the pair's page counts)."""
-    return (today - since).days - _paused_days(pair.pauses, since, today)
+    return (today - since).days - paused_days(pair.pauses, since, today)
 
 
 def last_held_days(organization):

@@ -57,7 +57,7 @@ class Cadence:
     agreed: bool = True  # the cadence comes from the signed agreement, not the program
 
 
-def _paused_days(pauses, start, end):
+def paused_days(pauses, start, end):
     """How many days of [start, end) fall in one of `pauses` (overlaps counted once)."""
     if end <= start:
         return 0
@@ -69,7 +69,7 @@ def _paused_days(pauses, start, end):
     return len(days)
 
 
-def _pause_today(pauses, today):
+def pause_today(pauses, today):
     return next((p for p in pauses if p.starts_on <= today <= p.last_day), None)
 
 
@@ -77,16 +77,16 @@ def cadence_of(
     *, every_days, frequency, held, last_held_on, start, term_end, pauses, today, agreed=True
 ):
     """Sessions held against the agreed cadence (see the module docstring)."""
-    paused = _pause_today(pauses, today) is not None
+    paused = pause_today(pauses, today) is not None
     end = min(today, term_end) if term_end else today
     started = start is not None and start <= today
     expected = None
     overdue = False
     if started and every_days:
-        elapsed = max(0, (end - start).days - _paused_days(pauses, start, end))
+        elapsed = max(0, (end - start).days - paused_days(pauses, start, end))
         expected = elapsed // every_days
         since = last_held_on if last_held_on and last_held_on > start else start
-        gap = (end - since).days - _paused_days(pauses, since, end)
+        gap = (end - since).days - paused_days(pauses, since, end)
         overdue = not paused and today <= (term_end or today) and gap > every_days
     return Cadence(
         every_days=every_days,
@@ -219,7 +219,7 @@ def home_for_participant(*, organization, user, matches, programs, today=None, n
                         match_pauses,
                         today,
                     ),
-                    pause=_pause_today(match_pauses, today),
+                    pause=pause_today(match_pauses, today),
                     goals=goals.get(match.program_id, []),
                     reports_due=due.get(match.pk, []),
                 )
@@ -342,7 +342,7 @@ def pair_hub(*, match, user, today=None, now=None):
         "me": next((m for m in people if m.is_me), match.me),
         "terms": terms,
         "agreement": agreement,
-        "pause": _pause_today(pauses, today),
+        "pause": pause_today(pauses, today),
         "upcoming_pauses": [p for p in pauses if p.starts_on > today],
         "next_session": next_session,
         "waiting_for_me": waiting,

@@ -28,6 +28,7 @@ from django_scopes import scopes_disabled
 from peercoach.accounts.models import Invitation, User
 from peercoach.csvio import csv_safe_cell
 from peercoach.tenancy.models import Membership
+from peercoach.tenancy.zones import zone_of
 from programs.models import Application, Match, MatchMember, Question
 from programs.services.proposals import match_end
 
@@ -45,7 +46,6 @@ from ..models import (
     Reflection,
     Session,
 )
-from ..zones import zone_of
 from .endings import EndingError, opt_out_give
 
 # --- Export ------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from peercoach.tenancy.zones import zone_name
 from programs.models import Match, MatchMember, Program
 
 from ..access import NotWritable
@@ -35,7 +36,6 @@ from ..models import (
 )
 from ..models.sessions import Modality
 from ..selectors.log import LOGGABLE, coached_in, feedback_part, may_prepare, parts_of
-from ..zones import zone_name
 
 MAX_MINUTES = 600
 

@@ -28,13 +28,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from peercoach.notifications.tasks import send_templated_email
+from peercoach.tenancy.zones import zone_of
 from programs.models import Match, MatchMember
 
 from .. import ics
 from ..models import CalendarFeed, Session
 from ..models.sessions import Modality, new_feed_token
 from ..selectors.schedule import pair_url
-from ..zones import zone_of
 
 # How many sessions one proposal may hold (e.g. six dates, or a date repeated).
 MAX_PER_BATCH = 12

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from peercoach.accounts.views import coordinator_required
 from peercoach.tenancy.urls import TENANT
+from peercoach.tenancy.zones import zone_of
 from peercoach.viewutils import form_error
 from programs.access import coordinator_program, object_id
 from programs.models import Program
@@ -31,7 +32,6 @@ from ..selectors.endings import (
     pauses_for_match,
 )
 from ..services import endings as services
-from ..zones import zone_of
 from .common import PAIR, read_only_answer
 
 PROGRAM = f"{TENANT}programs/<int:pk>/"

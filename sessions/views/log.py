@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from agreements.selectors.terms import agreement_terms
+from peercoach.tenancy.zones import zone_of
 from peercoach.viewutils import form_error, redirect_to
 
 from ..access import is_writable, match_for_member, session_for_member
@@ -49,7 +50,6 @@ from ..services.log import (
     reflection_save,
     session_log,
 )
-from ..zones import zone_of
 from .common import PAIR, SESSION, read_only_answer
 
 

@@ -23,6 +23,7 @@ from django_scopes import scope, scopes_disabled
 
 from peercoach.ratelimit import over_limit
 from peercoach.tenancy.models import Membership
+from peercoach.tenancy.zones import zone_of
 from peercoach.viewutils import form_error, redirect_to
 
 from .. import ics
@@ -57,7 +58,6 @@ from ..services.schedule import (
     session_reschedule,
     session_suggest,
 )
-from ..zones import zone_of
 from .common import ME, PAIR, SESSION, read_only_answer
 
 # Calendar apps poll every few minutes to every few hours; more than this is not an app.

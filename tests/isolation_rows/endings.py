@@ -10,8 +10,8 @@ from datetime import timedelta
 from django.utils import timezone
 from django_scopes import scope
 
+from peercoach.tenancy.zones import zone_of
 from sessions.models import OptOut, Pause
-from sessions.zones import zone_of
 from tests.test_isolation import (
     COORDINATOR_ACTION,
     COORDINATOR_ACTION_GET,

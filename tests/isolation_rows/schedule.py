@@ -11,8 +11,8 @@ from datetime import timedelta
 from django.utils import timezone
 from django_scopes import scope
 
+from peercoach.tenancy.zones import zone_of
 from sessions.models import CalendarFeed, Session
-from sessions.zones import zone_of
 from tests.test_isolation import MEMBER_PAGE, PARTY_PAGE, Expect, Row, in_tenant
 
 

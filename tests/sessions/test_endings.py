@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 
 from agreements.models import Agreement
 from agreements.services.agreements import agreement_create
+from peercoach.tenancy.zones import zone_of
 from programs.models import Match, MatchMember, Program
 from sessions.models import OptOut, Pause
 from sessions.selectors.endings import active_pauses
 from sessions.services import endings as services
-from sessions.zones import zone_of
 from tests.agreements.conftest import template_make
 from tests.sessions.conftest import pair_make
 from tests.test_query_counts import LARGE, SMALL, count_queries, describe
