@@ -27,7 +27,6 @@ Last line: RESULT ours_per_s=<float> bare_per_s=<float> ratio=<float> duplicates
 """
 
 import argparse
-import email.policy
 import multiprocessing
 import os
 import signal
@@ -172,12 +171,13 @@ def sample_message(org):
     from peercoach.accounts.models import User
     from peercoach.notifications.models import Delivery
     from peercoach.notifications.services import delivery_message
+    from peercoach.notifications.wire import message_bytes
 
     with scope(organization=org):
         row = Delivery.objects.filter(organization=org).order_by("pk").first()
         user = User.objects.get(pk=row.recipient_id)
         message = delivery_message(delivery=row, recipient=user, organization=org)
-    return message.from_email, message.message(policy=email.policy.SMTP).as_bytes()
+    return message.from_email, message_bytes(message)
 
 
 def row_statuses(org):
@@ -417,11 +417,11 @@ PROFILE_PARTS = {
         "notifications/services.py",
         "delivery_message",
     ),
-    "MIME tree and headers (EmailMessage.message)": ("django/core/mail/message.py", "message"),
-    "serialise to bytes (email as_bytes)": ("email/message.py", "as_bytes"),
-    "claim, per row (delivery.claim)": ("notifications/delivery.py", "claim"),
+    "MIME tree and bytes (wire.message_bytes)": ("notifications/wire.py", "message_bytes"),
+    "of which serialising (email as_bytes)": ("email/message.py", "as_bytes"),
     "claim, per batch (delivery.claim_batch)": ("notifications/delivery.py", "claim_batch"),
-    "mark sent (delivery.mark_sent)": ("notifications/delivery.py", "mark_sent"),
+    "mark sent, before the dot (SentMark.begin)": ("notifications/delivery.py", "begin"),
+    "COMMIT's answer, after the dot (SentMark.end)": ("notifications/delivery.py", "end"),
     "all SQL (psycopg cursor.execute)": ("psycopg/cursor.py", "execute"),
     'SMTP commands: MAIL, RCPT, DATA, "." (smtplib getreply)': ("smtplib.py", "getreply"),
     "SMTP writes (smtplib send)": ("smtplib.py", "send"),

@@ -2,23 +2,30 @@
 
 The order of one delivery over SMTP:
 
-1. Claim: `UPDATE ... SET status='sending' WHERE id=... AND status='pending'` (or the row
-   was claimed by this same task before a redelivery). Only one worker wins a row.
+1. Claim: `UPDATE ... SET status='sending' WHERE id IN (...) AND status='pending'` for
+   the whole batch (a row this same task claimed before a redelivery counts as its own).
+   Only one worker wins a row.
 2. Open the SMTP transaction: MAIL, RCPT, DATA and the whole message, but not yet the
    final "." that commits it on the server.
-3. Mark the row `sent` and commit.
-4. Send the final "." and read the answer.
+3. Mark the row `sent`: in a transaction, `UPDATE ... WHERE claim_token = <ours>`; no
+   row means another task took it over, and the message is dropped (hang up).
+4. Send COMMIT to PostgreSQL, then at once the final "." to the SMTP server, then read
+   both answers.
 
-A worker killed before step 3 leaves the server with an unfinished transaction, which it
-discards: the row is still `sending`, and sending it again delivers it once. A worker
-killed after step 3 has already written the final "." into the socket, or is microseconds
-away from it; the kernel delivers what was written. A refusal at step 4 puts the row back
-to `pending` (or `failed` after the last attempt). Without an SMTP mailer (console, file,
-locmem in tests) there is no server transaction to hold open: the row is marked after the
-backend accepted the message.
+A worker killed before step 4 leaves the server with an unfinished SMTP transaction,
+which it discards, and the row `sending` (an uncommitted mark rolls back): sending it
+again delivers it once. Once COMMIT is in PostgreSQL's socket the server commits it even
+if the worker dies, so the one window where a kill loses a message is between the two
+writes of step 4: two system calls, a few microseconds. A refusal of the final "." puts
+the row back to `pending` (or `failed` after the last attempt). When the COMMIT cannot be
+pipelined (another database, or inside an outer transaction, as in tests) the mark
+commits before the "." is sent; without an SMTP mailer (console, file, locmem) there is
+no server transaction to hold open and the row is marked after the backend took the
+message.
 """
 
 import contextlib
+import logging
 import re
 import smtplib
 import socket
@@ -26,11 +33,15 @@ import ssl
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import DatabaseError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
+from psycopg import generators, pq, sql
 
 from .models import Delivery
+from .wire import message_bytes
+
+logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 CRLF = b"\r\n"
@@ -53,22 +64,42 @@ class SendRefused(Exception):
         self.temporary = 400 <= code < 500
 
 
-def claim(*, organization, delivery_id, token):
-    """Take the row for sending; True when this caller now owns it."""
-    now = timezone.now()
-    claimed = (
-        Delivery.objects.filter(organization=organization, pk=delivery_id)
-        .filter(
-            Q(status=Delivery.Status.PENDING) | Q(status=Delivery.Status.SENDING, claim_token=token)
-        )
-        .update(
-            status=Delivery.Status.SENDING,
-            claimed_at=now,
-            claim_token=token,
-            attempts=F("attempts") + 1,
-        )
+def claim_batch(*, organization, ids, token):
+    """Take the rows `ids` for sending in one statement; return the ids this caller now
+    owns: pending rows, and rows this same task (`token`) claimed before a redelivery."""
+    if not ids:
+        return set()
+    table = Delivery._meta.db_table
+    marks = ", ".join(["%s"] * len(ids))
+    sql = (
+        f"UPDATE {table} SET status = %s, claimed_at = %s, claim_token = %s, "  # noqa: S608 - names are ours, values are parameters
+        f"attempts = attempts + 1 WHERE organization_id = %s AND id IN ({marks}) "
+        "AND (status = %s OR (status = %s AND claim_token = %s)) RETURNING id"
     )
-    return claimed == 1
+    sending, pending = Delivery.Status.SENDING, Delivery.Status.PENDING
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    params = [sending, now, token, organization.pk, *ids, pending, sending, token]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {row[0] for row in cursor.fetchall()}
+
+
+def release(*, organization, ids, token):
+    """Give back rows claimed by `token` but not tried (the connection broke): pending
+    again for the dispatcher's next run, the claim's attempt not counted."""
+    Delivery.objects.filter(
+        organization=organization, pk__in=ids, status=Delivery.Status.SENDING, claim_token=token
+    ).update(
+        status=Delivery.Status.PENDING,
+        claim_token="",
+        enqueued_at=None,
+        attempts=F("attempts") - 1,
+    )
+
+
+def claim(*, organization, delivery_id, token):
+    """Take one row for sending; True when this caller now owns it."""
+    return bool(claim_batch(organization=organization, ids=[delivery_id], token=token))
 
 
 def mark_sent(*, organization, delivery_id, token):
@@ -82,6 +113,111 @@ def mark_sent(*, organization, delivery_id, token):
             status=Delivery.Status.SENDING,
         ).update(status=Delivery.Status.SENT, sent_at=timezone.now(), last_error="")
     return updated == 1
+
+
+class SentMark:
+    """Marks one row sent around the final "." (see the module docstring).
+
+    `start()` as the SMTP transaction opens; `begin()` once the server holds the whole
+    message (False: the row was taken over, do not commit the message); `end()` after
+    the final "."; `abort()` when the transaction did not get that far.
+
+    On PostgreSQL outside any transaction, `start()` sends `BEGIN; UPDATE ...` without
+    waiting, so its answer travels while MAIL, RCPT and DATA do; `begin()` reads it and
+    sends COMMIT, and `end()` reads the COMMIT's answer while the server answers the
+    ".". Elsewhere `begin()` marks the row in one committed statement.
+    """
+
+    def __init__(self, *, organization, delivery_id, token):
+        self.organization = organization
+        self.delivery_id = delivery_id
+        self.token = token
+        self.pg = None  # the psycopg connection with our statements on their way
+        self.open = False  # a transaction of ours is open on it
+
+    def start(self):
+        if connection.vendor != "postgresql" or connection.in_atomic_block:
+            return
+        connection.ensure_connection()
+        pg = connection.connection
+        query = sql.SQL("BEGIN; {}").format(
+            sql.SQL(_MARK_SQL).format(*map(sql.Literal, self._params()))
+        )
+        pg.pgconn.send_query(query.as_bytes(pg))
+        pg.wait(generators.send(pg.pgconn))
+        self.pg, self.open = pg, True
+
+    def begin(self):
+        if self.pg is None:
+            # Look the function up now: tests observe the mark by replacing it.
+            return mark_sent(
+                organization=self.organization, delivery_id=self.delivery_id, token=self.token
+            )
+        try:
+            results = self._results()
+        except Exception:
+            self.abort()
+            raise
+        if int(results[-1].command_tuples or 0) != 1:
+            self.abort()
+            return False
+        self.pg.pgconn.send_query(b"COMMIT")
+        self.pg.wait(generators.send(self.pg.pgconn))  # in the server's socket: committed
+        self.open = False
+        return True
+
+    def end(self):
+        """Read the answer to the COMMIT sent by `begin()`. Should it fail (the database
+        went away meanwhile), mark the row again on a new connection."""
+        if self.pg is None:
+            return
+        try:
+            self._results()
+        except Exception:
+            logger.exception("COMMIT of sent delivery %s failed; marking again", self.delivery_id)
+            connection.close()
+            mark_sent(
+                organization=self.organization, delivery_id=self.delivery_id, token=self.token
+            )
+        finally:
+            self.pg = None
+
+    def abort(self):
+        """Roll back a mark that `start()` began (the message was not sent)."""
+        pg, self.pg = self.pg, None
+        if pg is None or not self.open:
+            return
+        self.open = False
+        try:
+            if pg.pgconn.transaction_status == pq.TransactionStatus.ACTIVE:
+                pg.wait(generators.fetch_many(pg.pgconn))
+            pg.execute("ROLLBACK")
+        except Exception:
+            logger.exception("rolling back the mark of delivery %s failed", self.delivery_id)
+            connection.close()
+
+    def _results(self):
+        results = self.pg.wait(generators.fetch_many(self.pg.pgconn))
+        failed = [r for r in results if r.status != pq.ExecStatus.COMMAND_OK]
+        if failed:
+            raise DatabaseError(failed[0].get_error_message())
+        return results
+
+    def _params(self):
+        return [
+            Delivery.Status.SENT,
+            timezone.now(),
+            self.organization.pk,
+            self.delivery_id,
+            self.token,
+            Delivery.Status.SENDING,
+        ]
+
+
+_MARK_SQL = (
+    f"UPDATE {Delivery._meta.db_table} SET status = {{}}, sent_at = {{}}, last_error = '' "  # noqa: S608 - names are ours
+    "WHERE organization_id = {} AND id = {} AND claim_token = {} AND status = {}"
+)
 
 
 def mark_outcome_unknown(*, organization, delivery_id):
@@ -167,21 +303,22 @@ class Transport:
             smtp.login(options["username"], options.get("password", ""))
         return smtp
 
-    def send(self, message: EmailMultiAlternatives, *, before_commit):
-        """Send `message`; `before_commit()` runs once the server holds the whole message
-        and before the final "." commits it (see the module docstring)."""
+    def send(self, message: EmailMultiAlternatives, *, mark: SentMark):
+        """Send `message`, marking its row with `mark` around the final "." that commits
+        it on the server (see the module docstring)."""
         if self.options is None:
             if self.backend is None:
                 self.backend = mailers.default  # a new backend instance
                 self.backend.open()
             # No server transaction to hold open (console, file, tests): mark after.
             self.backend.send_messages([message])
-            before_commit()
+            mark.begin()
+            mark.end()
             return
         if self.smtp is None:
             self.smtp = self._connect()
         try:
-            self._transaction(message, before_commit)
+            self._transaction(message, mark)
         except TakenOver:
             # Hang up in the middle of DATA: the server drops the unfinished message.
             self.smtp.close()
@@ -191,7 +328,31 @@ class Transport:
             self.smtp = None
             raise
 
-    def _transaction(self, message, before_commit):
+    def _transaction(self, message, mark):
+        body = re.sub(rb"(?m)^\.", b"..", message_bytes(message))  # dot-stuffing
+        if not body.endswith(CRLF):
+            body += CRLF
+        mark.start()
+        try:
+            self._data(message, body)
+        except BaseException:
+            mark.abort()
+            raise
+        if not mark.begin():
+            raise TakenOver
+        try:
+            self.smtp.send(b"." + CRLF)
+        finally:
+            mark.end()
+        try:
+            code, text = self.smtp.getreply()
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            raise OutcomeUnknown(str(exc)) from exc
+        if code != 250:
+            raise SendRefused(code, text)
+
+    def _data(self, message, body):
+        """MAIL, RCPT, DATA and the message, all but the final "."."""
         smtp = self.smtp
         sender = message.from_email
         code, text = smtp.mail(_address(sender))
@@ -207,21 +368,7 @@ class Transport:
         if code != 354:
             smtp.rset()
             raise SendRefused(code, text)
-        mime = message.message()
-        body = mime.as_bytes(policy=mime.policy.clone(linesep="\r\n"))
-        body = re.sub(rb"(?m)^\.", b"..", body)
-        if not body.endswith(CRLF):
-            body += CRLF
         smtp.send(body)
-        if not before_commit():
-            raise TakenOver
-        smtp.send(b"." + CRLF)
-        try:
-            code, text = smtp.getreply()
-        except (smtplib.SMTPServerDisconnected, OSError) as exc:
-            raise OutcomeUnknown(str(exc)) from exc
-        if code != 250:
-            raise SendRefused(code, text)
 
 
 def _address(value):

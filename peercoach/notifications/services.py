@@ -137,9 +137,10 @@ def delivery_message(*, delivery, recipient, organization):
 def deliveries_send(*, organization, ids, token):
     """Send the ledger rows `ids` of `organization` over one connection.
 
-    Each row is claimed first (a row claimed elsewhere is left alone), checked again
-    (the person turned the kind off, left the organisation, deleted the account:
-    skipped), sent, and marked sent before the server commits it (see `delivery.py`).
+    The rows are claimed first, in one statement (a row claimed elsewhere is left
+    alone), each checked again (the person turned the kind off, left the organisation,
+    deleted the account: skipped), sent, and marked sent as the server commits it (see
+    `delivery.py`).
     A refused or failed message goes back to `pending` with a later `due_at` (backoff:
     2, 4, 8... minutes), and to `failed` after the last attempt. A broken connection
     stops the batch; its remaining rows stay pending for the dispatcher's next run.
@@ -166,12 +167,11 @@ def deliveries_send(*, organization, ids, token):
             organization=organization, user_id__in=users, enabled=False
         ).values_list("user_id", "kind")
     )
+    claimed = ledger.claim_batch(organization=organization, ids=list(rows), token=token)
     with ledger.Transport() as transport:
         for delivery_id in ids:
             row = rows.get(delivery_id)
-            if row is None or not ledger.claim(
-                organization=organization, delivery_id=delivery_id, token=token
-            ):
+            if delivery_id not in claimed:
                 continue
             user = users[row.recipient_id]
             reason = _skip_reason(row, user, members, off)
@@ -183,8 +183,8 @@ def deliveries_send(*, organization, ids, token):
             try:
                 transport.send(
                     message,
-                    before_commit=lambda pk=row.pk: ledger.mark_sent(
-                        organization=organization, delivery_id=pk, token=token
+                    mark=ledger.SentMark(
+                        organization=organization, delivery_id=row.pk, token=token
                     ),
                 )
             except ledger.TakenOver:
@@ -210,9 +210,7 @@ def deliveries_send(*, organization, ids, token):
                 if not isinstance(exc, ledger.SendRefused):
                     # The connection is gone: the dispatcher's next run queues the rest.
                     rest = ids[ids.index(delivery_id) + 1 :]
-                    Delivery.objects.filter(
-                        organization=organization, pk__in=rest, status=Delivery.Status.PENDING
-                    ).update(enqueued_at=None)
+                    ledger.release(organization=organization, ids=rest, token=token)
                     break
                 continue
             counts["sent"] += 1

@@ -237,9 +237,10 @@ KILL_POINTS = {
     # The server has the whole message and the final "."; the worker waits for the
     # answer. The row was marked sent before the "." and must not be sent again.
     "after-the-final-dot": "data",
-    # Wherever the worker happens to be. Between the commit of "sent" and the write of
-    # the final "." (a fraction of a millisecond per message) a kill loses that message:
-    # see the module docstring of delivery.py. Run with PEERCOACH_KILL_ANYWHERE=1.
+    # Wherever the worker happens to be. Between the write of COMMIT to PostgreSQL and
+    # the write of the final "." (two system calls, microseconds per message) a kill
+    # loses that message: see the module docstring of delivery.py. Opt-in, because such a
+    # loss is rare but possible: run with PEERCOACH_KILL_ANYWHERE=1.
     "anywhere": None,
 }
 
@@ -247,7 +248,7 @@ KILL_POINTS = {
 @pytest.mark.parametrize("where", list(KILL_POINTS))
 def test_kill_9_mid_run_every_recipient_gets_exactly_one_message(broker, org, tmp_path, where):
     if where == "anywhere" and os.environ.get("PEERCOACH_KILL_ANYWHERE") != "1":
-        pytest.skip("a random kill can land in the commit-to-dot window; opt in to measure it")
+        pytest.skip("a random kill can land between COMMIT and the dot; opt in to measure it")
     started = time.monotonic()
     users = people(org, COUNT, "kill")
     rows = due_rows(org, users, period="kill-test")
