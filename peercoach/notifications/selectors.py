@@ -1,5 +1,6 @@
 """Reads for the notification pages: a person's choices, a program's delivery log."""
 
+import re
 from dataclasses import dataclass
 
 from django.db.models import Count, Q
@@ -86,6 +87,29 @@ def delivery_counts(*, program, kind=""):
         all=Count("pk"),
         **{value: Count("pk", filter=Q(status=value)) for value in Delivery.Status.values},
     )
+
+
+# What each rule writes into `Delivery.period` (see the rules' `period=f"..."`), read
+# back for the coordinator's log: the thing a reminder was about, not a code.
+_PERIODS = [
+    (re.compile(r"m(\d+):(\d+)\Z"), _("pair {0}, meeting cycle {1}")),
+    (re.compile(r"n(\d+):(\d{4})(\d\d)(\d\d):\d+\Z"), _("pair {0}, no session since {1}-{2}-{3}")),
+    (re.compile(r"r(\d+):(\d+)\Z"), _("pair {0}, report {1}")),
+    (re.compile(r"r(\d+):(\d+):again\Z"), _("pair {0}, report {1}, second reminder")),
+    (re.compile(r"a(\d+):(\d+)\Z"), _("agreement {0}, reminder {1}")),
+    (re.compile(r"s(\d+):\d+\Z"), _("session {0}")),
+    (re.compile(r"e(\d+):.*\Z"), _("program event {0}")),
+    (re.compile(r"d(\d{4})-W(\d\d)\Z"), _("week {1} of {0}")),
+]
+
+
+def period_text(period):
+    """The reminder's subject as the log shows it, e.g. "pair 12, report 3"."""
+    for pattern, text in _PERIODS:
+        found = pattern.match(period)
+        if found:
+            return str(text).format(*found.groups())
+    return period
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from .selectors import (
     delivery_counts,
     kind_name,
     kinds_for,
+    period_text,
     preferences_for,
     unsubscribe_target,
 )
@@ -142,6 +143,7 @@ def log(request, org_slug, pk):
     rows = list(page.object_list)
     for row in rows:
         row.kind_name = kind_name(row.kind)
+        row.about = period_text(row.period)
     counts = delivery_counts(program=program, kind=kind)
     return render(
         request,

@@ -17,6 +17,7 @@ from django_scopes import scope
 from peercoach.notifications import embedded
 from peercoach.notifications.dispatch import Due
 from peercoach.notifications.models import Delivery, Kind, Preference
+from peercoach.notifications.selectors import period_text
 from peercoach.notifications.unsubscribe import SALT, unsubscribe_token
 from peercoach.notifications.views import TOKEN_LIMIT
 from peercoach.tenancy.models import Membership
@@ -543,3 +544,22 @@ def test_interval_follows_the_beat_schedule(settings):
     assert embedded.interval() == 5 * 60
     settings.CELERY_BEAT_SCHEDULE = {"reminders-dispatch": {"schedule": 42}}
     assert embedded.interval() == 42
+
+
+@pytest.mark.parametrize(
+    ("period", "text"),
+    [
+        ("m12:3", "pair 12, meeting cycle 3"),
+        ("n12:20261020:6", "pair 12, no session since 2026-10-20"),
+        ("r12:4", "pair 12, report 4"),
+        ("r12:4:again", "pair 12, report 4, second reminder"),
+        ("a7:2", "agreement 7, reminder 2"),
+        ("s512:3", "session 512"),
+        ("e9:20261025T0800Z", "program event 9"),
+        ("d2026-W47", "week 47 of 2026"),
+        ("something-else", "something-else"),
+    ],
+)
+def test_the_log_says_what_each_reminder_was_about(period, text):
+    """Each rule's period code (see the rules' `period=f"..."`) reads as words."""
+    assert period_text(period) == text
