@@ -10,8 +10,10 @@ Redis database 12 (flushed before and after), with an aiosmtpd sink in its own p
   ours:  a `celery -A peercoach worker -Q email --concurrency 2 --prefetch-multiplier 1`
          is started and ready; the clock starts, the dispatcher (`reminders_dispatch`)
          fans the rows out in batches of 200, and the clock stops when the sink holds N
-         messages. Every message: claim the row, render the three templates, build the
-         MIME message, SMTP transaction, mark sent before the final ".".
+         messages. Each batch is claimed in one statement; every message: render the
+         three templates, build the MIME message (wire.message_bytes), SMTP
+         transaction, mark sent with the final "." (SentMark: UPDATE travels with
+         MAIL/RCPT/DATA, COMMIT is written just before the ".").
   bare:  2 processes (the worker's concurrency), one smtplib connection each, send N
          messages of the same size as ours (a message our path rendered, sent as is) to
          the same N addresses. No database, no templates, no Celery.
