@@ -71,6 +71,9 @@ INSTALLED_APPS = [
     "programs",
     "agreements",
     "sessions.apps.CoachingSessionsConfig",
+    "peercoach.audit",
+    "surveys",
+    "workspace",
 ]
 
 MIDDLEWARE = [
