@@ -315,6 +315,9 @@ REMINDER_ATTACHMENTS = {
     "session": "sessions.reminders.attachments.session_calendar",
     "event": "sessions.reminders.attachments.event_calendar",
 }
+# SMTP connections one batch of reminders uses at once (threads of the worker process),
+# so that waits for the server's replies overlap. 1: one connection, no threads.
+REMINDER_SMTP_CONNECTIONS = int(env("REMINDER_SMTP_CONNECTIONS", "4"))
 # Embedded mode has no beat: the process `manage.py runserver` serves from dispatches
 # reminders itself, in a thread, as often as beat would (peercoach/notifications/embedded.py).
 # Only runserver starts it: never the tests, gunicorn or a worker.

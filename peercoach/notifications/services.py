@@ -135,7 +135,8 @@ def delivery_message(*, delivery, recipient, organization):
 
 
 def deliveries_send(*, organization, ids, token):
-    """Send the ledger rows `ids` of `organization` over one connection.
+    """Send the ledger rows `ids` of `organization`: over one SMTP connection, or over
+    REMINDER_SMTP_CONNECTIONS at once in threads (PostgreSQL, outside a transaction).
 
     The rows are claimed first, in one statement (a row claimed elsewhere is left
     alone), each checked again (the person turned the kind off, left the organisation,
@@ -146,15 +147,12 @@ def deliveries_send(*, organization, ids, token):
     stops the batch; its remaining rows stay pending for the dispatcher's next run.
     Returns {"sent", "skipped", "failed"}.
     """
-    from datetime import timedelta
-
     from peercoach.accounts.models import User
     from peercoach.tenancy.models import Membership
 
     from . import delivery as ledger
     from .models import Delivery, Preference
 
-    counts = {"sent": 0, "skipped": 0, "failed": 0}
     rows = {row.pk: row for row in Delivery.objects.filter(organization=organization, pk__in=ids)}
     users = User.objects.in_bulk({row.recipient_id for row in rows.values()})
     members = set(
@@ -168,11 +166,63 @@ def deliveries_send(*, organization, ids, token):
         ).values_list("user_id", "kind")
     )
     claimed = ledger.claim_batch(organization=organization, ids=list(rows), token=token)
+    todo = [pk for pk in ids if pk in claimed]
+    lanes = _lanes(len(todo))
+    if lanes == 1:
+        return _send_lane(organization, todo, rows, users, members, off, token)
+    # Several SMTP connections, one thread each, so that one connection's waits (the
+    # server's replies, PostgreSQL's answers) overlap with another's work.
+    from concurrent.futures import ThreadPoolExecutor
+
+    def lane(part):
+        from django.db import connection as thread_connection
+        from django_scopes import scope
+
+        try:
+            with scope(organization=organization):
+                return _send_lane(organization, part, rows, users, members, off, token)
+        finally:
+            thread_connection.close()
+
+    counts = {"sent": 0, "skipped": 0, "failed": 0}
+    with ThreadPoolExecutor(max_workers=lanes) as pool:
+        for done in pool.map(lane, [todo[i::lanes] for i in range(lanes)]):
+            for key, value in done.items():
+                counts[key] += value
+    return counts
+
+
+def _lanes(count):
+    """How many SMTP connections a batch uses at once: REMINDER_SMTP_CONNECTIONS with
+    an SMTP mailer on PostgreSQL outside a transaction (each thread has a database
+    connection of its own, which must see the committed rows), else one."""
+    from django.db import connection
+
+    from .delivery import _smtp_options
+
+    wanted = getattr(settings, "REMINDER_SMTP_CONNECTIONS", 1)
+    if (
+        wanted <= 1
+        or count < 2
+        or _smtp_options() is None
+        or connection.vendor != "postgresql"
+        or connection.in_atomic_block
+    ):
+        return 1
+    return min(wanted, count)
+
+
+def _send_lane(organization, ids, rows, users, members, off, token):
+    """Send the claimed rows `ids` in order over one connection (see deliveries_send)."""
+    from datetime import timedelta
+
+    from . import delivery as ledger
+    from .models import Delivery
+
+    counts = {"sent": 0, "skipped": 0, "failed": 0}
     with ledger.Transport() as transport:
         for delivery_id in ids:
-            row = rows.get(delivery_id)
-            if delivery_id not in claimed:
-                continue
+            row = rows[delivery_id]
             user = users[row.recipient_id]
             reason = _skip_reason(row, user, members, off)
             if reason:

@@ -58,6 +58,7 @@ class _Handler:
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         self.sink.events.append(("MAIL", address))
+        self.sink.peers.add(session.peer)
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return "250 OK"
@@ -101,6 +102,7 @@ class Sink:
         self.counts = Counter()  # recipient (lowercase) -> messages received
         self.messages = []  # (recipients, bytes) when `keep`
         self.events = []
+        self.peers = set()  # (host, port) of every client connection that sent MAIL
         self.delay = 0.0
         self.refusals = []  # [stage, reply, recipients or None, times left or None]
         self.drops = []  # [stage, times left or None]
@@ -110,6 +112,10 @@ class Sink:
         self._stall = None  # (stage, after)
         self.stalled = threading.Event()
         self._released = threading.Event()
+
+    @property
+    def connections(self):
+        return len(self.peers)
 
     # -- running ------------------------------------------------------------------
 

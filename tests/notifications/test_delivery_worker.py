@@ -291,11 +291,14 @@ def test_kill_9_mid_run_every_recipient_gets_exactly_one_message(broker, org, tm
             ).count()
         assert 0 < at_kill < COUNT, "the worker must be killed mid-run"
         assert set(stuck) <= set(lost_batch), "only the killed task's rows can be stuck"
+        # The batch's other SMTP connections (REMINDER_SMTP_CONNECTIONS) go on while
+        # one holds its message, so more than `kill_at` may have arrived; but every row
+        # marked sent is a message the sink has, and the other way round.
         if stage == "rcpt":  # the held message's row is claimed, not sent
-            assert (at_kill, snapshot["sent"]) == (kill_at, kill_at)
+            assert at_kill == snapshot["sent"] >= kill_at
             assert stuck
         elif stage == "data":  # the held message's row was marked before its "."
-            assert (at_kill, snapshot["sent"]) == (kill_at + 1, kill_at + 1)
+            assert at_kill == snapshot["sent"] >= kill_at + 1
 
         second = Worker(name="hc-kill-2", env=env, log=tmp_path / "worker2.log")
         try:

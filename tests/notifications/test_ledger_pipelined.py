@@ -147,7 +147,8 @@ def test_a_refusal_leaves_the_row_pending_and_unmarked(org, sink, stage):
     assert connection.connection.pgconn.transaction_status == pq.TransactionStatus.IDLE
 
 
-def test_a_dropped_connection_gives_back_the_rest_of_the_batch(org, sink):
+def test_a_dropped_connection_gives_back_the_rest_of_the_batch(org, sink, settings):
+    settings.REMINDER_SMTP_CONNECTIONS = 1
     first, *rest = _rows(org, 3)
     sink.drop("rcpt")
     assert _send(org, [first, *rest]) == {"sent": 0, "skipped": 0, "failed": 1}
@@ -161,3 +162,28 @@ def test_a_dropped_connection_gives_back_the_rest_of_the_batch(org, sink):
     ] * 2
     assert sink.total == 0
     assert connection.connection.pgconn.transaction_status == pq.TransactionStatus.IDLE
+
+
+def test_a_batch_goes_over_several_connections_at_once(org, sink, settings):
+    """REMINDER_SMTP_CONNECTIONS threads, each with its own SMTP connection and its
+    own database connection: every message once, the counts added up."""
+    settings.REMINDER_SMTP_CONNECTIONS = 3
+    rows = _rows(org, 9)
+    assert _send(org, rows) == {"sent": 9, "skipped": 0, "failed": 0}
+    assert sorted(sink.counts.values()) == [1] * 9
+    assert sink.connections == 3
+    assert _states(org) == [("sent", "task-1", 1)] * 9
+
+
+def test_one_connection_dropping_leaves_the_others_sending(org, sink, settings):
+    settings.REMINDER_SMTP_CONNECTIONS = 3
+    rows = _rows(org, 9)
+    sink.drop("rcpt")  # the first RCPT of whichever connection comes first
+    counts = _send(org, rows)
+    # The dropped lane's first row failed (back to pending, one attempt); the rest of
+    # that lane was given back untried; the two other lanes sent all theirs.
+    assert counts == {"sent": 6, "skipped": 0, "failed": 1}
+    assert sink.total == 6
+    with scope(organization=org):
+        states = sorted(Delivery.objects.values_list("status", "attempts"))
+    assert states == [("pending", 0)] * 2 + [("pending", 1)] + [("sent", 1)] * 6
