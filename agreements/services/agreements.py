@@ -24,6 +24,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from peercoach.audit.models import Action
+from peercoach.audit.services import audit_record
 from peercoach.notifications.tasks import send_templated_email
 from programs.models import Match, MatchMember
 
@@ -538,6 +540,15 @@ def _void_signatures(agreement, actor, *, at, reason, except_sha256=None):
         reason=reason,
         signers=[s.typed_name for s in valid],
     )
+    audit_record(
+        organization=agreement.organization,
+        action=Action.AGREEMENT_VOIDED,
+        actor=actor.user if actor else None,
+        target=agreement,
+        program=agreement.program,
+        summary=f"Pair {agreement.match_id}: {len(valid)} signature(s) voided",
+        ip=actor.ip if actor else None,
+    )
     _email_parties(
         agreement,
         parties(agreement),
@@ -641,6 +652,15 @@ def agreement_sign(*, agreement, actor, typed_name, consent, intent, seen_sha256
             user_agent=(actor.user_agent or "")[:500],
         )
         _event(agreement, AgreementEvent.Kind.SIGNED, actor, at=now, sha256=sha, name=typed_name)
+        audit_record(
+            organization=agreement.organization,
+            action=Action.AGREEMENT_SIGNED,
+            actor=actor.user,
+            target=agreement,
+            program=agreement.program,
+            summary=f"Pair {agreement.match_id}, agreement no. {agreement.number}",
+            ip=actor.ip,
+        )
         signed = Signature.objects.filter(
             organization=agreement.organization,
             agreement=agreement,

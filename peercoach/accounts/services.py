@@ -18,6 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scope, scopes_disabled
 
+from peercoach.audit.models import Action
+from peercoach.audit.services import audit_record
 from peercoach.csvio import CsvImportError, CsvRowError, csv_email_problem, csv_read_table
 from peercoach.notifications.services import email_send
 from peercoach.tenancy.models import Membership
@@ -94,6 +96,13 @@ def invitation_create(*, organization, email, role, invited_by, first_name="", l
                 _("%(email)s already has an open invitation.") % {"email": email}
             ) from None
         _queue_invitation_email(invitation)
+        audit_record(
+            organization=organization,
+            action=Action.INVITATION_SENT,
+            actor=invited_by,
+            target=invitation,
+            summary=f"{email} as {invitation.get_role_display()}",
+        )
     return invitation
 
 
@@ -202,6 +211,12 @@ def invitations_import_csv(*, organization, data, invited_by):
             created = Invitation.objects.bulk_create(parsed)
             for invitation in created:
                 _queue_invitation_email(invitation)
+            audit_record(
+                organization=organization,
+                action=Action.INVITATION_SENT,
+                actor=invited_by,
+                summary=f"{len(created)} invitations from a CSV file",
+            )
     except IntegrityError:
         raise CsvImportError(
             [CsvRowError(0, _("Someone invited one of these people meanwhile; upload again."))]
@@ -306,6 +321,13 @@ def invitation_accept(*, invitation, user=None, first_name="", last_name="", pas
         invitation.accepted_at = timezone.now()
         invitation.accepted_by = user
         invitation.save(update_fields=["accepted_at", "accepted_by"])
+        audit_record(
+            organization=invitation.organization,
+            action=Action.INVITATION_ACCEPTED,
+            actor=user,
+            target=invitation,
+            summary=f"{invitation.email} joined as {invitation.get_role_display()}",
+        )
     return user
 
 

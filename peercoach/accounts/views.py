@@ -6,12 +6,15 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from peercoach.audit.models import Action
+from peercoach.audit.services import audit_record
 from peercoach.tenancy.selectors import members_for_organization
 
 from . import services
@@ -99,11 +102,19 @@ def invite_csv(request, org_slug):
     )
 
 
-def _invitation_action(request, pk, service, success):
+def _invitation_action(request, pk, service, success, action):
     """Run `service` on one of this organisation's invitations; report the outcome."""
     invitation = get_object_or_404(Invitation, pk=pk, organization=request.organization)
     try:
-        service(invitation=invitation)
+        with transaction.atomic():
+            service(invitation=invitation)
+            audit_record(
+                organization=request.organization,
+                action=action,
+                request=request,
+                target=invitation,
+                summary=invitation.email,
+            )
     except services.InvitationError as exc:
         messages.error(request, exc.messages[0])
     else:
@@ -115,7 +126,11 @@ def _invitation_action(request, pk, service, success):
 @require_POST
 def invitation_resend(request, org_slug, pk):
     return _invitation_action(
-        request, pk, services.invitation_resend, _("A new link was sent to %(email)s.")
+        request,
+        pk,
+        services.invitation_resend,
+        _("A new link was sent to %(email)s."),
+        Action.INVITATION_SENT,
     )
 
 
@@ -123,7 +138,11 @@ def invitation_resend(request, org_slug, pk):
 @require_POST
 def invitation_revoke(request, org_slug, pk):
     return _invitation_action(
-        request, pk, services.invitation_revoke, _("The invitation for %(email)s was withdrawn.")
+        request,
+        pk,
+        services.invitation_revoke,
+        _("The invitation for %(email)s was withdrawn."),
+        Action.INVITATION_REVOKED,
     )
 
 

@@ -33,6 +33,7 @@ class Action(models.TextChoices):
     OPT_OUT = "opt_out", _("Opted out")
     CONCERN_READ = "concern_read", _("Confidential concern read")
     CONCERN_STATUS = "concern_status", _("Confidential concern status changed")
+    CONCERN_NOTE = "concern_note", _("Note added to a confidential concern")
     EXPORT = "export", _("Data exported")
     NUDGE = "nudge", _("Pair nudged")
     SURVEY_SENT = "survey_sent", _("Debrief survey sent")

@@ -16,6 +16,8 @@ from django.utils.translation import gettext as _
 
 from peercoach.accounts.models import Invitation, User
 from peercoach.accounts.services import InvitationError, invitation_create, invitation_resend
+from peercoach.audit.models import Action
+from peercoach.audit.services import audit_record
 from peercoach.csvio import CsvImportError, CsvRowError, csv_email_problem, csv_read_table
 from peercoach.notifications.tasks import send_templated_email
 from peercoach.ratelimit import over_limit
@@ -243,6 +245,19 @@ def applications_decide(*, program, application_ids, decision, decided_by):
             application.decided_at = now
             application.decided_by = decided_by
         Application.objects.bulk_update(applications, ["status", "decided_at", "decided_by"])
+        if applications:
+            audit_record(
+                organization=program.organization,
+                action=Action.APPLICATION_DECIDED,
+                actor=decided_by,
+                target=applications[0] if len(applications) == 1 else None,
+                program=program,
+                summary=(
+                    f"{applications[0].user.display_name}: {Application.Status(status).label}"
+                    if len(applications) == 1
+                    else f"{len(applications)} applications: {Application.Status(status).label}"
+                ),
+            )
         for application in applications:
             send_templated_email.delay_on_commit(
                 template="application_decision",

@@ -19,6 +19,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from peercoach.audit.models import Action
+from peercoach.audit.services import audit_record
+
 from .. import matching
 from ..models import (
     Application,
@@ -232,6 +235,14 @@ def matching_run_start(*, program, started_by):
             program.save(update_fields=["status", "updated_at"])
         run = MatchingRun.objects.create(
             organization=program.organization, program=program, started_by=started_by
+        )
+        audit_record(
+            organization=program.organization,
+            action=Action.PAIRING_RUN,
+            actor=started_by,
+            target=run,
+            program=program,
+            summary="Started",
         )
         matching_run_execute.delay_on_commit(run_id=run.pk, organization_id=run.organization_id)
     return run

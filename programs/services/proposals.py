@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agreements.services.agreements import agreements_create_for_matches, agreements_on_match_end
+from peercoach.audit.models import Action
+from peercoach.audit.services import audit_record
 from peercoach.notifications.tasks import send_templated_email
 
 from .. import matching
@@ -279,6 +281,13 @@ def proposal_publish(*, program, published_by):
             .order_by("match_id", "position")
         )
         _notify_published(program, members)
+        audit_record(
+            organization=program.organization,
+            action=Action.PAIRING_PUBLISHED,
+            actor=published_by,
+            program=program,
+            summary=f"{len(matches)} pairs or circles published, {len(members)} people emailed",
+        )
     return len(matches)
 
 

@@ -1,11 +1,14 @@
 """Pairing pages for coordinators: run the matcher, adjust the proposal, publish, end."""
 
 from django.contrib import messages
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from peercoach.accounts.views import coordinator_required
+from peercoach.audit.models import Action
+from peercoach.audit.services import audit_record
 
 from ..access import coordinator_program, object_id
 from ..models import Match, MatchingRun
@@ -209,9 +212,19 @@ def match_end(request, org_slug, pk, match_pk):
         Match, pk=match_pk, program=program, organization=request.organization
     )
     try:
-        proposals.match_end(
-            match=match, ended_by=request.user, reason=request.POST.get("reason", "")
-        )
+        with transaction.atomic():
+            proposals.match_end(
+                match=match, ended_by=request.user, reason=request.POST.get("reason", "")
+            )
+            if match.status != Match.Status.ENDED:  # not a repeated click
+                audit_record(
+                    organization=request.organization,
+                    action=Action.MATCH_ENDED,
+                    request=request,
+                    target=match,
+                    program=program,
+                    summary="Members free to be paired again",
+                )
     except services.PairingError as exc:
         messages.error(request, exc.messages[0])
     else:

@@ -11,12 +11,15 @@ from os.path import basename
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from peercoach.accounts.views import coordinator_required
+from peercoach.audit.models import Action
+from peercoach.audit.services import audit_record, changed_fields_text
 from peercoach.viewutils import form_error, redirect_to
 
 from ..access import coordinator_program, program_for_request
@@ -80,9 +83,18 @@ def program_create(request, org_slug):
     form = ProgramForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            program = services.program_create(
-                organization=request.organization, **form.cleaned_data
-            )
+            with transaction.atomic():
+                program = services.program_create(
+                    organization=request.organization, **form.cleaned_data
+                )
+                audit_record(
+                    organization=request.organization,
+                    action=Action.PROGRAM_CREATED,
+                    request=request,
+                    target=program,
+                    program=program,
+                    summary=program.get_format_display(),
+                )
         except ValidationError as exc:
             form_error(form, exc)
         else:
@@ -125,7 +137,16 @@ def program_edit(request, org_slug, pk):
     form = ProgramForm(request.POST or None, instance=detached(program))
     if request.method == "POST" and form.is_valid():
         try:
-            services.program_update(program=program, **form.cleaned_data)
+            with transaction.atomic():
+                services.program_update(program=program, **form.cleaned_data)
+                audit_record(
+                    organization=request.organization,
+                    action=Action.PROGRAM_CHANGED,
+                    request=request,
+                    target=program,
+                    program=program,
+                    summary=changed_fields_text(form),
+                )
         except ValidationError as exc:
             form_error(form, exc)
         else:
@@ -145,7 +166,16 @@ def program_copy(request, org_slug, pk):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            copy = services.program_copy(program=program, **form.cleaned_data)
+            with transaction.atomic():
+                copy = services.program_copy(program=program, **form.cleaned_data)
+                audit_record(
+                    organization=request.organization,
+                    action=Action.PROGRAM_CREATED,
+                    request=request,
+                    target=copy,
+                    program=copy,
+                    summary=f"Copy of {program.name}",
+                )
         except ValidationError as exc:
             form_error(form, exc)
         else:
@@ -165,8 +195,18 @@ def program_copy(request, org_slug, pk):
 def program_status(request, org_slug, pk):
     """Move the program on (or back); the rules are `services.program_status_problem`'s."""
     program = coordinator_program(request, pk)
+    before = program.get_status_display()
     try:
-        services.program_status_set(program=program, status=request.POST.get("status", ""))
+        with transaction.atomic():
+            services.program_status_set(program=program, status=request.POST.get("status", ""))
+            audit_record(
+                organization=request.organization,
+                action=Action.PROGRAM_STATUS,
+                request=request,
+                target=program,
+                program=program,
+                summary=f"{before} → {program.get_status_display()}",
+            )
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
     else:

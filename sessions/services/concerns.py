@@ -16,6 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from peercoach.audit.models import Action
+from peercoach.audit.services import audit_record
 from peercoach.notifications.services import absolute_url
 from peercoach.notifications.tasks import send_templated_email
 from peercoach.ratelimit import over_limit
@@ -107,16 +109,43 @@ def _notify_raised(concern):
             )
 
 
+# What the organisation's audit log calls each entry of a concern's own access log.
+AUDIT_ACTIONS = {
+    ConcernAccess.Action.VIEWED: (Action.CONCERN_READ, "read"),
+    ConcernAccess.Action.CLOSED: (Action.CONCERN_STATUS, "closed"),
+    ConcernAccess.Action.REOPENED: (Action.CONCERN_STATUS, "reopened"),
+    ConcernAccess.Action.NOTED: (Action.CONCERN_NOTE, "note added"),
+}
+
+
 def concern_access_record(*, concern, user, action, ip=None, note=""):
-    """Append one entry to the concern's access log. Never updates or removes one."""
-    return ConcernAccess.objects.create(
-        organization=concern.organization,
-        concern=concern,
-        user=user,
-        action=action,
-        ip=ip or None,
-        note=note,
-    )
+    """Append one entry to the concern's access log. Never updates or removes one.
+
+    The program team's entries also go to the organisation's audit log, in the same
+    transaction, as "concern 12 read by X": never its text, category, program or note.
+    The author's own readings stay in the concern's log only, since the audit log's
+    readers need not handle concerns and must not learn who raised one.
+    """
+    with transaction.atomic():
+        access = ConcernAccess.objects.create(
+            organization=concern.organization,
+            concern=concern,
+            user=user,
+            action=action,
+            ip=ip or None,
+            note=note,
+        )
+        if user is not None and user.pk != concern.author_id:
+            audit_action, verb = AUDIT_ACTIONS[action]
+            audit_record(
+                organization=concern.organization,
+                action=audit_action,
+                actor=user,
+                target=concern,
+                summary=f"Concern {concern.pk} {verb} by {user.display_name}",
+                ip=ip,
+            )
+    return access
 
 
 def concern_status_set(*, concern, user, action, note="", ip=None):

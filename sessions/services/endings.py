@@ -22,6 +22,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from peercoach.audit.models import Action
+from peercoach.audit.services import audit_record
 from peercoach.notifications.services import absolute_url
 from peercoach.notifications.tasks import send_templated_email
 from programs.models import Match, MatchMember, Program
@@ -248,6 +250,16 @@ def opt_out_give(*, match, user, reason, notice, notice_shared=False, wants_new_
             ended = len(partners) < 2
         if ended:
             match_end(match=locked, ended_by=user, reason=_end_reason(opt_out))
+        # The category and the outcome only: the notice is the author's own words.
+        audit_record(
+            organization=locked.organization,
+            action=Action.OPT_OUT,
+            actor=user,
+            target=opt_out,
+            program=locked.program,
+            summary=f"{opt_out.get_reason_display()}; "
+            + ("ended" if ended else "the circle goes on"),
+        )
         _notify_opt_out(locked, opt_out, user, partners, ended=ended)
     return OptOutResult(opt_out=opt_out, match_ended=ended)
 

@@ -6,10 +6,10 @@ and their IP address. Other coordinators get 403 on the list and 404 on a concer
 hint that one exists); other participants, the partner included, 404.
 """
 
-from allauth.account.adapter import get_adapter
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
@@ -18,6 +18,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from peercoach.accounts.views import coordinator_required
+from peercoach.audit.models import Action
+from peercoach.audit.services import audit_record, client_ip
 from peercoach.tenancy.models import Membership
 from peercoach.tenancy.urls import TENANT
 from peercoach.viewutils import form_error
@@ -40,14 +42,6 @@ from .common import ME
 
 CONCERNS = f"{TENANT}concerns/"
 PAGE_SIZE = 25
-
-
-def _client_ip(request):
-    try:
-        return get_adapter(request).get_client_ip(request)
-    except PermissionDenied:
-        # No address to be had (a misconfigured proxy): the reading is still logged.
-        return None
 
 
 def _is_handler(request):
@@ -149,7 +143,7 @@ def concern_detail(request, org_slug, pk):
         concern=concern,
         user=request.user,
         action=ConcernAccess.Action.VIEWED,
-        ip=_client_ip(request),
+        ip=client_ip(request),
     )
     return render(
         request, "sessions/concerns/detail.html", _detail_context(request, concern, as_handler)
@@ -167,7 +161,7 @@ def concern_close(request, org_slug, pk):
                 user=request.user,
                 action=form.cleaned_data["action"],
                 note=form.cleaned_data["note"],
-                ip=_client_ip(request),
+                ip=client_ip(request),
             )
         except services.ConcernError as exc:
             form_error(form, exc)
@@ -180,7 +174,7 @@ def concern_close(request, org_slug, pk):
         concern=concern,
         user=request.user,
         action=ConcernAccess.Action.VIEWED,
-        ip=_client_ip(request),
+        ip=client_ip(request),
     )
     return render(
         request,
@@ -213,7 +207,20 @@ def _handler_toggle(request):
     )
     error = ""
     try:
-        membership = services.handler_toggle(membership=membership)
+        with transaction.atomic():
+            membership = services.handler_toggle(membership=membership)
+            audit_record(
+                organization=organization,
+                action=Action.MEMBER_CHANGED,
+                request=request,
+                target=membership,
+                summary=f"{membership.user.display_name}: "
+                + (
+                    "now handles concerns"
+                    if membership.handles_concerns
+                    else "no longer handles concerns"
+                ),
+            )
     except services.ConcernError as exc:
         error = exc.messages[0]
     if request.htmx:
