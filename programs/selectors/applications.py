@@ -1,8 +1,11 @@
-"""Reads for the application pages."""
+"""Reads for the application pages, and the applications CSV file."""
 
 from django.db.models import Count, Q
 
+from peercoach.tenancy.zones import zone_of
+
 from ..models import Application, Question
+from ..services.applications import answer_display
 
 
 def applications_for_program(*, program, status=None):
@@ -31,3 +34,36 @@ def form_questions(*, program):
             "position", "id"
         )
     )
+
+
+def applications_table(*, program, group="", community=""):
+    """The applications CSV of `program` as (header, rows), optionally only one group
+    and/or community: what the coordinators' exports write and the CSV import reads back.
+
+    The questions are read now; `rows` is a generator that reads the applications in
+    chunks when iterated (the query is built now, in the tenant's scope, so a streamed
+    response may read it later): two queries whatever their number.
+    Times are in the organisation's time zone.
+    """
+    questions = form_questions(program=program)
+    header = ["email", "first_name", "last_name", "status", "submitted_at"]
+    header += [q.label for q in questions]
+    applications = applications_for_program(program=program)
+    if group:
+        applications = applications.filter(group=group)
+    if community:
+        applications = applications.filter(community=community)
+    zone = zone_of(None, program.organization)
+
+    def rows():
+        for a in applications.iterator(chunk_size=1000):
+            yield [
+                a.user.email,
+                a.user.first_name,
+                a.user.last_name,
+                a.status,
+                a.submitted_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                *(answer_display(q, a.answers) for q in questions),
+            ]
+
+    return header, rows()

@@ -3,6 +3,7 @@
 from allauth.account.adapter import get_adapter
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -10,6 +11,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_scopes import scope
 
+from peercoach.audit.models import Action
+from peercoach.audit.services import audit_record
 from peercoach.csvio import CsvImportError, csv_response
 
 from ..access import coordinator_program, object_id, program_for_request
@@ -20,7 +23,12 @@ from ..forms.applications import (
     OpenLinkForm,
 )
 from ..models import Application
-from ..selectors.applications import application_counts, applications_for_program, form_questions
+from ..selectors.applications import (
+    application_counts,
+    applications_for_program,
+    applications_table,
+    form_questions,
+)
 from ..selectors.participant import my_application
 from ..services import applications as services
 
@@ -172,9 +180,18 @@ def applications_import(request, org_slug, pk):
     errors = []
     if request.method == "POST" and form.is_valid():
         try:
-            created = services.applications_import_csv(
-                program=program, data=form.cleaned_data["file"].read()
-            )
+            with transaction.atomic():
+                created = services.applications_import_csv(
+                    program=program, data=form.cleaned_data["file"].read()
+                )
+                audit_record(
+                    organization=request.organization,
+                    action=Action.APPLICATIONS_IMPORTED,
+                    request=request,
+                    target=program,
+                    program=program,
+                    summary=f"{len(created)} applications from a CSV file",
+                )
         except CsvImportError as exc:
             errors = exc.errors
         else:
@@ -194,26 +211,17 @@ def applications_import(request, org_slug, pk):
 
 
 def applications_export(request, org_slug, pk):
+    """The applications CSV (the coordinators' exports page offers the same file)."""
     program = coordinator_program(request, pk)
-    questions = form_questions(program=program)
-    header = [
-        "email",
-        "first_name",
-        "last_name",
-        "status",
-        "submitted_at",
-        *(q.label for q in questions),
-    ]
-    rows = (
-        [
-            a.user.email,
-            a.user.first_name,
-            a.user.last_name,
-            a.status,
-            timezone.localtime(a.submitted_at).strftime("%Y-%m-%d %H:%M"),
-            *(services.answer_display(q, a.answers) for q in questions),
-        ]
-        for a in applications_for_program(program=program).iterator(chunk_size=500)
+    header, rows = applications_table(program=program)
+    rows = list(rows)
+    audit_record(
+        organization=request.organization,
+        action=Action.EXPORT,
+        request=request,
+        target=program,
+        program=program,
+        summary=f"applications.csv, {len(rows)} row{'' if len(rows) == 1 else 's'}",
     )
     stamp = timezone.localdate().isoformat()
     return csv_response(filename=f"applications-{program.pk}-{stamp}.csv", header=header, rows=rows)
