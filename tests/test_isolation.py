@@ -1079,6 +1079,7 @@ def url_for(key, row, target):
 SNAPSHOT_MODELS = (
     *apps.get_app_config("coaching_sessions").get_models(),
     *apps.get_app_config("notifications").get_models(),
+    *apps.get_app_config("surveys").get_models(),
     program_models.Program,
     program_models.ProgramEvent,
     program_models.Resource,

@@ -1,0 +1,1 @@
+"""Survey views: `builder` for the program team, `answer` for participants."""
