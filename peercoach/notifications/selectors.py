@@ -94,6 +94,7 @@ def delivery_counts(*, program, kind=""):
 _PERIODS = [
     (re.compile(r"m(\d+):(\d+)\Z"), _("pair {0}, meeting cycle {1}")),
     (re.compile(r"n(\d+):(\d{4})(\d\d)(\d\d):\d+\Z"), _("pair {0}, no session since {1}-{2}-{3}")),
+    (re.compile(r"c(\d+):(\d{4})(\d\d)(\d\d)\Z"), _("pair {0}, nudged by the team on {1}-{2}-{3}")),
     (re.compile(r"r(\d+):(\d+)\Z"), _("pair {0}, report {1}")),
     (re.compile(r"r(\d+):(\d+):again\Z"), _("pair {0}, report {1}, second reminder")),
     (re.compile(r"a(\d+):(\d+)\Z"), _("agreement {0}, reminder {1}")),

@@ -1,5 +1,9 @@
 """What the pair rules and the digest share: the organisation's active pairs with their
-members, pauses and agreed frequencies, read in a fixed number of queries."""
+members, pauses and agreed frequencies, read in a fixed number of queries.
+
+Every reader takes the same optional narrowing, `program` and `match_ids`, for the pages
+that look at one program (the coordinators' dashboard) or one pair (a nudge): the same
+queries, filtered, so a page reads what it shows and no more."""
 
 from dataclasses import dataclass
 
@@ -29,7 +33,18 @@ _SIGNED = {}
 _SIGNED_LIMIT = 100_000
 
 
-def signed_terms(organization):
+def narrowed(*, program=None, match_ids=None, through_match=False):
+    """Filter keywords for a table that carries `match` (and `program`, unless
+    `through_match`: then the program is reached through the match)."""
+    found = {}
+    if program is not None:
+        found["match__program_id" if through_match else "program_id"] = program.pk
+    if match_ids is not None:
+        found["match_id__in"] = match_ids
+    return found
+
+
+def signed_terms(organization, *, program=None, match_ids=None):
     """{match_id: (meeting days, meeting frequency text, reporting days)} from the signed
     agreements of the active pairs (days None: the text does not say, or says "other";
     frequency "" when it has no meeting frequency at all). One query, and one more for
@@ -38,6 +53,7 @@ def signed_terms(organization):
         organization=organization,
         status=Agreement.Status.SIGNED,
         match__status=Match.Status.ACTIVE,
+        **narrowed(program=program, match_ids=match_ids),
     )
     rows = list(signed.values_list("match_id", "pk", "content_sha256"))
     missing = {pk for _m, pk, sha in rows if not sha or sha not in _SIGNED}
@@ -83,12 +99,17 @@ class PairState:
         return names_text(m.user.display_name for m in self.members if m.user_id != but)
 
 
-def active_pairs(organization):
-    """[PairState] of the organisation's active pairs and circles in programs not closed.
-    Four or five queries."""
+def active_pairs(organization, *, program=None, match_ids=None):
+    """[PairState] of the organisation's active pairs and circles in programs not closed
+    (of `program` only, or the pairs `match_ids` only, when given). Four or five queries."""
     zone = organization.time_zone
+    only = {}
+    if program is not None:
+        only["program_id"] = program.pk
+    if match_ids is not None:
+        only["pk__in"] = match_ids
     matches = list(
-        Match.objects.filter(organization=organization, status=Match.Status.ACTIVE)
+        Match.objects.filter(organization=organization, status=Match.Status.ACTIVE, **only)
         .exclude(program__status=Program.Status.CLOSED)
         .select_related("program")
         # What the matcher explained and the program's long texts are not needed here.
@@ -103,34 +124,58 @@ def active_pairs(organization):
     )
     if not matches:
         return []
-    members = members_by_match(current_members(organization=organization))
+    narrow = {"program": program, "match_ids": match_ids}
+    members = members_by_match(current_members(organization=organization, **narrowed(**narrow)))
+    pauses = pauses_by_match(organization, **narrow)
+    signed = signed_terms(organization, **narrow)
+    rhythms = {}
+    return [
+        pair_state(
+            match=match,
+            program=match.program,
+            members=members.get(match.pk, []),
+            pauses=pauses.get(match.pk, []),
+            signed=signed,
+            zone=zone,
+            rhythms=rhythms,
+        )
+        for match in matches
+    ]
+
+
+def pauses_by_match(organization, *, program=None, match_ids=None):
+    """{match_id: [Pause]} of the active pairs, oldest first. One query."""
     pauses = {}
     for pause in Pause.objects.filter(
-        organization=organization, match__status=Match.Status.ACTIVE
+        organization=organization,
+        match__status=Match.Status.ACTIVE,
+        **narrowed(program=program, match_ids=match_ids, through_match=True),
     ).order_by("starts_on", "id"):
         pauses.setdefault(pause.match_id, []).append(pause)
-    signed = signed_terms(organization)
-    pairs = []
-    for match in matches:
-        program = match.program
-        meeting_days, frequency, reporting_days = signed.get(match.pk, (None, "", None))
-        if not frequency:  # no signed agreement, or it does not say: the program's cadence
-            meeting_days = program.cadence_days or None
-            frequency = str(program.get_cadence_days_display()) if meeting_days else ""
-        begun = local_date(match.published_at or match.created_at, zone)
-        pairs.append(
-            PairState(
-                match=match,
-                program=program,
-                members=members.get(match.pk, []),
-                pauses=pauses.get(match.pk, []),
-                start=max(begun, program.term_start),
-                every=meeting_days or DEFAULT_EVERY_DAYS,
-                frequency=frequency if meeting_days else "",
-                reporting_every=reporting_days,
-            )
-        )
-    return pairs
+    return pauses
+
+
+def pair_state(*, match, program, members, pauses, signed, zone, rhythms):
+    """The PairState of one active pair. `match` needs `pk`, `published_at` and
+    `created_at`; `signed` is `signed_terms`'s answer; `rhythms` a dict that keeps each
+    program's cadence (days, text) between calls."""
+    meeting_days, frequency, reporting_days = signed.get(match.pk, (None, "", None))
+    if not frequency:  # no signed agreement, or it does not say: the program's cadence
+        if program.pk not in rhythms:
+            days = program.cadence_days or None
+            rhythms[program.pk] = (days, str(program.get_cadence_days_display()) if days else "")
+        meeting_days, frequency = rhythms[program.pk]
+    begun = local_date(match.published_at or match.created_at, zone)
+    return PairState(
+        match=match,
+        program=program,
+        members=members,
+        pauses=pauses,
+        start=max(begun, program.term_start),
+        every=meeting_days or DEFAULT_EVERY_DAYS,
+        frequency=frequency if meeting_days else "",
+        reporting_every=reporting_days,
+    )
 
 
 def pair_links(organization, match_id):
@@ -154,7 +199,7 @@ def gap_days(pair, since, today):
     return (today - since).days - paused_days(pair.pauses, since, today)
 
 
-def last_held_days(organization):
+def last_held_days(organization, *, program=None, match_ids=None):
     """{match_id: local date of the last held session} of the active pairs. One query."""
     zone = organization.time_zone
     return {
@@ -163,6 +208,7 @@ def last_held_days(organization):
             organization=organization,
             match__status=Match.Status.ACTIVE,
             status=Session.Status.HELD,
+            **narrowed(program=program, match_ids=match_ids),
         )
         .values("match_id")
         .annotate(last=Max("starts_at"))
@@ -175,11 +221,17 @@ def since_day(pair, last_held):
     return max(last, pair.start) if last else pair.start
 
 
-def reported_periods(organization):
+def reported_periods(organization, *, program=None, match_ids=None):
     """{(match_id, author_id): {period}} for the active pairs. One query."""
     found = {}
-    for match_id, author_id, period in ProgressReport.objects.filter(
-        organization=organization, match__status=Match.Status.ACTIVE
-    ).values_list("match_id", "author_id", "period"):
+    for match_id, author_id, period in (
+        ProgressReport.objects.filter(
+            organization=organization,
+            match__status=Match.Status.ACTIVE,
+            **narrowed(program=program, match_ids=match_ids),
+        )
+        .order_by()
+        .values_list("match_id", "author_id", "period")
+    ):
         found.setdefault((match_id, author_id), set()).add(period)
     return found

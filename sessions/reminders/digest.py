@@ -1,40 +1,20 @@
 """The coordinators' weekly digest of pairs at risk: names and reasons, never content."""
 
-from datetime import timedelta
-
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
-
-from agreements.models import Agreement, Signature
 from peercoach.notifications.dispatch import Due
 from peercoach.notifications.models import Kind
+from peercoach.notifications.services import absolute_url
 from peercoach.tenancy.models import Membership
-from programs.models import Match
 from programs.reminders import (
     day_text,
     link,
     local_date,
     morning_due,
-    names_text,
     reachable,
-    recipients,
     unrecorded,
     zone_name,
 )
 
-from ..selectors.reports import period_to_report
-from .common import (
-    AGAIN_DAYS,
-    DIGEST_AGREEMENT_DAYS,
-    DIGEST_LIMIT,
-    GRACE_DAYS,
-    active_pairs,
-    gap_days,
-    last_held_days,
-    report_schedule,
-    reported_periods,
-    since_day,
-)
+from .common import DIGEST_LIMIT
 
 
 def _digest_dues(organization, now):
@@ -70,115 +50,32 @@ def _digest_dues(organization, now):
 
 def pairs_at_risk(*, organization, now):
     """[{"names", "program_name", "reasons": [{"text", "url"}]}] of the active pairs that
-    need the program team's attention today (the organisation's date): no session within
-    the agreed frequency plus the grace period, a progress report more than a week late,
-    or no signed agreement a week after it was started. Paused pairs are left out.
-    Names and reasons only, nothing the pair wrote. Eight or nine queries."""
-    pairs = active_pairs(organization)
-    if not pairs:
-        return []
-    today = local_date(now, organization.time_zone)
-    last_held = last_held_days(organization)
-    reported = reported_periods(organization)
-    unsigned = {
-        a.match_id: a
-        for a in Agreement.objects.filter(
-            organization=organization,
-            status=Agreement.Status.OPEN,
-            match__status=Match.Status.ACTIVE,
-            created_at__lte=now - timedelta(days=DIGEST_AGREEMENT_DAYS),
-        )
-        .exclude(match__agreements__status=Agreement.Status.SIGNED)
-        .only("id", "match_id", "created_at")
-        .order_by("id")
-    }
-    signed_by = set(
-        Signature.objects.filter(
-            organization=organization,
-            agreement_id__in=[a.pk for a in unsigned.values()],
-            voided_at__isnull=True,
-        ).values_list("agreement_id", "signer_id")
-    )
-    slug = organization.slug
-    found = []
-    for pair in pairs:
-        if pair.paused(today):
-            continue
-        match, program = pair.match, pair.program
-        reasons = []
-        since = since_day(pair, last_held)
-        if pair.in_term(today) and gap_days(pair, since, today) > pair.every + GRACE_DAYS:
-            days = (today - since).days
-            if match.pk in last_held:
-                text = ngettext(
-                    "No session held for %(days)s day.", "No session held for %(days)s days.", days
-                )
-            else:
-                text = ngettext(
-                    "No session held since the pair started %(days)s day ago.",
-                    "No session held since the pair started %(days)s days ago.",
-                    days,
-                )
-            text %= {"days": days}
-            if pair.frequency:
-                rhythm = pair.frequency[:1].lower() + pair.frequency[1:]
-                text += " " + _("Their rhythm: %(frequency)s.") % {"frequency": rhythm}
-            reasons.append(
-                {
-                    "text": text,
-                    "url": link("programs:matches", org_slug=slug, pk=program.pk),
-                }
-            )
-        schedule = report_schedule(pair, organization)
-        late = []
-        for member in recipients(pair.members):
-            period, due = period_to_report(
-                schedule, reported.get((match.pk, member.user_id), set()), today
-            )
-            if due and schedule.period_end(period) + timedelta(days=AGAIN_DAYS) < today:
-                late.append((member.user.display_name, schedule.period_end(period)))
-        if late:
-            reasons.append(
-                {
-                    "text": _("Progress report overdue (due %(day)s) from %(names)s.")
-                    % {
-                        "day": day_text(min(day for _n, day in late)),
-                        "names": names_text(name for name, _d in late),
-                    },
-                    "url": link("sessions:program_reports", org_slug=slug, pk=program.pk),
-                }
-            )
-        agreement = unsigned.get(match.pk)
-        if agreement is not None:
-            waiting = [
-                m.user.display_name
-                for m in pair.members
-                if (agreement.pk, m.user_id) not in signed_by
-            ]
-            days = (today - local_date(agreement.created_at, organization.time_zone)).days
-            reasons.append(
-                {
-                    "text": ngettext(
-                        "Agreement not signed %(days)s day after it was started; "
-                        "waiting for %(names)s.",
-                        "Agreement not signed %(days)s days after it was started; "
-                        "waiting for %(names)s.",
-                        days,
-                    )
-                    % {"days": days, "names": names_text(waiting)},
-                    "url": link("agreements:status_list", org_slug=slug, pk=program.pk),
-                }
-            )
-        if reasons:
-            found.append({"names": pair.names(), "program_name": program.name, "reasons": reasons})
-    return found
+    need the program team's attention today (the organisation's date), as the program
+    dashboard finds them (workspace.selectors.risk): no session within the agreed
+    frequency plus the grace period, a progress report more than a week late, no signed
+    agreement a week after it was started, or low feedback ratings. Paused pairs are left
+    out. Names and reasons only, nothing the pair wrote. Ten or eleven queries."""
+    # Imported here: the workspace's selector imports this package's `common`, so a
+    # module-level import would make the two packages import each other half-loaded.
+    from workspace.selectors.risk import pairs_at_risk as risks
+
+    return [
+        {
+            "names": risk.names,
+            "program_name": risk.program.name,
+            "reasons": [
+                {"text": reason.text, "url": absolute_url(reason.path)} for reason in risk.reasons
+            ],
+        }
+        for risk in risks(organization=organization, now=now)
+    ]
 
 
 def coordinator_digest(*, organization, now):
     """Monday morning (each coordinator's zone), the pairs at risk with the reasons and a
     link for each (`pairs_at_risk`), to every coordinator of the organisation; period
     "d<ISO year>-W<week>". Nothing when no pair is at risk. One or two queries when no
-    digest is due, ten or eleven when one is."""
+    digest is due, twelve or thirteen when one is."""
     dues = _digest_dues(organization, now)
     if not dues:
         return []
