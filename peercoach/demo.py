@@ -14,9 +14,11 @@ from django_scopes import scopes_disabled
 
 from agreements.demo import agreements_demo_load
 from peercoach.accounts.models import User
+from peercoach.audit.demo import audit_demo_load
 from peercoach.tenancy.models import Membership, Organization
 from programs.demo import programs_demo_load
 from sessions.demo import sessions_demo_load
+from surveys.demo import surveys_demo_load
 
 DEMO_PASSWORD = "peercoach-demo"  # noqa: S105 - printed on purpose for the demo
 ADMIN_EMAIL = "admin@example.org"
@@ -218,5 +220,9 @@ def demo_load():
         result.agreements = agreements_demo_load(
             programs=[demo.program for demo in result.programs]
         )
-        result.activity = sessions_demo_load(programs=[demo.program for demo in result.programs])
+        demo_programs = [demo.program for demo in result.programs]
+        result.activity = sessions_demo_load(programs=demo_programs)
+        surveys_demo_load(programs=demo_programs)
+        # Last: it dates the audit rows the loads above wrote to the story's days.
+        audit_demo_load(programs=demo_programs)
     return result
