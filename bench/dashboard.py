@@ -38,13 +38,14 @@ import time
 from datetime import datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Run as a script, bench/ comes first on sys.path, where http.py would shadow the standard
 # library's `http`; the project root is what this script needs instead.
 _HERE = str(Path(__file__).resolve().parent)
 sys.path[:] = [str(BASE_DIR)] + [p for p in sys.path if str(Path(p or ".").resolve()) != _HERE]
+
+from bench._pg import database, database_url  # noqa: E402 - after sys.path
 
 DB_NAME = "bench_dashboard"
 ZONE = "Europe/Berlin"
@@ -72,29 +73,11 @@ class BenchError(Exception):
     pass
 
 
-def server_url():
-    return os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-
-
-def with_path(url, path):
-    return urlunparse(urlparse(url)._replace(path=path))
-
-
-def database(action):
-    import psycopg
-
-    with psycopg.connect(with_path(server_url(), "/postgres"), autocommit=True) as conn:
-        if action in ("drop", "create"):
-            conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        if action == "create":
-            conn.execute(f"CREATE DATABASE {DB_NAME}")
-
-
 def environment(secret, var_dir):
     env = {k: v for k, v in os.environ.items() if k not in DROPPED_ENV}
     env.update(
         DJANGO_SETTINGS_MODULE="peercoach.settings",
-        DATABASE_URL=with_path(server_url(), f"/{DB_NAME}"),
+        DATABASE_URL=database_url(DB_NAME),
         SECRET_KEY=secret,
         DEBUG="false",
         ALLOWED_HOSTS="testserver",
@@ -689,7 +672,7 @@ def main():
 
     import django
 
-    database("create")
+    database(DB_NAME, "create")
     try:
         django.setup()
         from django.core.management import call_command
@@ -778,7 +761,7 @@ def main():
 
         connections.close_all()
         if not options.keep:
-            database("drop")
+            database(DB_NAME, "drop")
         else:
             print(f"kept: database {DB_NAME}")
         shutil.rmtree(var_dir, ignore_errors=True)

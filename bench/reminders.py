@@ -40,13 +40,14 @@ import threading
 import time
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Run as a script, bench/ comes first on sys.path, where http.py would shadow the standard
 # library's `http`; the project root is what this script needs instead.
 _HERE = str(Path(__file__).resolve().parent)
 sys.path[:] = [str(BASE_DIR)] + [p for p in sys.path if str(Path(p or ".").resolve()) != _HERE]
+
+from bench._pg import database, database_url, with_path  # noqa: E402 - after sys.path
 
 DB_NAME = "bench_reminders"
 REDIS_DB = 12
@@ -78,34 +79,16 @@ class BenchError(Exception):
     pass
 
 
-def server_url():
-    return os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-
-
-def with_path(url, path):
-    return urlunparse(urlparse(url)._replace(path=path))
-
-
 def redis_url():
     base = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     return with_path(base, f"/{REDIS_DB}")
-
-
-def database(action):
-    import psycopg
-
-    with psycopg.connect(with_path(server_url(), "/postgres"), autocommit=True) as conn:
-        if action in ("drop", "create"):
-            conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        if action == "create":
-            conn.execute(f"CREATE DATABASE {DB_NAME}")
 
 
 def environment(sink_port, secret):
     env = {k: v for k, v in os.environ.items() if k not in DROPPED_ENV}
     env.update(
         DJANGO_SETTINGS_MODULE="peercoach.settings",
-        DATABASE_URL=with_path(server_url(), f"/{DB_NAME}"),
+        DATABASE_URL=database_url(DB_NAME),
         REDIS_URL=redis_url(),
         EMAIL_HOST=HOST,
         EMAIL_PORT=str(sink_port),
@@ -465,7 +448,7 @@ def main():
     import django
     import redis
 
-    database("create")
+    database(DB_NAME, "create")
     worker = None
     client = redis.Redis.from_url(redis_url())
     client.flushdb()
@@ -525,7 +508,7 @@ def main():
 
         connections.close_all()
         if not options.keep:
-            database("drop")
+            database(DB_NAME, "drop")
             import shutil
 
             shutil.rmtree(workdir, ignore_errors=True)
