@@ -395,6 +395,12 @@ def export_tables(*, organization, user):
     plans, goals, steps, updates = _plans(organization, user, names, zone)
     reports, report_goals = _reports(organization, user, zone)
     pauses, opt_outs, concerns = _endings(organization, user, zone)
+    from surveys.selectors import answers_for_export
+
+    survey_answers = [
+        {**row, "submitted_at": _iso(row["submitted_at"], zone)}
+        for row in answers_for_export(organization=organization, user=user)
+    ]
     memberships = (
         [
             {
@@ -428,6 +434,7 @@ def export_tables(*, organization, user):
         _table("pauses_i_asked_for", pauses),
         _table("opt_outs", opt_outs),
         _table("concerns_i_raised", concerns),
+        _table("survey_answers", survey_answers),
     ]
 
 
@@ -572,6 +579,10 @@ def _empty_own_content(user):
         status=Application.Status.WITHDRAWN
     )
     Invitation.objects.filter(Q(email__iexact=user.email) | Q(accepted_by=user)).delete()
+    # Debrief surveys: the written answers go; ratings and choices stay as anonymous counts.
+    from surveys.services import survey_texts_delete
+
+    survey_texts_delete(user=user)
 
 
 def account_delete(*, user):

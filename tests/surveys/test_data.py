@@ -42,3 +42,25 @@ def test_account_deletion_removes_the_writing_and_keeps_the_counts(org, sent, de
     rows = {row.question.label: row for row in results.questions}
     assert rows["How useful was it?"].answered == 3
     assert len(rows["What should change?"].texts) == 2
+
+
+def test_deleting_the_account_deletes_the_survey_writing(org, sent, debrief, participant):
+    from sessions.services.data import account_delete
+
+    answer(sent, participant, **{"What should change": "sentinel-my-survey-text"})
+    account_delete(user=participant)
+    with scopes_disabled():
+        assert not Answer.objects.filter(text="sentinel-my-survey-text").exists()
+        assert Answer.objects.filter(response__user=participant).count() == 2  # the counts
+
+
+def test_the_data_export_holds_my_survey_answers_only(org, sent, debrief, participant):
+    from sessions.services.data import export_tables
+
+    answer(sent, participant, **{"What should change": "Mine"})
+    answer(sent, debrief.active[1], **{"What should change": "Theirs"})
+    with scope(organization=org):
+        tables = {table.name: table for table in export_tables(organization=org, user=participant)}
+    answers = [(row["question"], row["answer"]) for row in tables["survey_answers"].rows]
+    assert ("What should change?", "Mine") in answers
+    assert "Theirs" not in str(answers)

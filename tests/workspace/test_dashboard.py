@@ -429,3 +429,20 @@ def test_line_chart_on_a_fixed_scale():
     low, high = chart.points
     assert low.y == chart.bottom and high.y == chart.top
     assert chart.path == f"{low.x},{low.y} {high.x},{high.y}"
+
+
+def test_a_term_ending_in_the_last_year_a_date_can_hold_has_a_dashboard(
+    org, coordinator, client_for
+):
+    from datetime import date
+
+    from programs.services.setup import program_update
+
+    with scope(organization=org):
+        program = ProgramFactory(organization=org, status=Program.Status.DRAFT)
+        # What the program form accepts: any date, e.g. a mistyped year.
+        program_update(program=program, term_end=date(9999, 12, 31))
+
+    response = client_for(coordinator).get(url(program))
+
+    assert response.status_code == 200

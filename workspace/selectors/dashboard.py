@@ -35,6 +35,7 @@ from .risk import Rule, pairs_at_risk, rule_labels
 
 PUBLISHED = (Match.Status.ACTIVE, Match.Status.ENDED)
 WEEKLY_UP_TO_DAYS = 7 * 30  # longer terms are charted by month
+MAX_MONTHS = 120  # a longer term's later sessions count in the last month charted
 DEFAULT_EVERY_DAYS = 30  # "the pair chooses": reminders count monthly too
 
 
@@ -303,11 +304,13 @@ def _bucket_starts(program):
     if (end - start).days < WEEKLY_UP_TO_DAYS:
         days = [start + timedelta(days=7 * k) for k in range((end - start).days // 7 + 1)]
         return True, days
+    # At most MAX_MONTHS: a mistyped year (a term to 9999) must not make a bucket per
+    # month of eight millennia, nor step past the last date there is.
+    count = min((end.year - start.year) * 12 + end.month - start.month + 1, MAX_MONTHS)
     months = []
-    day = start.replace(day=1)
-    while day <= end:
-        months.append(max(day, start))
-        day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    for k in range(count):
+        years, month = divmod(start.month - 1 + k, 12)
+        months.append(max(date(start.year + years, month + 1, 1), start))
     return False, months
 
 

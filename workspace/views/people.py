@@ -24,6 +24,11 @@ from ..selectors.people import (
 PAGE_SIZE = 50
 
 
+def _text_param(request, name):
+    # PostgreSQL refuses NUL characters in a query parameter: drop them, never a 500.
+    return request.GET.get(name, "").replace("\x00", "")
+
+
 @never_cache
 @coordinator_required
 def people(request, org_slug):
@@ -34,10 +39,10 @@ def people(request, org_slug):
     program = next((p for p in programs if p.pk == program_id), None)
     status = request.GET.get("status", "")
     filters = PeopleFilter(
-        q=request.GET.get("q", "").strip()[:200],
+        q=_text_param(request, "q").strip()[:200],
         program=program,
         status=status if status in Status.values else "",
-        group=request.GET.get("group", "")[:300],
+        group=_text_param(request, "group")[:300],
     )
     page = Paginator(
         people_queryset(organization=organization, filters=filters), PAGE_SIZE
