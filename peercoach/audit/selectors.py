@@ -9,7 +9,7 @@ from django.utils import timezone
 from peercoach.tenancy.models import Membership
 from programs.models import Program
 
-from .models import AuditEvent
+from .models import Action, AuditEvent
 
 # Who the log can be narrowed to besides a coordinator: actions nobody did by hand.
 SYSTEM = "system"
@@ -52,10 +52,18 @@ def _start_of(day, zone):
     return timezone.make_aware(datetime.combine(day, time.min), zone)
 
 
-def audit_events(*, organization, log_filter, zone):
+# Rows about confidential concerns: only coordinators who handle concerns see them, as
+# the others get no hint that a concern exists (sessions/views/concerns.py).
+CONCERN_ACTIONS = (Action.CONCERN_READ, Action.CONCERN_STATUS, Action.CONCERN_NOTE)
+
+
+def audit_events(*, organization, log_filter, zone, concerns_visible):
     """The organisation's audit rows matching `log_filter`, newest first, each with its
-    program's id, name and format (one query; `zone` says where a day starts)."""
+    program's id, name and format (one query; `zone` says where a day starts). Rows
+    about concerns only when `concerns_visible`."""
     rows = AuditEvent.objects.filter(organization=organization)
+    if not concerns_visible:
+        rows = rows.exclude(action__in=CONCERN_ACTIONS)
     f = log_filter
     if f.action:
         rows = rows.filter(action=f.action)

@@ -75,7 +75,12 @@ def _filtered(request):
     )
     zone = zone_of(None, organization)
     log_filter = form.log_filter()
-    events = audit_events(organization=organization, log_filter=log_filter, zone=zone)
+    events = audit_events(
+        organization=organization,
+        log_filter=log_filter,
+        zone=zone,
+        concerns_visible=request.membership.is_concern_handler,
+    )
     return form, log_filter, zone, events
 
 
@@ -144,4 +149,5 @@ def export(request, org_slug):
                 + (_(" (filtered)") if not log_filter.is_empty else "")
             ),
         )
+    response["Cache-Control"] = "private, no-store"
     return response

@@ -97,20 +97,36 @@ def test_circles_and_other_targets_are_named_and_linked(org, coordinator, partic
     assert signed.target_url == f"/o/acme/programs/{circles.pk}/agreements/"
 
 
-def test_a_concern_links_only_for_those_who_handle_concerns(
+def test_concern_rows_are_shown_only_to_those_who_handle_concerns(
     org, coordinator, participant, client_for
 ):
+    """Coordinators who do not handle concerns get no hint that one exists: the rows
+    about concerns are left out of their log and their CSV, not just unlinked."""
     with scope(organization=org):
         concern = Concern.objects.create(
             organization=org, author=participant, category="other", body="x"
         )
     plant(org, Action.CONCERN_READ, actor=coordinator, target=concern, summary="read")
-    (row,) = rows_of(client_for(coordinator).get(log_url(org)))
-    assert row.target == f"Concern {concern.pk}" and row.target_url is None
+    plant(org, Action.EXPORT, actor=coordinator, summary="pairs.csv")
+    client = client_for(coordinator)
+    assert [row.action_label for row in rows_of(client.get(log_url(org)))] == ["Data exported"]
+    assert rows_of(client.get(log_url(org, action=Action.CONCERN_READ))) == []
+    assert [line[3] for line in read_csv(client.get(export_url(org)))[1:]] == ["Data exported"]
+
     with scope(organization=org):
         Membership.objects.filter(user=coordinator).update(handles_concerns=True)
-    (row,) = rows_of(client_for(coordinator).get(log_url(org)))
-    assert row.target_url == f"/o/acme/concerns/{concern.pk}/"
+    rows = rows_of(client.get(log_url(org)))
+    # Newest first: the CSV download above (itself logged), the export, the reading.
+    assert [row.action_label for row in rows] == [
+        "Data exported",
+        "Data exported",
+        "Confidential concern read",
+    ]
+    assert rows[-1].target == f"Concern {concern.pk}"
+    assert rows[-1].target_url == f"/o/acme/concerns/{concern.pk}/"
+    assert [line[3] for line in read_csv(client.get(export_url(org)))[1:]][-1] == (
+        "Confidential concern read"
+    )
 
 
 def test_times_are_in_the_organisations_time_zone(auckland, coordinator, client_for):

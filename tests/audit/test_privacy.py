@@ -94,6 +94,9 @@ def test_no_private_text_in_rows_page_or_csv(org, coordinator, participant, stra
         for name, sentinel in SENTINELS.items():
             assert sentinel not in page, name
             assert sentinel not in exported, name
-    # The concern's author stays unnamed in the log: readers need not handle concerns.
-    page = client_for(coordinator).get(log_url(org, action="concern_read")).content.decode()
+    # Rows about concerns reach only those who handle them, and even there the
+    # concern's author stays unnamed.
+    page = client_for(handler).get(log_url(org, action="concern_read")).content.decode()
     assert "Concern" in page and participant.display_name not in page
+    page = client_for(coordinator).get(log_url(org)).content.decode()
+    assert "Concern" not in page
