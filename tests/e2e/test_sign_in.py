@@ -97,7 +97,7 @@ def test_coordinator_signs_in_with_totp_and_invites_someone(
     expect(page).to_have_url(f"{live_server.url}/o/{org.slug}/")
 
     page.get_by_role("link", name="People", exact=True).click()
-    expect(page).to_have_url(f"{live_server.url}/o/{org.slug}/people/")
+    expect(page).to_have_url(f"{live_server.url}/o/{org.slug}/people/participants/")
     page.get_by_role("link", name="Invite someone", exact=True).click()
     expect(page).to_have_url(f"{live_server.url}/o/{org.slug}/people/invite/")
     page.get_by_label("Email address").fill("noor.newcomer@example.org")
