@@ -1,6 +1,7 @@
 """Forms for surveys. They parse and present; the services check the rules."""
 
 from django import forms
+from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
 from .models import RATING_HIGH, RATING_LOW
@@ -122,7 +123,9 @@ def _field_for(question):
     # The page's form is `novalidate`: these messages, not the browser's, say what is missing.
     common = {
         "label": question.label,
-        "help_text": question.help_text,
+        # A coordinator wrote it: escaped here as well as in our help-text template, so
+        # Django's own form templates (they print `help_text|safe`) cannot run it as HTML.
+        "help_text": escape(question.help_text),
         "required": question.required,
         "error_messages": ERRORS,
     }

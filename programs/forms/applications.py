@@ -1,6 +1,7 @@
 """The application form, built from the program's questions; and the small forms around it."""
 
 from django import forms
+from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
 from ..models import Application, Question
@@ -15,7 +16,9 @@ def _field_for(question):
     # page's form is `novalidate`, so the browser does not refuse an empty one first.
     common = {
         "label": question.label,
-        "help_text": question.help_text,
+        # A coordinator wrote it: escaped here as well as in our help-text template, so
+        # Django's own form templates (they print `help_text|safe`) cannot run it as HTML.
+        "help_text": escape(question.help_text),
         "required": question.required,
     }
     if question.kind == Question.Kind.PREFERRED_ROLE:
