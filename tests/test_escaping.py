@@ -9,19 +9,16 @@ and reads every page each kind of person can reach.
 
 import re
 from datetime import timedelta
-from html import unescape
-from urllib.parse import urlsplit
 
 import pytest
 from django.apps import apps
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
-from django.urls import Resolver404, resolve, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from agreements import models as agreement_models
-from peercoach.accounts.models import User
 from peercoach.demo import demo_load
 from peercoach.tenancy.models import Membership, Organization
 from programs import models as program_models
@@ -30,6 +27,7 @@ from sessions import models as session_models
 from surveys import models as survey_models
 from surveys.models import SurveyQuestion
 from tests.factories import ProgramFactory, QuestionFactory
+from tests.pages import walk, walkers
 from tests.sessions.conftest import person
 from tests.surveys.conftest import pair_users, survey_make
 
@@ -358,60 +356,6 @@ def plant_everything(orgs):
     return numbered
 
 
-LINK = re.compile(r'(?:href|hx-get)="(/[^"#]*)')
-PER_VIEW = 2  # pages per URL name and person: the same template with other rows adds little
-
-
-def walk(client, slug):
-    """Every page `client` reaches from the organisation's home: {path: html}."""
-    queue, seen, pages, per_name = [f"/o/{slug}/", "/accounts/profile/"], set(), {}, {}
-    while queue:
-        path = unescape(queue.pop(0))
-        if path in seen or "logout" in path:
-            continue
-        seen.add(path)
-        try:
-            match = resolve(urlsplit(path).path)
-        except Resolver404:
-            continue
-        name = match.view_name
-        per_name[name] = per_name.get(name, 0) + 1
-        if per_name[name] > PER_VIEW:
-            continue
-        response = client.get(path)
-        assert response.status_code < 500, f"{path} answered {response.status_code}"
-        if response.status_code in (301, 302):
-            queue.append(response["Location"])
-            continue
-        if not response.get("Content-Type", "").startswith("text/html"):
-            continue
-        html = response.content.decode()
-        pages[path] = html
-        for link in LINK.findall(html):
-            if link.startswith((f"/o/{slug}/", "/accounts/profile/")):
-                queue.append(link)
-    return pages
-
-
-def walkers(org):
-    """The coordinator, and each participant who wrote some kind of row (one per kind)."""
-    people = {Membership.objects.get(organization=org, role="coordinator").user}
-    for model_label, _field in TEXT_FIELDS:
-        model = apps.get_model(model_label)
-        user_fields = [
-            f.name
-            for f in model._meta.fields
-            if f.is_relation and f.related_model is User and model_label != "accounts.User"
-        ]
-        row = model.objects.filter(organization=org).first() if user_fields else None
-        for name in user_fields if row else []:
-            if (user := getattr(row, name)) is not None:
-                people.add(user)
-    participants = Membership.objects.filter(organization=org, role="participant")
-    people |= {m.user for m in participants.order_by("user__email")[:2]}
-    return sorted(people, key=lambda user: user.email)
-
-
 def test_what_people_write_comes_back_escaped_on_every_page(client):
     with scopes_disabled():
         demo_load()
@@ -419,7 +363,7 @@ def test_what_people_write_comes_back_escaped_on_every_page(client):
         for org in orgs:
             add_what_the_demo_lacks(org)
         numbered = plant_everything(orgs)
-        people = {org.slug: walkers(org) for org in orgs}
+        people = {org.slug: walkers(org, [m for m, _f in TEXT_FIELDS]) for org in orgs}
     shown, offending = set(), []
     for slug, users in people.items():
         for user in users:
