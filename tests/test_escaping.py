@@ -19,6 +19,7 @@ from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from agreements import models as agreement_models
+from agreements.services.documents import agreement_html
 from peercoach.demo import demo_load
 from peercoach.tenancy.models import Membership, Organization
 from programs import models as program_models
@@ -201,8 +202,6 @@ CHOICE_FIELDS = [
 ]
 # Planted, but no page shows them to anyone, by design.
 NOT_SHOWN = {
-    # The signed PDF's audit page shows it; on the web, the history shows the event's copy.
-    ("agreements.Signature", "user_agent"): "only in the signed PDF",
     # Invitations show the email address; the names prefill the new account.
     ("accounts.Invitation", "first_name"): "no page shows an invitation's names",
     ("accounts.Invitation", "last_name"): "no page shows an invitation's names",
@@ -364,16 +363,25 @@ def test_what_people_write_comes_back_escaped_on_every_page(client):
             add_what_the_demo_lacks(org)
         numbered = plant_everything(orgs)
         people = {org.slug: walkers(org, [m for m, _f in TEXT_FIELDS]) for org in orgs}
-    shown, offending = set(), []
+    pages = []  # (who, where, html)
     for slug, users in people.items():
         for user in users:
             client.force_login(user)
-            for path, html in walk(client, slug).items():
-                if RAW.search(html):
-                    fields = sorted({numbered[int(n)] for n in RAW_SCRIPT.findall(html)})
-                    offending.append(f"{user.email} {path}: {fields or RAW.search(html).group()}")
-                shown |= {int(n) for n in SEEN.findall(html)}
+            pages += [(user.email, path, html) for path, html in walk(client, slug).items()]
             client.logout()
+    # The signed PDF is HTML first (WeasyPrint prints it): its audit page shows each
+    # signature's typed name and user agent.
+    with scopes_disabled():
+        for agreement in agreement_models.Agreement.objects.filter(
+            organization__in=orgs, status="signed"
+        ):
+            pages.append(("PDF", f"agreement {agreement.pk}", agreement_html(agreement)))
+    shown, offending = set(), []
+    for who, where, html in pages:
+        if RAW.search(html):
+            fields = sorted({numbered[int(n)] for n in RAW_SCRIPT.findall(html)})
+            offending.append(f"{who} {where}: {fields or RAW.search(html).group()}")
+        shown |= {int(n) for n in SEEN.findall(html)}
     assert not offending, "\n".join(offending)
     missing = {numbered[n] for n in numbered if n not in shown} - set(NOT_SHOWN)
     assert not missing, f"planted but never seen on a page: {sorted(missing)}"
