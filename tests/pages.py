@@ -3,7 +3,7 @@
 `walk` starts at the organisation's home page (and the person's profile) and follows every
 link and HTMX request inside the organisation, as far as it leads. Each URL name is read at
 most `PER_VIEW` times per person: one template with other rows adds little, and the walk
-stays within seconds on the demo data. `walkers` picks who walks: the coordinator and, for
+stays within seconds on the demo data. `walkers` picks who walks: the coordinators and, for
 each kind of row, a participant who wrote one, so private pages (their own notes, their
 report) are walked by their author.
 """
@@ -56,9 +56,10 @@ def walk(client, slug):
 
 
 def walkers(org, model_labels):
-    """The coordinator of `org`, its first two participants, and for each model the people
+    """The coordinators of `org`, its first two participants, and for each model the people
     named on its first row (author, user...), sorted by email."""
-    people = {Membership.objects.get(organization=org, role="coordinator").user}
+    coordinators = Membership.objects.filter(organization=org, role="coordinator")
+    people = {m.user for m in coordinators.select_related("user")}
     for model_label in dict.fromkeys(model_labels):
         model = apps.get_model(model_label)
         if model is User or "organization" not in {f.name for f in model._meta.fields}:

@@ -2,7 +2,7 @@
 straight to h3 (WCAG 1.3.1). Screen-reader users move through a page by its headings, and
 a skipped level reads as a missing section.
 
-The walk covers what a participant opens in two demo organisations (their home, pair,
+The walk covers what a participant opens in the five demo organisations (their home, pair,
 sessions, agreement signed or not, goals, progress reports, surveys) and the
 coordinator's pages.
 """
@@ -16,7 +16,7 @@ from tests.pages import heading_skips, walk, walkers
 
 pytestmark = pytest.mark.django_db
 
-WALKED = ("peersphere", "power-circles")
+WALKED = ("one-it", "wit", "peersphere", "atc", "power-circles")
 # Whose pages: a participant who wrote each of these (signed, reported, planned...).
 WRITERS = [
     "agreements.Signature",
