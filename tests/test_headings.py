@@ -1,5 +1,5 @@
-"""Every page's headings form an outline without gaps: one h1, then h2, h3... never h1
-straight to h3 (WCAG 1.3.1). Screen-reader users move through a page by its headings, and
+"""Every page's headings form an outline without gaps: an h1 first, then h2, h3... never
+from h1 straight to h3 (WCAG 1.3.1). Screen-reader users move through a page by its headings, and
 a skipped level reads as a missing section.
 
 The walk covers what a participant opens in the five demo organisations (their home, pair,
