@@ -3,8 +3,8 @@
 A coordinator's question help text used to reach every applicant's page as HTML:
 Django's and crispy's form templates print `help_text|safe`. The first tests plant
 markup in the help text of an application question and a survey question and read
-the forms; the walk below plants it in every free-text field of a demo organisation
-and reads every page each kind of person can reach.
+the forms; the walk below plants it in every free-text field of two demo organisations
+and reads every page each kind of person can reach, and the signed PDF's HTML.
 """
 
 import re
@@ -191,15 +191,15 @@ TEXT_FIELDS = [
 ]
 # Choices people define, and the answers and values that repeat them (kept consistent, so
 # pages still find the chosen option among the options).
-CHOICE_FIELDS = [
-    "programs.Question.options",
-    "programs.Question.communities",
-    "agreements.AgreementItem.choices",
-    "surveys.SurveyQuestion.options",
-    "coaching_sessions.Session.topics",
-    "programs.Application.answers (free text)",
-    "agreements.AgreementValue.value (free text)",
-]
+# Choices people define, and the answers and values that repeat them (planted consistently,
+# so pages still find the chosen option among the options); free-text JSON answers.
+QUESTION_OPTIONS = "programs.Question.options"
+COMMUNITIES = "programs.Question.communities"
+APPLICATION_TEXT = "programs.Application.answers (free text)"
+AGREEMENT_CHOICES = "agreements.AgreementItem.choices"
+AGREEMENT_TEXT = "agreements.AgreementValue.value (free text and lists)"
+SURVEY_OPTIONS = "surveys.SurveyQuestion.options"
+SESSION_TOPICS = "coaching_sessions.Session.topics"
 # Planted, but no page shows them to anyone, by design.
 NOT_SHOWN = {
     # Invitations show the email address; the names prefill the new account.
@@ -254,7 +254,7 @@ def add_what_the_demo_lacks(org):
         session_models.GoalUpdate.objects.create(
             organization=org, goal=goal, author=goal.plan.user, body="Half way."
         )
-    coordinator = Membership.objects.get(organization=org, role="coordinator").user
+    coordinator = Membership.objects.filter(organization=org, role="coordinator").first().user
     for concern in session_models.Concern.objects.filter(organization=org):
         session_models.ConcernAccess.objects.create(
             organization=org, concern=concern, user=coordinator, action="noted", note="Called."
@@ -292,7 +292,7 @@ def plant_everything(orgs):
 
     # Application questions: options, communities, and the answers that name them.
     n_option, n_community, n_answer = (
-        number(label) for label in CHOICE_FIELDS[:2] + [CHOICE_FIELDS[5]]
+        number(label) for label in (QUESTION_OPTIONS, COMMUNITIES, APPLICATION_TEXT)
     )
     for question in program_models.Question.objects.filter(organization__in=org_ids):
         options = {o: planted(o, n_option) for o in question.options}
@@ -318,7 +318,7 @@ def plant_everything(orgs):
             application.save(update_fields=["answers", "group", "community", "role_level"])
 
     # Agreement choices and the values filled in.
-    n_choice, n_value = number(CHOICE_FIELDS[2]), number(CHOICE_FIELDS[6])
+    n_choice, n_value = number(AGREEMENT_CHOICES), number(AGREEMENT_TEXT)
     Item = agreement_models.AgreementItem
     for item in Item.objects.filter(organization__in=org_ids):
         choices = {c: planted(c, n_choice) for c in item.choices}
@@ -337,7 +337,7 @@ def plant_everything(orgs):
             value.save(update_fields=["value"])
 
     # Survey options and the answers that name them; session topics.
-    n_survey = number(CHOICE_FIELDS[3])
+    n_survey = number(SURVEY_OPTIONS)
     for question in survey_models.SurveyQuestion.objects.filter(organization__in=org_ids):
         options = {o: planted(o, n_survey) for o in question.options}
         if not options:
@@ -347,7 +347,7 @@ def plant_everything(orgs):
         for answer in survey_models.Answer.objects.filter(question=question).exclude(option=""):
             answer.option = options.get(answer.option, answer.option)
             answer.save(update_fields=["option"])
-    n_topic = number(CHOICE_FIELDS[4])
+    n_topic = number(SESSION_TOPICS)
     for session in session_models.Session.objects.filter(organization__in=org_ids):
         if session.topics:
             session.topics = [planted(topic, n_topic) for topic in session.topics]
