@@ -462,6 +462,21 @@ def allowed_together(program, applications):
     return True
 
 
+def check_seed_shape(journey, program, proposals, apps):
+    """Every proposal keeps the seed's hard rules; one-way pairs have a coach and a peer."""
+    for group in proposals:
+        people = [apps[i] for i in group]
+        names = sorted(a.user.display_name for a in people)
+        journey.check(allowed_together(program, people), f"{names} break a hard rule")
+        size_ok = len(group) == 2 if program.is_pairs else 3 <= len(group) <= 8
+        journey.check(size_ok, f"{names}: a group of {len(group)} in a {program.format} program")
+    if program.format == Format.ONE_WAY:
+        with scope(organization=program.organization):
+            for match in Match.objects.filter(program=program, status=Match.Status.PROPOSED):
+                roles = sorted(match.members.values_list("role", flat=True))
+                journey.check(roles == ["coach", "coachee"], f"a one-way pair with roles {roles}")
+
+
 def swap_candidates(program, proposals, apps):
     """Two people in two different proposals whose exchange keeps every hard rule (and,
     in one-way pairs, each their role)."""
@@ -718,6 +733,7 @@ def test_seed_program_journey(journey, transactional_db):
     expect(c.get_by_test_id("proposal-card")).to_have_count(len(first_run))
     assert len(first_run) >= 2, f"matching proposed {len(first_run)} group(s): nothing to swap"
     check_publish_count(j, c, "after the first run")
+    check_seed_shape(j, program, first_run, apps)
     j.shot(c, "first-run")
 
     # 6. A hand edit (swap), then a re-run that must keep it. ---------------------------
@@ -753,6 +769,7 @@ def test_seed_program_journey(journey, transactional_db):
     )
     expect(c.get_by_test_id("proposal-card")).to_have_count(len(after_rerun))
     check_publish_count(j, c, "after the re-run")
+    check_seed_shape(j, program, after_rerun, apps)
     j.shot(c, "after-rerun")
 
     # 7. Publish. --------------------------------------------------------------------------
