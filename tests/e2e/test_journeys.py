@@ -413,6 +413,14 @@ def answer_application(page, seed, person, questions, index):
             page.locator(f"input[name={name}][value='{value}']").check()
 
 
+def run_matching(page):
+    """Click "Run matching" and wait for the page that follows (the run is over by then:
+    the task runs eagerly before the redirect), not the one the click was made on."""
+    with page.expect_navigation():
+        page.get_by_role("button", name="Run matching").click()
+    expect(page.get_by_test_id("last-run")).to_be_visible()
+
+
 def publish_button(page):
     return page.get_by_role("button", name=re.compile(r"^Publish \d+ proposals?$"))
 
@@ -726,8 +734,7 @@ def test_seed_program_journey(journey, transactional_db):
     expect(messages(c)).to_contain_text(f"{on_time} application(s) updated")
     j.clean("accepted")
     j.goto(c, f"{program_path}pairing/")
-    c.get_by_role("button", name="Run matching").click()
-    expect(c.get_by_test_id("last-run")).to_be_visible()
+    run_matching(c)
     j.clean("matching ran")
     first_run = proposed_groups(org, program)
     expect(c.get_by_test_id("proposal-card")).to_have_count(len(first_run))
@@ -756,8 +763,7 @@ def test_seed_program_journey(journey, transactional_db):
     check_publish_count(j, c, "after the swap")
     j.shot(c, "after-swap")
 
-    c.get_by_role("button", name="Run matching").click()
-    expect(c.get_by_test_id("last-run")).to_be_visible()
+    run_matching(c)
     j.clean("matching ran again")
     after_rerun = proposed_groups(org, program)
     names = {a.pk: a.user.display_name for a in apps.values()}
@@ -857,11 +863,12 @@ def test_seed_program_journey(journey, transactional_db):
 
     second = pages[_person(seed, group[1].user.email)]
     j.goto(second, f"{pair_path}checklist/")
-    boxes = second.get_by_test_id("checklist-form").locator("input[name=items]:not(:checked)")
-    for _ in range(2):
+    checklist = second.get_by_test_id("checklist-form")
+    for ticked in (1, 2):
         with second.expect_response(lambda r: r.request.method == "POST"):
-            boxes.first.check()
-        expect(second.get_by_test_id("checklist-form").get_by_role("status")).to_have_text("Saved.")
+            checklist.locator("input[name=items]:not(:checked)").first.check()
+        expect(checklist.locator("input[name=items]:checked")).to_have_count(ticked)
+        expect(checklist.get_by_role("status")).to_have_text("Saved.")
         j.clean("checklist ticked (HTMX)")
     j.shot(second, "checklist")
 
@@ -913,8 +920,7 @@ def test_seed_program_journey(journey, transactional_db):
     j.clean("pairing page for re-pairing")
     leaver_app = leaver.application_id
     if seed.is_circle:
-        c.get_by_role("button", name="Run matching").click()
-        expect(c.get_by_test_id("last-run")).to_be_visible()
+        run_matching(c)
         j.clean("matching ran for the re-pair")
         expected = {leaver_app} | {by_email[seed.email(p)].pk for p in seed.people if p.late}
     else:
