@@ -29,7 +29,12 @@ def my_applications(*, organization, user):
 
 
 def _with_members(qs):
-    members = MatchMember.objects.select_related("user").order_by("position", "id")
+    # Current members only: someone who left a circle that goes on is no longer one of it.
+    members = (
+        MatchMember.objects.filter(is_current=True)
+        .select_related("user")
+        .order_by("position", "id")
+    )
     # The agreement being filled, else the one in force, with its valid signatures counted.
     agreements = (
         Agreement.objects.exclude(
@@ -45,11 +50,17 @@ def _with_members(qs):
 
 
 def my_active_matches(*, organization, user, program=None):
-    """The person's published (active) pairs and circles, members and program loaded."""
+    """The person's published (active) pairs and circles, members and program loaded.
+
+    Only those they are still in: leaving a circle that goes on ends their membership
+    (`is_current`), not the circle. One filter() call, so both conditions hold for the
+    same member row.
+    """
     qs = Match.objects.filter(
         organization=organization,
         status=Match.Status.ACTIVE,
         members__user=user,
+        members__is_current=True,
     ).select_related("program")
     if program is not None:
         qs = qs.filter(program=program)
