@@ -148,12 +148,12 @@ def _event_detail(event):
     if kind == Event.CREATED:
         return _("From template version %(version)s") % {"version": detail.get("version", "")}
     if kind == Event.AMENDMENT:
-        return _("Amends agreement %(number)s; template version %(version)s") % {
+        return _("Amends No. %(number)s; template version %(version)s") % {
             "number": detail.get("amends", ""),
             "version": detail.get("version", ""),
         }
     if kind == Event.SUPERSEDED:
-        return _("Replaced by amendment %(number)s") % {"number": detail.get("by", "")}
+        return _("Replaced by the amendment No. %(number)s") % {"number": detail.get("by", "")}
     if kind == Event.TEMPLATE:
         return detail.get("change", "")
     return "; ".join(f"{key}: {value}" for key, value in sorted(detail.items()))
@@ -388,7 +388,7 @@ def agreement_pdf_issue(*, organization, agreement_id):
 
 def _issue(agreement, seal):
     html = agreement_html(agreement)
-    reason = _("Signed agreement %(number)s of %(program)s, issued by %(organization)s") % {
+    reason = _("Signed agreement No. %(number)s of %(program)s, issued by %(organization)s") % {
         "number": agreement.number,
         "program": json.loads(agreement.signed_content)["program"]["name"],
         "organization": agreement.organization.name,

@@ -114,7 +114,7 @@ def test_the_pdf_shows_the_signed_clauses_values_signatures_and_an_audit_page(si
     assert "Acme University" in text
     assert "Coaching agreement" in text
     assert signed.program.name in text
-    assert "Number 1, from template version 1" in text
+    assert "No. 1, from template version 1" in text
     # Each clause, each field's value, per-party values under the party's name.
     assert "What we say stays between us." in text
     assert "unless the law requires otherwise" in text
@@ -161,7 +161,7 @@ def test_the_pdf_shows_the_signed_clauses_values_signatures_and_an_audit_page(si
     # Every page: its number of the total, and whose agreement it is.
     for number, page in enumerate(pages, start=1):
         assert f"Page {number} of {len(pages)}" in page
-        assert "Acme University · Coaching agreement · agreement 1" in page
+        assert "Acme University · Coaching agreement · agreement No. 1" in page
 
 
 def test_the_pdf_shows_what_was_signed_not_what_the_tables_say_now(signed, tmp_path):

@@ -273,6 +273,7 @@ def test_partners_fill_sign_and_download_their_agreement(
     for p in (page, ben_page):
         expect(p.get_by_role("heading", level=1)).to_have_text("Coaching partnership agreement")
         expect(p.locator(".lead")).to_contain_text("Signed by 0 of 2")
+        expect(p.get_by_test_id("agreement-number")).to_have_text("No. 1")  # the pair's own
         expect(p.get_by_test_id("missing")).to_be_visible()
         mark_page(p)
     a = Fill(page, items, ana)
@@ -411,7 +412,7 @@ def test_partners_fill_sign_and_download_their_agreement(
         assert agreement.pdf_sealed and agreement.pdf_error == ""
     text = " ".join(pdf_text(PDF_PATH).split())
     squeezed = "".join(text.split())
-    for expected in (ANA_TYPED_NAME, "Ben Novak", ANA_OBJECTIVE, BEN_OBJECTIVE, "SHA-256"):
+    for expected in (ANA_TYPED_NAME, "Ben Novak", ANA_OBJECTIVE, BEN_OBJECTIVE, "SHA-256", "No. 1"):
         assert expected in text, f"{expected!r} is not in the PDF"
     assert agreement.content_sha256 in squeezed
     pages, pngs = pdf_render_pages(PDF_PATH)
