@@ -81,15 +81,23 @@ def test_typing_then_clicking_save_never_overwrites_the_partners_newer_text(
     expect(field).to_have_value(ANAS)  # her text is still there
     shot(page, "agreement-double-save-conflict")
 
-    # Saving again through the form (Save button, or leaving the field) is refused again.
+    # Saving again through the form is refused again: the Save button, and Enter in the
+    # field (the form's default button must stay Save, not "Replace theirs with mine").
     a.item(FIELD).get_by_role("button", name=re.compile(r"^Save")).click()
     page.wait_for_timeout(500)
+    assert stored(org, agreement, item) == (BENS, 1, ben.pk)
+    field.fill(ANAS + "!")
+    with page.expect_response(lambda r: r.request.method == "POST" and "/fields/" in r.url):
+        field.press("Enter")
+    page.wait_for_timeout(1500)  # a queued save would have been sent and answered by now
+    expect(warning).to_contain_text("Ben Novak saved this field at")
+    assert all("replace=" not in (s.post_data or "") for s in saves)
     assert stored(org, agreement, item) == (BENS, 1, ben.pk)
 
     # Only her explicit choice replaces Ben's text, and she is told it was saved.
     save(page, a.item(FIELD).get_by_role("button", name="Replace theirs with mine").click)
     expect(warning).to_contain_text("Saved.")
-    assert stored(org, agreement, item) == (ANAS, 2, ana.pk)
+    assert stored(org, agreement, item) == (ANAS + "!", 2, ana.pk)
 
     # An edit and the replace in one motion: the save keeps its "replace" although the
     # answer to the change event replaced the button.
