@@ -117,3 +117,49 @@ def test_typing_then_clicking_save_never_overwrites_the_partners_newer_text(
     assert browser_log.page_errors == [], browser_log.page_errors
     assert browser_log.csp_violations == [], browser_log.csp_violations
     assert [m for m in browser_log.console if "error" in m.lower()] == []
+
+
+def test_without_javascript_a_stale_save_is_refused_and_replacing_is_a_choice(
+    live_server,
+    browser,
+    browser_log,
+    org,
+    setup,  # noqa: F811 - the fixture
+):
+    """The plain form post (no JavaScript at all): the same promise."""
+    ana, ben, items, agreement = setup["ana"], setup["ben"], setup["items"], setup["agreement"]
+    detail_url = f"{live_server.url}/o/{org.slug}/agreements/{agreement.pk}/"
+    item = items[FIELD]
+    context = browser.new_context(java_script_enabled=False, locale="en-GB")
+    page = context.new_page()
+    sign_in(page, live_server.url, email=ana.email, password=TEST_PASSWORD)
+    page.goto(detail_url)
+    ben_context, ben_page = open_context(browser, browser_log)
+    sign_in(ben_page, live_server.url, email=ben.email, password=TEST_PASSWORD)
+    ben_page.goto(detail_url)
+    Fill(ben_page, items, ben).text(FIELD, BENS)
+
+    a = Fill(page, items, ana)
+    field = a.item(FIELD).get_by_label(FIELD, exact=True)
+    field.fill(ANAS)
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        a.item(FIELD).get_by_role("button", name=re.compile(r"^Save")).click()
+    assert answer.value.status == 409
+    warning = a.status(FIELD)
+    expect(warning).to_contain_text("Ben Novak saved this field at")
+    expect(warning.locator(".pc-value")).to_have_text(BENS)
+    field = a.item(FIELD).get_by_label(FIELD, exact=True)
+    expect(field).to_have_value(ANAS)
+    assert stored(org, agreement, item) == (BENS, 1, ben.pk)
+    # The page again is a form on the revision Ana saw: Save, or Enter, is refused again.
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        field.press("Enter")
+    assert answer.value.status == 409
+    assert stored(org, agreement, item) == (BENS, 1, ben.pk)
+    # Her explicit choice goes through.
+    a.item(FIELD).get_by_role("button", name="Replace theirs with mine").click()
+    expect(page).to_have_url(re.compile(rf"/agreements/{agreement.pk}/#item-{item.pk}$"))
+    expect(page.locator(".pc-messages")).to_contain_text(f"Saved “{FIELD}”.")
+    assert stored(org, agreement, item) == (ANAS, 2, ana.pk)
+    context.close()
+    ben_context.close()
