@@ -172,6 +172,8 @@ class Agreement(TenantModel):
     # RESTRICT: a template in use cannot be deleted on its own, but deleting its program
     # or organisation takes agreements and templates along.
     template = models.ForeignKey(AgreementTemplate, on_delete=models.RESTRICT, related_name="+")
+    # Per pair or circle: its first agreement is No. 1, each amendment the next number
+    # (unique with the match below; numbers of withdrawn amendments are not reused).
     number = models.PositiveIntegerField(default=1)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
     coordinator_sees_pdf = models.BooleanField(default=False)
@@ -214,7 +216,8 @@ class Agreement(TenantModel):
         ]
 
     def __str__(self):
-        return f"{self.template.title} #{self.pk}"
+        # The pair's own number (No. 1, its amendment No. 2), never the table's id.
+        return f"{self.template.title} No. {self.number}"
 
     def get_absolute_url(self):
         return reverse(

@@ -27,6 +27,10 @@ class Cell:
     conflict: bool = False
     saved: bool = False
     voided: bool = False
+    # The revision the person's form was showing, kept when a save is refused: a refusal
+    # must never move the form on to a revision whose text the person has not accepted,
+    # or the next save (the Save button after a change event) overwrites it unseen.
+    seen: int | None = None
 
     @property
     def dom_id(self):
@@ -46,6 +50,12 @@ class Cell:
 
     @property
     def revision(self):
+        """The revision the form carries back with its next save."""
+        return self.seen if self.seen is not None else self.current_revision
+
+    @property
+    def current_revision(self):
+        """The stored revision: what "Replace theirs with mine" may overwrite."""
         return self.row.revision if self.row else 0
 
     @property

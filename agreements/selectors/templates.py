@@ -17,6 +17,7 @@ from programs.models import Match, MatchMember
 from ..formatting import clause_html
 from ..models import Agreement, AgreementItem, AgreementValue, Signature
 from ..services.versions import template_current, template_is_frozen
+from ..starters import STARTERS, starter_for_program
 
 Purpose = AgreementItem.Purpose
 
@@ -57,6 +58,34 @@ def active_without_agreement(*, program):
             )
         )
         .count()
+    )
+
+
+@dataclass
+class Readiness:
+    """Whether publishing gives pairs an agreement, and which pairs still lack one."""
+
+    has_items: bool  # the current version has something to fill in and sign
+    missing: int  # active pairs or circles without any agreement
+    suggested: object  # the starter suggested for this program
+    starters: list = field(default_factory=list)
+
+
+def agreement_readiness(*, program):
+    """What the pairing page's publish step and the program page say about agreements
+    (three queries): publishing only gives pairs an agreement when the template has items."""
+    template = template_current(program)
+    has_items = (
+        template is not None
+        and AgreementItem.objects.filter(
+            organization=program.organization, template=template
+        ).exists()
+    )
+    return Readiness(
+        has_items=has_items,
+        missing=active_without_agreement(program=program),
+        suggested=STARTERS.get(starter_for_program(program)),
+        starters=list(STARTERS.values()),
     )
 
 

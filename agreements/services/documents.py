@@ -20,6 +20,7 @@ import logging
 import mimetypes
 import re
 import threading
+import zoneinfo
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -27,7 +28,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
 from django.template import loader
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
@@ -61,6 +62,29 @@ def utc_iso(moment):
     if moment is None:
         return ""
     return moment.astimezone(datetime.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def zone_of(name, fallback="UTC"):
+    """The time zone called `name` (else `fallback`, else UTC): a zone that this
+    system's tz database no longer knows must not stop a signed PDF from being issued."""
+    for candidate in (name, fallback):
+        try:
+            return zoneinfo.ZoneInfo(candidate)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
+            continue
+    return zoneinfo.ZoneInfo("UTC")
+
+
+def zoned_time(moment, zone):
+    """`moment` as the people in `zone` read it, with its offset from UTC, e.g.
+    "3 Dec 2026, 14:05 (UTC+01:00)": a PDF read anywhere, later, must say which hour."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(zone)
+    minutes = int(local.utcoffset().total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    hours, minutes = divmod(abs(minutes), 60)
+    return f"{dateformat.format(local, 'j M Y, H:i')} (UTC{sign}{hours:02d}:{minutes:02d})"
 
 
 # --- What the PDF shows -----------------------------------------------------------------
@@ -124,23 +148,31 @@ def _event_detail(event):
     if kind == Event.CREATED:
         return _("From template version %(version)s") % {"version": detail.get("version", "")}
     if kind == Event.AMENDMENT:
-        return _("Amends agreement %(number)s; template version %(version)s") % {
+        return _("Amends No. %(number)s; template version %(version)s") % {
             "number": detail.get("amends", ""),
             "version": detail.get("version", ""),
         }
     if kind == Event.SUPERSEDED:
-        return _("Replaced by amendment %(number)s") % {"number": detail.get("by", "")}
+        return _("Replaced by the amendment No. %(number)s") % {"number": detail.get("by", "")}
     if kind == Event.TEMPLATE:
         return detail.get("change", "")
     return "; ".join(f"{key}: {value}" for key, value in sorted(detail.items()))
 
 
-def _signature_view(signature):
+def _signer_zone(signature, organization):
+    """The zone the signer reads times in: their own, else their organisation's (as on
+    the pages they signed on)."""
+    own = signature.signer.time_zone if signature.signer_id and signature.signer else ""
+    return zone_of(own or organization.time_zone)
+
+
+def _signature_view(signature, zone):
     if signature is None:
         return None
     return {
         "typed_name": signature.typed_name,
-        "signed_at": utc_iso(signature.signed_at),
+        "signed_at": zoned_time(signature.signed_at, zone),
+        "zone": zone.key,
         "ip_address": signature.ip_address or "",
         "user_agent": signature.user_agent,
         "content_sha256": signature.content_sha256,
@@ -160,14 +192,24 @@ def _context(agreement):
             agreement=agreement,
             voided_at__isnull=True,
             content_sha256=agreement.content_sha256,
-        )
+        ).select_related("signer")
     }
+    zones = {
+        signer_id: _signer_zone(signature, organization)
+        for signer_id, signature in signatures.items()
+    }
+    # The document's own times (signed by everyone, the audit trail) in the signers' zone
+    # when they share one, else in the organisation's; every time carries its offset.
+    shared = {zone.key for zone in zones.values()}
+    zone = zone_of(shared.pop()) if len(shared) == 1 else zone_of(organization.time_zone)
     parties = [
         {
             "name": party["name"],
             "email": party["email"],
             "role": role_labels.get(party["role"], party["role"]),
-            "signature": _signature_view(signatures.get(party["user_id"])),
+            "signature": _signature_view(
+                signatures.get(party["user_id"]), zones.get(party["user_id"], zone)
+            ),
         }
         for party in doc["parties"]
     ]
@@ -191,7 +233,7 @@ def _context(agreement):
         items.append(view)
     events = [
         {
-            "at": utc_iso(event.at),
+            "at": zoned_time(event.at, zone),
             "who": event.actor_name or _("peercoach (automatic)"),
             "what": event.get_kind_display(),
             "ip": event.ip_address or "",
@@ -214,7 +256,8 @@ def _context(agreement):
         "template": doc["template"],
         "number": doc["agreement"]["number"],
         "agreement_id": agreement.pk,
-        "signed_at": utc_iso(agreement.signed_at),
+        "signed_at": zoned_time(agreement.signed_at, zone),
+        "zone": zone.key,
         "content_sha256": agreement.content_sha256,
         "parties": parties,
         "items": items,
@@ -345,7 +388,7 @@ def agreement_pdf_issue(*, organization, agreement_id):
 
 def _issue(agreement, seal):
     html = agreement_html(agreement)
-    reason = _("Signed agreement %(number)s of %(program)s, issued by %(organization)s") % {
+    reason = _("Signed agreement No. %(number)s of %(program)s, issued by %(organization)s") % {
         "number": agreement.number,
         "program": json.loads(agreement.signed_content)["program"]["name"],
         "organization": agreement.organization.name,

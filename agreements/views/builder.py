@@ -10,7 +10,7 @@ version, and the page says so.
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -46,6 +46,18 @@ def _to_builder(program, anchor=""):
     return redirect_to(
         "agreements:template", anchor, org_slug=program.organization.slug, pk=program.pk
     )
+
+
+def _back(request, program):
+    """Back to the page the coordinator acted from: the pairing page's publish step or the
+    program page (named by a fixed token, never a URL taken from the request), else the
+    builder."""
+    then = request.POST.get("then", "")
+    if then == "pairing":
+        return redirect("programs:pairing", org_slug=program.organization.slug, pk=program.pk)
+    if then == "program":
+        return redirect("programs:detail", org_slug=program.organization.slug, pk=program.pk)
+    return _to_builder(program)
 
 
 def _item(request, program, item_pk):
@@ -159,7 +171,7 @@ def template_starter(request, org_slug, pk):
                 % {"starter": STARTERS[form.cleaned_data["starter"]].label},
             )
             _version_note(request, before, template)
-            return _to_builder(program)
+            return _back(request, program)
     return _builder(request, program, starter_form=form)
 
 
@@ -293,7 +305,7 @@ def agreements_start(request, org_slug, pk):
         ).exists()
     ):
         messages.error(request, _("Write the template first: it has no items yet."))
-        return _to_builder(program)
+        return _back(request, program)
     created = agreements_start_missing(program=program)
     if created:
         messages.success(
@@ -307,7 +319,7 @@ def agreements_start(request, org_slug, pk):
         )
     else:
         messages.info(request, _("Every active pair or circle already has an agreement."))
-    return _to_builder(program)
+    return _back(request, program)
 
 
 @coordinator_required

@@ -58,6 +58,21 @@ def detail(request, org_slug, pk):
     return render(request, "agreements/detail.html", context)
 
 
+def _seen_revision(data):
+    """The revision a save may overwrite.
+
+    Normally the one the form was showing (`revision`). After a conflict the warning shows
+    the partner's text with a "Replace theirs with mine" button: its `replace` carries the
+    revision of the text it showed, and is the only way a form gets to overwrite a revision
+    it was not loaded with. Any other save (the change event, the Save button, a plain
+    post) still carries the old revision and is refused again, however many are sent.
+    """
+    replace = data.get("replace", "")
+    if replace:
+        return object_id(replace) or 0
+    return object_id(data.get("revision", "")) or 0
+
+
 @require_POST
 def field_save(request, org_slug, pk, item_pk):
     agreement = agreement_for_party(request, pk)
@@ -85,13 +100,17 @@ def field_save(request, org_slug, pk, item_pk):
             stale = cell_for(agreement=agreement, item=posted, user=request.user, row=None)
             stale.error = message
             return render(
-                request, "agreements/detail.html#cell_status", {"cell": stale, "oob": False}
+                request,
+                "agreements/detail.html#cell_status",
+                {"cell": stale, "oob": False, "agreement": agreement},
             )
         messages.error(request, message)
         return _to_detail(agreement)
     cell = cell_for(agreement=agreement, item=item, user=request.user)
     cell.data = request.POST
-    seen = object_id(request.POST.get("revision", "")) or 0
+    seen = _seen_revision(request.POST)
+    # Until the save goes through, the form stays on the revision it was showing.
+    cell.seen = object_id(request.POST.get("revision", "")) or 0
     try:
         value = fields.parse(item, request.POST)
         result = value_save(
@@ -111,12 +130,16 @@ def field_save(request, org_slug, pk, item_pk):
         cell.saved = result.changed
         cell.voided = result.voided
         if not result.conflict:
+            # Saved, or the stored text already is theirs: the form moves on with it.
             cell.data = None
+            cell.seen = None
     if request.htmx:
         # The field's status, its new revision and, out of band, the signatures panel:
         # filling the last required field shows "Review and sign" without a reload.
         status = render_to_string(
-            "agreements/detail.html#cell_status", {"cell": cell, "oob": True}, request
+            "agreements/detail.html#cell_status",
+            {"cell": cell, "oob": True, "agreement": agreement},
+            request,
         )
         page = agreement_page(agreement=agreement, user=request.user)
         panel = render_to_string(

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from agreements.selectors.templates import agreement_readiness
 from peercoach.accounts.views import coordinator_required
 from peercoach.audit.models import Action
 from peercoach.audit.services import audit_record
@@ -187,6 +188,16 @@ def publish(request, org_slug, pk):
         request,
         _("%(n)d pairs or circles published; every member was emailed.") % {"n": count},
     )
+    if count and not agreement_readiness(program=program).has_items:
+        # Said again after the fact: the confirm step warned, but nothing stopped it.
+        messages.warning(
+            request,
+            _(
+                "They have no coaching agreement yet, because the program has none. Pick a "
+                "starter under Coaching agreement on the program page, then start their "
+                "agreements there."
+            ),
+        )
     return redirect("programs:matches", org_slug=org_slug, pk=program.pk)
 
 

@@ -114,7 +114,7 @@ def test_the_pdf_shows_the_signed_clauses_values_signatures_and_an_audit_page(si
     assert "Acme University" in text
     assert "Coaching agreement" in text
     assert signed.program.name in text
-    assert "Number 1, from template version 1" in text
+    assert "No. 1, from template version 1" in text
     # Each clause, each field's value, per-party values under the party's name.
     assert "What we say stays between us." in text
     assert "unless the law requires otherwise" in text
@@ -125,12 +125,12 @@ def test_the_pdf_shows_the_signed_clauses_values_signatures_and_an_audit_page(si
     body = " ".join(text.split())
     assert "Pat Lee Delegate more" in body
     assert "Robin Diaz Speak up in meetings" in body
-    # A signature block per party: typed name, UTC time, IP, browser, hash.
+    # A signature block per party: typed name, time with its UTC offset, IP, browser, hash.
     signatures = text[text.index("Signatures") : text.index("Audit trail")]
     for signature in agreement.signatures.all():
         assert signature.typed_name in signatures
-        stamp = signature.signed_at.strftime("%Y-%m-%dT%H:%M:%SZ")
-        assert stamp in signatures
+        stamp = documents.zoned_time(signature.signed_at, signed.org.tzinfo)
+        assert stamp in " ".join(signatures.split())
     assert "198.51.100.4" in signatures and "2001:db8::7" in signatures
     assert "Firefox/140.0 (pat)" in signatures and "Safari/18.4 (robin)" in signatures
     assert squeeze(signatures).count(agreement.content_sha256) == 2
@@ -152,7 +152,7 @@ def test_the_pdf_shows_the_signed_clauses_values_signatures_and_an_audit_page(si
         "completed",
     ]
     for event in events:
-        assert event.at.strftime("%Y-%m-%dT%H:%M:%SZ") in audit
+        assert documents.zoned_time(event.at, signed.org.tzinfo) in " ".join(audit.split())
     assert audit.count("Field changed") == 6
     assert "“How often we meet”: “(empty)” → “Every two weeks”" in " ".join(audit.split())
     assert "Signed by everyone" in audit
@@ -161,7 +161,7 @@ def test_the_pdf_shows_the_signed_clauses_values_signatures_and_an_audit_page(si
     # Every page: its number of the total, and whose agreement it is.
     for number, page in enumerate(pages, start=1):
         assert f"Page {number} of {len(pages)}" in page
-        assert "Acme University · Coaching agreement · agreement 1" in page
+        assert "Acme University · Coaching agreement · agreement No. 1" in page
 
 
 def test_the_pdf_shows_what_was_signed_not_what_the_tables_say_now(signed, tmp_path):

@@ -5,7 +5,8 @@ partner signs in through the real form in a browser of their own and opens the a
 from their page. They fill it together: shared fields by one or the other, each their own
 per-party fields (the other's are read-only). Every field saves over HTMX without a
 reload. Both save the same shared field from the same revision: the second sees the
-first's value in a warning, keeps their own choice in the form, and wins by saving again.
+first's value in a warning, keeps their own choice in the form, and wins only by choosing
+"Replace theirs with mine" (a plain save again is refused: see test_agreement_double_save).
 Both sign; the last signature renders the sealed PDF (Celery runs eagerly), which they
 download and which holds both typed names, an objective and the SHA-256.
 """
@@ -272,6 +273,7 @@ def test_partners_fill_sign_and_download_their_agreement(
     for p in (page, ben_page):
         expect(p.get_by_role("heading", level=1)).to_have_text("Coaching partnership agreement")
         expect(p.locator(".lead")).to_contain_text("Signed by 0 of 2")
+        expect(p.get_by_test_id("agreement-number")).to_have_text("No. 1")  # the pair's own
         expect(p.get_by_test_id("missing")).to_be_visible()
         mark_page(p)
     a = Fill(page, items, ana)
@@ -293,15 +295,15 @@ def test_partners_fill_sign_and_download_their_agreement(
     expect(warning).to_contain_text("Ana Okafor saved this field at")
     expect(warning).to_contain_text("while you were editing. Their version:")
     expect(warning.locator(".pc-value")).to_have_text("Zoom")
-    expect(warning).to_contain_text("Your answer is still in the form")
+    expect(warning).to_contain_text("Yours was not saved; it is still in the form.")
     expect(meeting.get_by_label("In person", exact=True)).to_be_checked()
     expect(meeting.get_by_label("Zoom", exact=True)).not_to_be_checked()
     shot(ben_page, "agreement-conflict")
     with scope(organization=org):
         row = AgreementValue.objects.get(agreement=agreement, item=items["Type of meeting"])
         assert (row.value, row.revision, row.updated_by_id) == ("Zoom", 1, ana.pk)
-    # Ben saves again (the "Save" button): his choice replaces Ana's.
-    save(ben_page, meeting.get_by_role("button", name=re.compile(r"^Save")).click)
+    # Ben chooses to replace Ana's choice with his.
+    save(ben_page, meeting.get_by_role("button", name="Replace theirs with mine").click)
     expect(warning).to_contain_text("Saved.")
     expect(warning).not_to_contain_text("while you were editing")
     with scope(organization=org):
@@ -410,7 +412,7 @@ def test_partners_fill_sign_and_download_their_agreement(
         assert agreement.pdf_sealed and agreement.pdf_error == ""
     text = " ".join(pdf_text(PDF_PATH).split())
     squeezed = "".join(text.split())
-    for expected in (ANA_TYPED_NAME, "Ben Novak", ANA_OBJECTIVE, BEN_OBJECTIVE, "SHA-256"):
+    for expected in (ANA_TYPED_NAME, "Ben Novak", ANA_OBJECTIVE, BEN_OBJECTIVE, "SHA-256", "No. 1"):
         assert expected in text, f"{expected!r} is not in the PDF"
     assert agreement.content_sha256 in squeezed
     pages, pngs = pdf_render_pages(PDF_PATH)
