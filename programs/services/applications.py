@@ -189,6 +189,50 @@ def application_withdraw(*, application):
     return application
 
 
+def application_record_opt_out(*, program, user, wants_new_partner, at=None):
+    """Note on `user`'s application to `program` that they opted out, and whether they
+    asked for a new partner. Called by the opt-out in its own transaction.
+
+    Without a new partner asked for, the application leaves the pairing pool
+    (`Application.in_pairing_pool`): no run, no hand edit and no publish pairs the
+    person again until they ask themselves (`application_new_partner_choose`). A later
+    opt-out replaces the earlier answer. Returns the number of applications changed
+    (0 for someone matched without an application).
+    """
+    return Application.objects.filter(
+        organization=program.organization, program=program, user=user
+    ).update(
+        opted_out_at=at or timezone.now(),
+        wants_new_partner=bool(wants_new_partner),
+        updated_at=timezone.now(),
+    )
+
+
+def application_new_partner_choose(*, application, wants_new_partner):
+    """The person's own later answer to "pair me again?" after an opt-out.
+
+    Only the person themself calls this: it is their consent to be paired again (or its
+    withdrawal while they still wait). Raises ApplicationError when they have not opted
+    out, or when the application is no longer accepted. Idempotent.
+    """
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(
+            organization=application.organization, pk=application.pk
+        )
+        if locked.opted_out_at is None:
+            raise ApplicationError(_("You have not opted out of this program."))
+        if locked.status != Application.Status.ACCEPTED:
+            raise ApplicationError(_("Your application is no longer accepted in this program."))
+        if wants_new_partner is False and _in_current_match(locked):
+            raise ApplicationError(
+                _("You already have a new partner: to leave, opt out of your pair or circle.")
+            )
+        if locked.wants_new_partner != bool(wants_new_partner):
+            locked.wants_new_partner = bool(wants_new_partner)
+            locked.save(update_fields=["wants_new_partner", "updated_at"])
+    return locked
+
+
 def _in_current_match(application):
     return MatchMember.objects.filter(
         organization=application.organization,

@@ -92,6 +92,28 @@ def withdraw(request, org_slug, pk):
     return redirect("programs:detail", org_slug=org_slug, pk=program.pk)
 
 
+@require_POST
+def new_partner(request, org_slug, pk):
+    """After an opt-out, the person's own answer to "pair me again?" (their consent)."""
+    program = program_for_request(request, pk)
+    application = my_application(program=program, user=request.user)
+    if application is None:
+        raise Http404
+    wants = request.POST.get("wants_new_partner") == "yes"
+    try:
+        services.application_new_partner_choose(application=application, wants_new_partner=wants)
+    except services.ApplicationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(
+            request,
+            _("Noted: the program team can pair you with someone new.")
+            if wants
+            else _("Noted: you will not be paired again in this program."),
+        )
+    return redirect("programs:detail", org_slug=org_slug, pk=program.pk)
+
+
 def application_list(request, org_slug, pk):
     """Coordinators: every application, filtered by status, with bulk decisions."""
     program = coordinator_program(request, pk)
