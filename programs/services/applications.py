@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from peercoach.accounts.models import Invitation, User
@@ -44,6 +44,38 @@ def _match_option(question, value):
     return next((o for o in question.options if o.casefold() == wanted), None)
 
 
+# Words people type for a role that the form words differently.
+ROLE_ALIASES = {"peer": "coachee", "either": "both", "coach or coachee": "both"}
+
+
+def _folded(value):
+    return " ".join(str(value).split()).casefold()
+
+
+def choice_code(choices, value, *, aliases=None):
+    """The code of `choices` (a TextChoices) that `value` names, or None.
+
+    Codes and labels both count, the labels in English and in the active language, so a
+    file says what the form shows ("Either or both") or what an export wrote ("both");
+    case and spacing do not matter.
+    """
+    wanted = _folded(value)
+    names = {}
+    for code, label in choices.choices:
+        with translation.override("en"):
+            english = str(label)
+        for name in (code, english, str(label)):
+            names.setdefault(_folded(name), code)
+    for alias, code in (aliases or {}).items():
+        names.setdefault(alias, code)
+    return names.get(wanted)
+
+
+def choices_listed(choices):
+    """ "Coach, Coachee, Either or both": the labels as the form shows them."""
+    return ", ".join(str(label) for label in choices.labels)
+
+
 def answer_clean(question, value):
     """The stored form of one answer, or raise ValidationError saying what is wrong.
 
@@ -63,11 +95,15 @@ def answer_clean(question, value):
                 chosen.append(option)
         return chosen
     if kind == Question.Kind.PREFERRED_ROLE:
-        role = str(value).strip().lower()
-        aliases = {"coachee": "coachee", "peer": "coachee", "either": "both"}
-        role = aliases.get(role, role)
-        if role not in Application.PreferredRole.values:
-            raise ValidationError(_("Choose coach, coachee or both."))
+        role = choice_code(Application.PreferredRole, value, aliases=ROLE_ALIASES)
+        if role is None:
+            raise ValidationError(
+                _("“%(value)s” is not a role. Use one of: %(allowed)s.")
+                % {
+                    "value": str(value).strip(),
+                    "allowed": choices_listed(Application.PreferredRole),
+                }
+            )
         return role
     if question.is_scale:
         try:
@@ -405,7 +441,8 @@ def applications_import_csv(*, program, data):
             if column == "email":
                 email = cell.lower()
             elif column == "status":
-                status = cell.lower() or status
+                # The code an export writes or the label the pages show ("Wait-listed").
+                status = choice_code(Application.Status, cell) or cell if cell else status
             elif isinstance(column, Question):
                 raw[column.key] = _split_multi(cell) if column.is_multiple else cell
         problem = csv_email_problem(email, line=line, seen=seen)

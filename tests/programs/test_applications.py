@@ -116,7 +116,7 @@ def test_submit_copies_what_lists_and_the_matcher_use(program, participant):
         (Question.Kind.TRAIT, "9", "from 1 to 5"),
         (Question.Kind.TRAIT, "four", "whole number"),
         (Question.Kind.PRIORITIES, ["Delegation", "Juggling"], "“Juggling” is not one"),
-        (Question.Kind.PREFERRED_ROLE, "boss", "coach, coachee or both"),
+        (Question.Kind.PREFERRED_ROLE, "boss", "Coach, Coachee, Either or both"),
         (Question.Kind.ROLE_LEVEL, "", "needs an answer"),
         (Question.Kind.GOALS, "x" * 4001, "under 4000 characters"),
     ],
@@ -480,3 +480,52 @@ def test_an_export_imports_back_into_the_next_term(program, org, coordinator, cl
     with scope(organization=org):
         created = services.applications_import_csv(program=copy, data=exported.content)
     assert [(a.user.email, a.group) for a in created] == [("ann@acme.example.org", "Security")]
+
+
+# --- Issue 15: the CSV accepts what the form shows; late joiners -----------------------
+
+
+def _import_rows(program, org, rows):
+    header = "email,status,Your department,Your role level,Pace of work," + (
+        "What do you want to work on?,Preferred role\n"
+    )
+    body = "".join(
+        f"{email},{status},Networking,Manager,3,Feedback,{role}\n" for email, status, role in rows
+    )
+    with scope(organization=org):
+        return services.applications_import_csv(program=program, data=(header + body).encode())
+
+
+def test_csv_accepts_the_labels_the_form_shows_as_well_as_the_codes(program, org):
+    cells = {
+        "either@acme.example.org": ("Either or both", "both"),
+        "label@acme.example.org": ("  COACHEE ", "coachee"),
+        "code@acme.example.org": ("coach", "coach"),
+        "spaced@acme.example.org": ("either  or BOTH", "both"),
+    }
+    for email in cells:
+        member(org, email)
+    created = _import_rows(
+        program, org, [(email, " Wait-listed ", cell) for email, (cell, _) in cells.items()]
+    )
+    got = {a.user.email: (a.preferred_role, a.status) for a in created}
+    assert got == {email: (code, "waitlisted") for email, (_, code) in cells.items()}
+
+
+def test_csv_names_an_unknown_role_per_row_with_the_accepted_values(program, org):
+    member(org, "ann@acme.example.org")
+    member(org, "bob@acme.example.org")
+    with pytest.raises(services.CsvImportError) as exc:
+        _import_rows(
+            program,
+            org,
+            [
+                ("ann@acme.example.org", "accepted", "Either or both"),
+                ("bob@acme.example.org", "accepted", "mentor"),
+            ],
+        )
+    (error,) = exc.value.errors
+    assert error.line == 3
+    assert "“mentor”" in error.message and "Either or both" in error.message
+    with scope(organization=org):
+        assert not Application.objects.exists()
