@@ -69,10 +69,22 @@ def apply(request, org_slug, pk):
             )
             return redirect("programs:detail", org_slug=org_slug, pk=program.pk)
     status = 400 if request.method == "POST" else 200
+    # Read-only answers instead of a form nobody can send once changes have ended.
+    answers = (
+        [(q, services.answer_display(q, application.answers)) for q in questions]
+        if application is not None and not can_edit
+        else []
+    )
     return render(
         request,
         "programs/applications/apply.html",
-        {"program": program, "form": form, "application": application, "can_edit": can_edit},
+        {
+            "program": program,
+            "form": form,
+            "application": application,
+            "can_edit": can_edit,
+            "answers": answers,
+        },
         status=status,
     )
 

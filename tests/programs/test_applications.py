@@ -529,3 +529,29 @@ def test_csv_names_an_unknown_role_per_row_with_the_accepted_values(program, org
     assert "“mentor”" in error.message and "Either or both" in error.message
     with scope(organization=org):
         assert not Application.objects.exists()
+
+
+def _apply_url(program):
+    return reverse(
+        "programs:apply", kwargs={"org_slug": program.organization.slug, "pk": program.pk}
+    )
+
+
+def test_once_applications_close_the_apply_page_says_so_without_a_dead_form(
+    program, participant, stranger, client_for
+):
+    with scope(organization=program.organization):
+        ApplicationFactory(
+            program=program,
+            user=participant,
+            answers={question(program, Question.Kind.GROUP).key: "Security"},
+        )
+        Program.objects.filter(pk=program.pk).update(status=Program.Status.RUNNING)
+    late = client_for(stranger).get(_apply_url(program)).content.decode()
+    assert "Applications for this program are closed" in late
+    assert "<fieldset" not in late and "Pace of work" not in late
+    # Someone who applied reads their answers; nothing pretends to be editable.
+    own = client_for(participant).get(_apply_url(program)).content.decode()
+    assert "can no longer be changed" in own
+    assert "<fieldset" not in own and 'type="radio"' not in own
+    assert "Security" in own
