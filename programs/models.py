@@ -365,6 +365,7 @@ class Application(TenantModel):
     class Source(models.TextChoices):
         FORM = "form", _("Application form")
         CSV = "csv", _("CSV import")
+        TEAM = "team", _("Added by the program team")
 
     class PreferredRole(models.TextChoices):
         COACH = "coach", _("Coach")

@@ -8,7 +8,13 @@ from django.utils import timezone
 from django_scopes import scope
 
 from programs.models import Application
-from tests.test_isolation import MEMBER_PAGE, Row, program_kwargs
+from tests.test_isolation import (
+    COORDINATOR_ACTION,
+    COORDINATOR_PAGE,
+    MEMBER_PAGE,
+    Row,
+    program_kwargs,
+)
 
 # The person's own answer: the stranger has no application (404), other tenants 404.
 OWN_APPLICATION_ACTION = MEMBER_PAGE._replace(stranger=404, owner=302)
@@ -30,6 +36,14 @@ def _opted_out(target):
 
 
 ROWS = {
+    # Open program: a member added at once is accepted; here a newcomer gets an invitation.
+    "programs:application_add": Row(
+        checks={"GET": COORDINATOR_PAGE, "POST": COORDINATOR_ACTION},
+        owner="coordinator",
+        kwargs=program_kwargs,
+        data=lambda target: {"email": "late-joiner@example.org", "first_name": "Lee"},
+        owner_post_changes=True,
+    ),
     "programs:new_partner": Row(
         checks={"POST": OWN_APPLICATION_ACTION},
         owner="participant",

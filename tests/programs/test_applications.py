@@ -555,3 +555,113 @@ def test_once_applications_close_the_apply_page_says_so_without_a_dead_form(
     assert "can no longer be changed" in own
     assert "<fieldset" not in own and 'type="radio"' not in own
     assert "Security" in own
+
+
+def _running(program):
+    with scope(organization=program.organization):
+        Program.objects.filter(pk=program.pk).update(status=Program.Status.RUNNING)
+        program.refresh_from_db()
+    return program
+
+
+def _add_url(program):
+    return reverse(
+        "programs:application_add",
+        kwargs={"org_slug": program.organization.slug, "pk": program.pk},
+    )
+
+
+def test_a_coordinator_adds_a_member_late_who_is_then_in_the_pool(
+    program, org, coordinator, client_for, commit, mailoutbox
+):
+    from programs.services.pairing import pool_for
+
+    _running(program)
+    late = member(org, "late@acme.example.org")
+    group = question(program, Question.Kind.GROUP)
+    listing = client_for(coordinator).get(
+        reverse("programs:applications", kwargs={"org_slug": org.slug, "pk": program.pk})
+    )
+    assert _add_url(program) in listing.content.decode()
+    with commit():
+        response = client_for(coordinator).post(
+            _add_url(program), {"email": " Late@acme.example.org ", f"q{group.pk}": "Security"}
+        )
+    assert response.status_code == 302
+    with scope(organization=org):
+        application = Application.objects.get(program=program, user=late)
+        assert (application.status, application.source, application.group) == (
+            "accepted",
+            "team",
+            "Security",
+        )
+        assert application.decided_by == coordinator
+        assert application in pool_for(program)
+    assert [m.to for m in mailoutbox] == [["late@acme.example.org"]]
+    # Twice is refused with the reason, on the page, nothing doubled.
+    again = client_for(coordinator).post(_add_url(program), {"email": "late@acme.example.org"})
+    assert again.status_code == 400 and "has an application already" in again.content.decode()
+
+
+def test_a_late_newcomer_is_invited_and_accepted_when_they_answer(
+    program, org, coordinator, client_for, client, commit
+):
+    _running(program)
+    with commit():
+        response = client_for(coordinator).post(
+            _add_url(program), {"email": "nia@example.org", "first_name": "Nia"}
+        )
+    assert response.status_code == 302
+    with scopes_disabled():
+        invitation = Invitation.objects.get(email="nia@example.org")
+    assert invitation.next_path.startswith(_apply_url(program) + "?admit=")
+    link = next(line for line in mail.outbox[-1].body.splitlines() if "/invite/" in line).strip()
+    client.logout()
+    accepted = client.post(
+        link.removeprefix("http://127.0.0.1:8000"),
+        {
+            "first_name": "Nia",
+            "last_name": "Late",
+            "password1": "a long enough pass phrase",
+            "password2": "a long enough pass phrase",
+        },
+    )
+    assert accepted["Location"] == invitation.next_path
+    form = client.get(invitation.next_path).content.decode()
+    assert 'data-testid="admitted"' in form and "<fieldset" in form
+    sent = client.post(invitation.next_path, form_data(program, good_answers(program)))
+    assert sent.status_code == 302
+    with scope(organization=org):
+        application = Application.objects.get(program=program, user__email="nia@example.org")
+        assert application.status == "accepted" and application.decided_by == coordinator
+
+
+def test_an_admission_works_only_for_its_own_address_and_program(
+    program, org, coordinator, participant, client_for
+):
+    _running(program)
+    with scope(organization=org):
+        services.application_add_late(
+            program=program, email="nia@example.org", added_by=coordinator, raw_answers={}
+        )
+        invitation = Invitation.objects.get(email="nia@example.org")
+    # Someone else holding the link gets the closed page and cannot apply.
+    page = client_for(participant).get(invitation.next_path).content.decode()
+    assert "Applications for this program are closed" in page
+    client_for(participant).post(invitation.next_path, form_data(program, good_answers(program)))
+    with scope(organization=org):
+        assert not Application.objects.filter(user=participant).exists()
+        other = ProgramFactory(organization=org, status=Program.Status.RUNNING)
+        token = invitation.next_path.split("admit=")[1]
+        assert services.late_admission_check(program=other, user=participant, token=token) is None
+
+
+def test_late_joiners_only_while_the_program_can_take_them(program, org, coordinator):
+    with scope(organization=org):
+        Program.objects.filter(pk=program.pk).update(status=Program.Status.CLOSED)
+        program.refresh_from_db()
+        with pytest.raises(services.ApplicationError):
+            services.application_add_late(
+                program=program, email="nia@example.org", added_by=coordinator, raw_answers={}
+            )
+        assert not Invitation.objects.filter(email="nia@example.org").exists()
