@@ -665,3 +665,16 @@ def test_late_joiners_only_while_the_program_can_take_them(program, org, coordin
                 program=program, email="nia@example.org", added_by=coordinator, raw_answers={}
             )
         assert not Invitation.objects.filter(email="nia@example.org").exists()
+
+
+def test_the_people_list_links_a_person_to_add_them_late(program, org, coordinator, client_for):
+    _running(program)
+    member(org, "late@acme.example.org")
+    page = client_for(coordinator).get(
+        reverse("workspace:people", kwargs={"org_slug": org.slug}),
+        {"program": program.pk, "status": "invited"},
+    )
+    text = page.content.decode()
+    assert f"{_add_url(program)}?email=late%40acme.example.org" in text
+    form = client_for(coordinator).get(_add_url(program), {"email": "late@acme.example.org"})
+    assert 'value="late@acme.example.org"' in form.content.decode()
