@@ -178,6 +178,11 @@ class Program(TenantModel):
         return self.status == self.Status.OPEN
 
     @property
+    def takes_late_joiners(self):
+        """The team can add people from the opening until the program closes."""
+        return self.status in {self.Status.OPEN, self.Status.MATCHING, self.Status.RUNNING}
+
+    @property
     def applications_editable(self):
         """Applicants may change their answers until matching starts."""
         return self.status in {self.Status.DRAFT, self.Status.OPEN}

@@ -32,6 +32,7 @@ from ..selectors.applications import (
 )
 from ..selectors.participant import my_application
 from ..services import applications as services
+from ..services import joining
 
 PAGE_SIZE = 50
 
@@ -43,7 +44,7 @@ def apply(request, org_slug, pk):
     questions = form_questions(program=program)
     # Added late by the program team: the invitation's link carries their admission.
     admitted_by = (
-        services.late_admission_check(
+        joining.late_admission_check(
             program=program, user=request.user, token=request.GET.get("admit", "")
         )
         if application is None
@@ -234,7 +235,7 @@ def application_add(request, org_slug, pk):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            joined = services.application_add_late(
+            joined = joining.application_add_late(
                 program=program,
                 email=form.cleaned_data["email"],
                 first_name=form.cleaned_data["first_name"],
@@ -275,7 +276,7 @@ def application_add(request, org_slug, pk):
     return render(
         request,
         "programs/applications/add.html",
-        {"program": program, "form": form, "can_add": program.status in services.LATE_STATUSES},
+        {"program": program, "form": form, "can_add": program.takes_late_joiners},
         status=400 if request.method == "POST" else 200,
     )
 

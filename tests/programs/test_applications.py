@@ -12,6 +12,7 @@ from peercoach.accounts.models import Invitation, User
 from peercoach.tenancy.models import Membership
 from programs.models import Application, Program, Question
 from programs.services import applications as services
+from programs.services import joining
 from tests.factories import (
     ApplicationFactory,
     MembershipFactory,
@@ -641,7 +642,7 @@ def test_an_admission_works_only_for_its_own_address_and_program(
 ):
     _running(program)
     with scope(organization=org):
-        services.application_add_late(
+        joining.application_add_late(
             program=program, email="nia@example.org", added_by=coordinator, raw_answers={}
         )
         invitation = Invitation.objects.get(email="nia@example.org")
@@ -653,7 +654,7 @@ def test_an_admission_works_only_for_its_own_address_and_program(
         assert not Application.objects.filter(user=participant).exists()
         other = ProgramFactory(organization=org, status=Program.Status.RUNNING)
         token = invitation.next_path.split("admit=")[1]
-        assert services.late_admission_check(program=other, user=participant, token=token) is None
+        assert joining.late_admission_check(program=other, user=participant, token=token) is None
 
 
 def test_late_joiners_only_while_the_program_can_take_them(program, org, coordinator):
@@ -661,7 +662,7 @@ def test_late_joiners_only_while_the_program_can_take_them(program, org, coordin
         Program.objects.filter(pk=program.pk).update(status=Program.Status.CLOSED)
         program.refresh_from_db()
         with pytest.raises(services.ApplicationError):
-            services.application_add_late(
+            joining.application_add_late(
                 program=program, email="nia@example.org", added_by=coordinator, raw_answers={}
             )
         assert not Invitation.objects.filter(email="nia@example.org").exists()
