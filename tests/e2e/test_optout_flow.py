@@ -181,3 +181,48 @@ def test_a_program_that_asks_for_notices_to_the_team_says_so_before_sending(
     shot(page, "7-queue-with-notice")
     assert browser_log.page_errors == [], browser_log.page_errors
     assert browser_log.csp_violations == [], browser_log.csp_violations
+
+
+def test_a_late_joiner_is_added_from_the_people_list_and_waits_for_a_partner(
+    live_server, browser, page, browser_log, org, mfa_coordinator
+):
+    program, _match, _people_by_name = _people(org)
+    with scope(organization=org):
+        late = UserFactory(email="lou@acme.example.org", first_name="Lou", last_name="Later")
+        MembershipFactory(organization=org, user=late)
+    base = f"{live_server.url}/o/{org.slug}"
+
+    # Lou finds applications closed, and is told who can add them.
+    lou_context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    lou = lou_context.new_page()
+    lou.on("pageerror", lambda error: browser_log.page_errors.append(str(error)))
+    lou.on("console", lambda message: browser_log.console.append(message.text))
+    sign_in(lou, live_server.url, email=late.email, password=TEST_PASSWORD)
+    lou.goto(f"{base}/programs/{program.pk}/apply/")
+    expect(lou.get_by_test_id("apply-closed")).to_contain_text("Applications for this program")
+    expect(lou.locator("form fieldset")).to_have_count(0)
+    shot(lou, "8-apply-closed")
+
+    # The coordinator adds Lou from the people list, with Lou's team.
+    coordinator, secret = mfa_coordinator
+    sign_in(page, live_server.url, email=coordinator.email, password=TEST_PASSWORD)
+    submit_form_with(page, "code", totp_code(secret))
+    page.goto(f"{base}/people/participants/?program={program.pk}&status=invited")
+    page.get_by_role("row", name=re.compile("Lou Later")).get_by_test_id("add-to-program").click()
+    expect(page.get_by_label("Email address")).to_have_value(late.email)
+    page.get_by_label("Data", exact=True).check()
+    shot(page, "9-add-late-joiner")
+    page.get_by_role("button", name="Add to the program").click()
+    expect(page.locator(".pc-messages")).to_contain_text("Lou Later is in")
+    page.goto(f"{base}/programs/{program.pk}/pairing/")
+    expect(page.get_by_test_id("waiting")).to_contain_text("Lou Later")
+    shot(page, "10-late-joiner-waiting")
+    with scope(organization=org):
+        application = Application.objects.get(program=program, user=late)
+        assert (application.status, application.group) == ("accepted", "Data")
+
+    lou.goto(f"{base}/programs/{program.pk}/")
+    expect(lou.get_by_test_id("my-application-status")).to_contain_text("Accepted")
+    lou_context.close()
+    assert browser_log.page_errors == [], browser_log.page_errors
+    assert browser_log.csp_violations == [], browser_log.csp_violations
