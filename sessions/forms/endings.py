@@ -60,7 +60,11 @@ class OptOutForm(forms.Form):
     wants_new_partner = forms.BooleanField(
         label=_("I would like a new partner"),
         required=False,
-        help_text=_("The program team can pair you again in this program."),
+        help_text=_(
+            "Ticked: you wait for a new partner in this program, with a note for the program "
+            "team. Not ticked: nobody pairs you again here unless you ask later from the "
+            "program's page."
+        ),
     )
 
     def __init__(self, *args, program=None, **kwargs):

@@ -156,26 +156,43 @@ def test_a_program_that_asks_for_notices_to_the_team_says_so_before_sending(
     live_server, browser, page, browser_log, org, mfa_coordinator
 ):
     program, match, people = _people(org)
-    with scope(organization=org):
-        Program.objects.filter(pk=program.pk).update(opt_out_notice_to_team=True)
     base = f"{live_server.url}/o/{org.slug}"
-    sign_in(page, live_server.url, email="ana@acme.example.org", password=TEST_PASSWORD)
-    page.goto(f"{base}/pairs/{match.pk}/opt-out/")
-    expect(page.get_by_test_id("notice-to-team")).to_contain_text("the team receives your notice")
-    expect(page.get_by_label("Share my notice with the program team")).to_have_count(0)
-    page.get_by_label("I no longer have the time").check()
-    page.get_by_label(re.compile("Your written notice")).fill(NOTICE)
-    page.get_by_role("button", name="Review").click()
-    expect(page.get_by_test_id("opt-out-summary")).to_contain_text("They also receive your notice")
-    shot(page, "6-notice-to-team-confirm")
-    page.get_by_role("button", name="Yes, opt out").click()
-    expect(page.locator(".pc-messages")).to_contain_text("You have opted out")
 
-    # The team reads it in its queue.
+    # The coordinator switches the rule on in the program's settings.
     coordinator, secret = mfa_coordinator
-    page.context.clear_cookies()
     sign_in(page, live_server.url, email=coordinator.email, password=TEST_PASSWORD)
     submit_form_with(page, "code", totp_code(secret))
+    page.goto(f"{base}/programs/{program.pk}/edit/")
+    setting = page.get_by_label("opt-out notices go to the program team", exact=False)
+    expect(setting).not_to_be_checked()
+    setting.check()
+    setting.scroll_into_view_if_needed()
+    shot(page, "6a-program-setting")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.locator(".pc-messages")).to_be_visible()
+    with scope(organization=org):
+        assert Program.objects.get(pk=program.pk).opt_out_notice_to_team
+
+    # Ana is told before she writes a word, and again before she confirms.
+    ana_context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    ana = ana_context.new_page()
+    ana.on("pageerror", lambda error: browser_log.page_errors.append(str(error)))
+    ana.on("console", lambda message: browser_log.console.append(message.text))
+    sign_in(ana, live_server.url, email="ana@acme.example.org", password=TEST_PASSWORD)
+    ana.goto(f"{base}/pairs/{match.pk}/opt-out/")
+    expect(ana.get_by_test_id("notice-to-team")).to_contain_text("the team receives your notice")
+    expect(ana.get_by_label("Share my notice with the program team")).to_have_count(0)
+    shot(ana, "6b-notice-to-team-form")
+    ana.get_by_label("I no longer have the time").check()
+    ana.get_by_label(re.compile("Your written notice")).fill(NOTICE)
+    ana.get_by_role("button", name="Review").click()
+    expect(ana.get_by_test_id("opt-out-summary")).to_contain_text("They also receive your notice")
+    shot(ana, "6c-notice-to-team-confirm")
+    ana.get_by_role("button", name="Yes, opt out").click()
+    expect(ana.locator(".pc-messages")).to_contain_text("You have opted out")
+    ana_context.close()
+
+    # The team reads it in its queue.
     page.goto(f"{base}/programs/{program.pk}/opt-outs/")
     expect(page.get_by_test_id("opt-out")).to_contain_text(NOTICE)
     shot(page, "7-queue-with-notice")
