@@ -271,8 +271,12 @@ def application_new_partner_choose(*, application, wants_new_partner):
         if locked.status != Application.Status.ACCEPTED:
             raise ApplicationError(_("Your application is no longer accepted in this program."))
         if wants_new_partner is False and _in_current_match(locked):
+            # Proposed or published: either way the team has acted on the consent given.
             raise ApplicationError(
-                _("You already have a new partner: to leave, opt out of your pair or circle.")
+                _(
+                    "The program team has already found you a new partner. To stop, write to "
+                    "them, or opt out of the new pair or circle once it starts."
+                )
             )
         if locked.wants_new_partner != bool(wants_new_partner):
             locked.wants_new_partner = bool(wants_new_partner)

@@ -778,3 +778,20 @@ def test_pages_say_where_an_opted_out_person_stands(org, coordinator, client_for
     client_for(ana).post(reverse("programs:new_partner", kwargs=kw), {"wants_new_partner": "yes"})
     pairing = client_for(coordinator).get(reverse("programs:pairing", kwargs=kw)).content.decode()
     assert 'data-testid="asks-new-partner"' in pairing and ana.display_name in pairing
+
+
+def test_consent_cannot_be_taken_back_once_the_team_proposed_a_partner(org, coordinator):
+    from programs.services import proposals
+    from programs.services.applications import ApplicationError, application_new_partner_choose
+
+    program, match, ana, ben, wen = _pool_setup(org)
+    _opt_out(org, match, ana, wants_new_partner=True)
+    with scope(organization=org):
+        apps = {a.user: a for a in Application.objects.filter(program=program)}
+        proposals.proposal_swap(
+            program=program, first=("pool", apps[ana].pk), second=("pool", apps[wen].pk)
+        )
+        with pytest.raises(ApplicationError, match="already found you a new partner"):
+            application_new_partner_choose(application=apps[ana], wants_new_partner=False)
+        apps[ana].refresh_from_db()
+        assert apps[ana].wants_new_partner
