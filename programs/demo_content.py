@@ -37,6 +37,8 @@ ONE_IT = {
         "different_group": True,
         "seniority_rule": Seniority.SIMILAR,
         "weight_roles": 5,
+        # The handout: opting out is a written notice to the program team.
+        "opt_out_notice_to_team": True,
     },
     "term_days": (-42, 140),
     "events": [

@@ -129,6 +129,16 @@ class Program(TenantModel):
             "Before a session, the person coached notes its purpose, outcomes and process."
         ),
     )
+    # The seeds differ: One IT wants the written notice itself in the team's hands.
+    opt_out_notice_to_team = models.BooleanField(
+        _("opt-out notices go to the program team"),
+        default=False,
+        help_text=_(
+            "On: a person who opts out is told before they send it that the program team "
+            "receives their written notice too. Off: the team sees only the reason, unless "
+            "the person chooses to share the notice."
+        ),
+    )
     open_link_enabled = models.BooleanField(
         _("open application link"),
         default=False,
@@ -166,6 +176,11 @@ class Program(TenantModel):
     @property
     def accepts_applications(self):
         return self.status == self.Status.OPEN
+
+    @property
+    def takes_late_joiners(self):
+        """The team can add people from the opening until the program closes."""
+        return self.status in {self.Status.OPEN, self.Status.MATCHING, self.Status.RUNNING}
 
     @property
     def applications_editable(self):
@@ -355,6 +370,7 @@ class Application(TenantModel):
     class Source(models.TextChoices):
         FORM = "form", _("Application form")
         CSV = "csv", _("CSV import")
+        TEAM = "team", _("Added by the program team")
 
     class PreferredRole(models.TextChoices):
         COACH = "coach", _("Coach")
@@ -387,6 +403,11 @@ class Application(TenantModel):
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Set when the person last opted out of a pair or circle of this program. Whether
+    # they go back into the pairing pool is theirs to say (`wants_new_partner`): the
+    # team may not pair again someone who left and asked for no one.
+    opted_out_at = models.DateTimeField(_("opted out"), null=True, blank=True)
+    wants_new_partner = models.BooleanField(_("asked for a new partner"), default=False)
 
     class Meta:
         ordering = ["submitted_at", "id"]
@@ -403,6 +424,24 @@ class Application(TenantModel):
 
     def __str__(self):
         return f"{self.user} · {self.program}"
+
+    @staticmethod
+    def in_pairing_pool():
+        """The condition for an application to be paired: accepted, and not someone who
+        opted out without asking for a new partner. (Being in no current match of the
+        program is the pool builder's other half.)"""
+        return Q(status=Application.Status.ACCEPTED) & (
+            Q(opted_out_at__isnull=True) | Q(wants_new_partner=True)
+        )
+
+    @property
+    def left_pool(self):
+        """Opted out and asked for no new partner: never paired again unless they ask."""
+        return self.opted_out_at is not None and not self.wants_new_partner
+
+    @property
+    def asks_new_partner(self):
+        return self.opted_out_at is not None and self.wants_new_partner
 
 
 class MatchingRun(TenantModel):

@@ -33,8 +33,10 @@ urlpatterns = [
     path("join/<str:token>/", applications.join, name="join"),
     path(f"{P}apply/", applications.apply, name="apply"),
     path(f"{P}apply/withdraw/", applications.withdraw, name="withdraw"),
+    path(f"{P}apply/new-partner/", applications.new_partner, name="new_partner"),
     path(f"{P}applications/", applications.application_list, name="applications"),
     path(f"{P}applications/import/", applications.applications_import, name="applications_import"),
+    path(f"{P}applications/add/", applications.application_add, name="application_add"),
     path(f"{P}applications/export/", applications.applications_export, name="applications_export"),
     path(
         f"{P}applications/<int:application_pk>/",

@@ -83,6 +83,32 @@ class ApplicationForm(forms.Form):
                 self.add_error(field_name(question), message)
 
 
+class LateJoinerForm(ApplicationForm):
+    """The program team adds one person: who they are, and whatever answers they know.
+
+    The answers are all optional here (the person may be invited and answer themselves);
+    the service checks the values given."""
+
+    def __init__(self, *args, questions, email="", **kwargs):
+        super().__init__(*args, questions=questions, **kwargs)
+        self.initial["email"] = email
+        person = {
+            "email": forms.EmailField(
+                label=_("Email address"),
+                help_text=_(
+                    "A member of the organisation is added at once. Anyone else gets an "
+                    "invitation that leads to this program's form."
+                ),
+            ),
+            "first_name": forms.CharField(label=_("First name"), required=False, max_length=150),
+            "last_name": forms.CharField(label=_("Last name"), required=False, max_length=150),
+        }
+        for name, field in self.fields.items():
+            field.required = False
+            person[name] = field
+        self.fields = person
+
+
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(
         choices=[

@@ -77,6 +77,7 @@ class ProgramForm(forms.ModelForm):
             _("Sessions"),
             ("session_topics", "first_session_checklist", "session_preparation"),
         ),
+        (_("Opting out"), ("opt_out_notice_to_team",)),
     )
 
     class Meta:

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from peercoach.accounts.models import Invitation, User
@@ -44,6 +44,38 @@ def _match_option(question, value):
     return next((o for o in question.options if o.casefold() == wanted), None)
 
 
+# Words people type for a role that the form words differently.
+ROLE_ALIASES = {"peer": "coachee", "either": "both", "coach or coachee": "both"}
+
+
+def _folded(value):
+    return " ".join(str(value).split()).casefold()
+
+
+def choice_code(choices, value, *, aliases=None):
+    """The code of `choices` (a TextChoices) that `value` names, or None.
+
+    Codes and labels both count, the labels in English and in the active language, so a
+    file says what the form shows ("Either or both") or what an export wrote ("both");
+    case and spacing do not matter.
+    """
+    wanted = _folded(value)
+    names = {}
+    for code, label in choices.choices:
+        with translation.override("en"):
+            english = str(label)
+        for name in (code, english, str(label)):
+            names.setdefault(_folded(name), code)
+    for alias, code in (aliases or {}).items():
+        names.setdefault(alias, code)
+    return names.get(wanted)
+
+
+def choices_listed(choices):
+    """ "Coach, Coachee, Either or both": the labels as the form shows them."""
+    return ", ".join(str(label) for label in choices.labels)
+
+
 def answer_clean(question, value):
     """The stored form of one answer, or raise ValidationError saying what is wrong.
 
@@ -63,11 +95,15 @@ def answer_clean(question, value):
                 chosen.append(option)
         return chosen
     if kind == Question.Kind.PREFERRED_ROLE:
-        role = str(value).strip().lower()
-        aliases = {"coachee": "coachee", "peer": "coachee", "either": "both"}
-        role = aliases.get(role, role)
-        if role not in Application.PreferredRole.values:
-            raise ValidationError(_("Choose coach, coachee or both."))
+        role = choice_code(Application.PreferredRole, value, aliases=ROLE_ALIASES)
+        if role is None:
+            raise ValidationError(
+                _("“%(value)s” is not a role. Use one of: %(allowed)s.")
+                % {
+                    "value": str(value).strip(),
+                    "allowed": choices_listed(Application.PreferredRole),
+                }
+            )
         return role
     if question.is_scale:
         try:
@@ -94,8 +130,11 @@ def answer_clean(question, value):
     return text or None
 
 
-def answers_clean(*, questions, raw):
-    """({question key: answer}, {question key: [messages]}) for `raw` answers by key."""
+def answers_clean(*, questions, raw, require=True):
+    """({question key: answer}, {question key: [messages]}) for `raw` answers by key.
+
+    `require=False` lets required questions stay empty (the program team adding someone
+    late may not know every answer); a wrong answer is refused either way."""
     answers, errors = {}, {}
     for question in questions:
         try:
@@ -104,7 +143,7 @@ def answers_clean(*, questions, raw):
             errors[question.key] = exc.messages
             continue
         if value is None:
-            if question.required:
+            if question.required and require:
                 errors[question.key] = [_("This question needs an answer.")]
             continue
         answers[question.key] = value
@@ -133,11 +172,13 @@ def questions_of(program):
 # --- Applying -------------------------------------------------------------------------
 
 
-def application_submit(*, program, user, raw_answers):
+def application_submit(*, program, user, raw_answers, admitted_by=None):
     """Create or update `user`'s application to `program`.
 
     New applications need the program to be open; changes are allowed until matching
-    starts, and a withdrawn application comes back as submitted. Raises ApplicationError
+    starts, and a withdrawn application comes back as submitted. `admitted_by` (the
+    coordinator of a late admission, see `joining.late_admission_check`) lets a first
+    application in after applications closed, accepted at once. Raises ApplicationError
     (with `error_dict` per question key when answers are wrong). Returns the application.
     """
     questions = questions_of(program)
@@ -151,9 +192,15 @@ def application_submit(*, program, user, raw_answers):
             .first()
         )
         if application is None:
-            if not program.accepts_applications:
+            late = admitted_by is not None and program.takes_late_joiners
+            if not program.accepts_applications and not late:
                 raise ApplicationError(_("This program is not taking applications."))
             application = Application(organization=program.organization, program=program, user=user)
+            if late:
+                application.status = Application.Status.ACCEPTED
+                application.source = Application.Source.TEAM
+                application.decided_at = timezone.now()
+                application.decided_by = admitted_by
         elif not program.applications_editable:
             raise ApplicationError(
                 _("Matching has started: applications can no longer be changed.")
@@ -187,6 +234,54 @@ def application_withdraw(*, application):
     application.status = Application.Status.WITHDRAWN
     application.save(update_fields=["status", "updated_at"])
     return application
+
+
+def application_record_opt_out(*, program, user, wants_new_partner, at=None):
+    """Note on `user`'s application to `program` that they opted out, and whether they
+    asked for a new partner. Called by the opt-out in its own transaction.
+
+    Without a new partner asked for, the application leaves the pairing pool
+    (`Application.in_pairing_pool`): no run, no hand edit and no publish pairs the
+    person again until they ask themselves (`application_new_partner_choose`). A later
+    opt-out replaces the earlier answer. Returns the number of applications changed
+    (0 for someone matched without an application).
+    """
+    return Application.objects.filter(
+        organization=program.organization, program=program, user=user
+    ).update(
+        opted_out_at=at or timezone.now(),
+        wants_new_partner=bool(wants_new_partner),
+        updated_at=timezone.now(),
+    )
+
+
+def application_new_partner_choose(*, application, wants_new_partner):
+    """The person's own later answer to "pair me again?" after an opt-out.
+
+    Only the person themself calls this: it is their consent to be paired again (or its
+    withdrawal while they still wait). Raises ApplicationError when they have not opted
+    out, or when the application is no longer accepted. Idempotent.
+    """
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(
+            organization=application.organization, pk=application.pk
+        )
+        if locked.opted_out_at is None:
+            raise ApplicationError(_("You have not opted out of this program."))
+        if locked.status != Application.Status.ACCEPTED:
+            raise ApplicationError(_("Your application is no longer accepted in this program."))
+        if wants_new_partner is False and _in_current_match(locked):
+            # Proposed or published: either way the team has acted on the consent given.
+            raise ApplicationError(
+                _(
+                    "The program team has already found you a new partner. To stop, write to "
+                    "them, or opt out of the new pair or circle once it starts."
+                )
+            )
+        if locked.wants_new_partner != bool(wants_new_partner):
+            locked.wants_new_partner = bool(wants_new_partner)
+            locked.save(update_fields=["wants_new_partner", "updated_at"])
+    return locked
 
 
 def _in_current_match(application):
@@ -361,7 +456,8 @@ def applications_import_csv(*, program, data):
             if column == "email":
                 email = cell.lower()
             elif column == "status":
-                status = cell.lower() or status
+                # The code an export writes or the label the pages show ("Wait-listed").
+                status = choice_code(Application.Status, cell) or cell if cell else status
             elif isinstance(column, Question):
                 raw[column.key] = _split_multi(cell) if column.is_multiple else cell
         problem = csv_email_problem(email, line=line, seen=seen)

@@ -174,15 +174,16 @@ def _forbidden_for(applications):
 
 
 def pool_for(program):
-    """Accepted applications of `program` not in any current match of it."""
+    """Accepted applications of `program` not in any current match of it, without those
+    who opted out and asked for no new partner (`Application.in_pairing_pool`)."""
     current = MatchMember.objects.filter(
         organization=program.organization, program=program, is_current=True
     ).values("user_id")
     return list(
         Application.objects.filter(
+            Application.in_pairing_pool(),
             organization=program.organization,
             program=program,
-            status=Application.Status.ACCEPTED,
         )
         .exclude(user__in=current)
         .select_related("user")

@@ -44,6 +44,7 @@ PROGRAM_FIELDS = (
     "session_topics",
     "first_session_checklist",
     "session_preparation",
+    "opt_out_notice_to_team",
 )
 EVENT_FIELDS = ("kind", "title", "starts_at", "duration_minutes", "location", "description")
 RESOURCE_FIELDS = ("kind", "title", "body", "file")

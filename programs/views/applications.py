@@ -20,6 +20,7 @@ from ..forms.applications import (
     ApplicationForm,
     ApplicationsCsvForm,
     DecisionForm,
+    LateJoinerForm,
     OpenLinkForm,
 )
 from ..models import Application
@@ -31,6 +32,7 @@ from ..selectors.applications import (
 )
 from ..selectors.participant import my_application
 from ..services import applications as services
+from ..services import joining
 
 PAGE_SIZE = 50
 
@@ -40,8 +42,16 @@ def apply(request, org_slug, pk):
     program = program_for_request(request, pk)
     application = my_application(program=program, user=request.user)
     questions = form_questions(program=program)
+    # Added late by the program team: the invitation's link carries their admission.
+    admitted_by = (
+        joining.late_admission_check(
+            program=program, user=request.user, token=request.GET.get("admit", "")
+        )
+        if application is None
+        else None
+    )
     can_edit = (
-        program.accepts_applications
+        program.accepts_applications or admitted_by is not None
         if application is None or application.status == Application.Status.WITHDRAWN
         else program.applications_editable and application.status != Application.Status.DECLINED
     )
@@ -51,7 +61,10 @@ def apply(request, org_slug, pk):
     if request.method == "POST" and can_edit:
         try:
             services.application_submit(
-                program=program, user=request.user, raw_answers=form.raw_answers()
+                program=program,
+                user=request.user,
+                raw_answers=form.raw_answers(),
+                admitted_by=admitted_by,
             )
         except services.ApplicationError as exc:
             if hasattr(exc, "error_dict"):
@@ -65,14 +78,29 @@ def apply(request, org_slug, pk):
                 request,
                 _("Your application was saved.")
                 if application
+                else _("Welcome: you are in, and the program team will pair you soon.")
+                if admitted_by
                 else _("Thank you: your application was submitted."),
             )
             return redirect("programs:detail", org_slug=org_slug, pk=program.pk)
     status = 400 if request.method == "POST" else 200
+    # Read-only answers instead of a form nobody can send once changes have ended.
+    answers = (
+        [(q, services.answer_display(q, application.answers)) for q in questions]
+        if application is not None and not can_edit
+        else []
+    )
     return render(
         request,
         "programs/applications/apply.html",
-        {"program": program, "form": form, "application": application, "can_edit": can_edit},
+        {
+            "program": program,
+            "form": form,
+            "application": application,
+            "can_edit": can_edit,
+            "answers": answers,
+            "admitted": admitted_by is not None,
+        },
         status=status,
     )
 
@@ -89,6 +117,28 @@ def withdraw(request, org_slug, pk):
         messages.error(request, exc.messages[0])
     else:
         messages.success(request, _("Your application was withdrawn."))
+    return redirect("programs:detail", org_slug=org_slug, pk=program.pk)
+
+
+@require_POST
+def new_partner(request, org_slug, pk):
+    """After an opt-out, the person's own answer to "pair me again?" (their consent)."""
+    program = program_for_request(request, pk)
+    application = my_application(program=program, user=request.user)
+    if application is None:
+        raise Http404
+    wants = request.POST.get("wants_new_partner") == "yes"
+    try:
+        services.application_new_partner_choose(application=application, wants_new_partner=wants)
+    except services.ApplicationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(
+            request,
+            _("Noted: the program team can pair you with someone new.")
+            if wants
+            else _("Noted: you will not be paired again in this program."),
+        )
     return redirect("programs:detail", org_slug=org_slug, pk=program.pk)
 
 
@@ -171,6 +221,63 @@ def application_detail(request, org_slug, pk, application_pk):
         request,
         "programs/applications/detail.html",
         {"program": program, "application": application, "answers": answers},
+    )
+
+
+def application_add(request, org_slug, pk):
+    """Coordinators: add one late joiner to a program that has closed its applications."""
+    program = coordinator_program(request, pk)
+    questions = form_questions(program=program)
+    form = LateJoinerForm(
+        request.POST if request.method == "POST" else None,
+        questions=questions,
+        email=request.GET.get("email", "")[:254],
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            joined = joining.application_add_late(
+                program=program,
+                email=form.cleaned_data["email"],
+                first_name=form.cleaned_data["first_name"],
+                last_name=form.cleaned_data["last_name"],
+                raw_answers=form.raw_answers(),
+                added_by=request.user,
+            )
+        except services.ApplicationError as exc:
+            if hasattr(exc, "error_dict"):
+                errors = {k: [m for e in v for m in e.messages] for k, v in exc.error_dict.items()}
+                for message in errors.pop("email", []):
+                    form.add_error("email", message)
+                form.add_service_errors(errors)
+            else:
+                form.add_error(None, exc.messages[0])
+        else:
+            if joined.application is not None:
+                messages.success(
+                    request,
+                    _("%(name)s is in: accepted and waiting on the pairing page.")
+                    % {"name": joined.application.user.display_name},
+                )
+                return redirect(
+                    "programs:application",
+                    org_slug=org_slug,
+                    pk=program.pk,
+                    application_pk=joined.application.pk,
+                )
+            messages.success(
+                request,
+                _(
+                    "%(email)s is not a member yet: an invitation is on its way. Their "
+                    "application is accepted as soon as they fill in the form."
+                )
+                % {"email": joined.invitation.email},
+            )
+            return redirect("programs:applications", org_slug=org_slug, pk=program.pk)
+    return render(
+        request,
+        "programs/applications/add.html",
+        {"program": program, "form": form, "can_add": program.takes_late_joiners},
+        status=400 if request.method == "POST" else 200,
     )
 
 

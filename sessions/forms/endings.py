@@ -60,8 +60,25 @@ class OptOutForm(forms.Form):
     wants_new_partner = forms.BooleanField(
         label=_("I would like a new partner"),
         required=False,
-        help_text=_("The program team can pair you again in this program."),
+        help_text=_(
+            "Ticked: you wait for a new partner in this program, with a note for the program "
+            "team. Not ticked: nobody pairs you again here unless you ask later from the "
+            "program's page."
+        ),
     )
+
+    def __init__(self, *args, program=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.notice_to_team = bool(program and program.opt_out_notice_to_team)
+        if self.notice_to_team:
+            # The program requires the notice to reach the team: no choice to offer, the
+            # page says so instead (before anything is sent).
+            del self.fields["notice_shared"]
+            self.fields["notice"].label = _("Your written notice to your partner and the team")
+            self.fields["notice"].help_text = _(
+                "Your partner (or the other members of your circle) and the program team "
+                "receive it by email; the team also keeps it in its opt-out list."
+            )
 
     def clean_notice(self):
         notice = self.cleaned_data["notice"].strip()

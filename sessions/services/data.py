@@ -111,6 +111,9 @@ def _applications(organization, user, zone):
                 "community": a.community,
                 "role_level": a.role_level,
                 "preferred_role": a.preferred_role,
+                # Their answer after an opt-out: paired again or not.
+                "opted_out_at": _iso(a.opted_out_at, zone) if a.opted_out_at else "",
+                "wants_new_partner": a.wants_new_partner,
             }
         )
         for key, value in (a.answers or {}).items():

@@ -10,7 +10,8 @@ agreement amendment being prepared is withdrawn). A circle only loses the person
 leaves; it ends, the same way as a pair, once fewer than two members remain. A trio
 made by hand in a pair program ends like a pair: its agreement and rhythm were made for
 all of them. The written notice is addressed to the partners and always reaches them;
-the program team gets the reason category, and the notice only when its author chose so.
+the program team gets the reason category, and the notice only when its author chose so
+or the program requires notices to the team (the form says so before anything is sent).
 """
 
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from peercoach.audit.services import audit_record
 from peercoach.notifications.services import absolute_url
 from peercoach.notifications.tasks import send_templated_email
 from programs.models import Match, MatchMember, Program
+from programs.services.applications import application_record_opt_out
 from programs.services.proposals import match_end
 
 from ..models import OptOut, Pause
@@ -202,9 +204,12 @@ def opt_out_give(*, match, user, reason, notice, notice_shared=False, wants_new_
     the person out of a circle (their member row stops being current) and ends the
     circle when fewer than two current members remain. Raises EndingError (nothing
     written) when the notice is empty, the category unknown, the pair already ended or
-    the person no longer a member. Nothing is deleted. After commit: the partners get
-    the notice; the coordinators get the category, the notice only if `notice_shared`,
-    and a link to their queue.
+    the person no longer a member. Nothing is deleted. The person's application records
+    the opt-out: without `wants_new_partner` it leaves the pairing pool, so nobody pairs
+    them again without their consent. The notice goes to the team when the author
+    chose so or the program requires it (`Program.opt_out_notice_to_team`, which the form
+    announces). After commit: the partners get the notice; the coordinators get the
+    category, the notice only if shared, and a link to their queue.
     """
     notice = (notice or "").strip()
     errors = {}
@@ -237,11 +242,19 @@ def opt_out_give(*, match, user, reason, notice, notice_shared=False, wants_new_
                     user=user,
                     reason=reason,
                     notice=notice,
-                    notice_shared=bool(notice_shared),
+                    # A program that asks for notices to the team says so on the form.
+                    notice_shared=bool(notice_shared) or locked.program.opt_out_notice_to_team,
                     wants_new_partner=bool(wants_new_partner),
                 )
         except IntegrityError:
             raise EndingError(_("You have already opted out of this pair or circle.")) from None
+        # Out of the pairing pool unless they asked for a new partner.
+        application_record_opt_out(
+            program=locked.program,
+            user=user,
+            wants_new_partner=opt_out.wants_new_partner,
+            at=opt_out.created_at,
+        )
         ended = True
         if locked.program.format == Program.Format.CIRCLE:
             MatchMember.objects.filter(organization=locked.organization, pk=me.pk).update(

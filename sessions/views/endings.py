@@ -121,6 +121,7 @@ def _opt_out_context(match, request, form):
         "is_circle": is_circle,
         # What the confirmation page announces: does the whole arrangement end?
         "match_ends": not is_circle or len(partners) < 2,
+        "notice_to_team": match.program.opt_out_notice_to_team,
     }
 
 
@@ -131,9 +132,9 @@ def opt_out(request, org_slug, pk):
     with a final button (`step=confirm`); only that last POST acts."""
     match = match_for_member(request, pk, write=True)
     if request.method != "POST":
-        context = _opt_out_context(match, request, OptOutForm())
+        context = _opt_out_context(match, request, OptOutForm(program=match.program))
         return render(request, "sessions/endings/opt_out.html", context)
-    form = OptOutForm(request.POST)
+    form = OptOutForm(request.POST, program=match.program)
     step = request.POST.get("step", "review")
     if not form.is_valid():
         context = _opt_out_context(match, request, form)

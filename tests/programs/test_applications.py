@@ -12,6 +12,7 @@ from peercoach.accounts.models import Invitation, User
 from peercoach.tenancy.models import Membership
 from programs.models import Application, Program, Question
 from programs.services import applications as services
+from programs.services import joining
 from tests.factories import (
     ApplicationFactory,
     MembershipFactory,
@@ -116,7 +117,7 @@ def test_submit_copies_what_lists_and_the_matcher_use(program, participant):
         (Question.Kind.TRAIT, "9", "from 1 to 5"),
         (Question.Kind.TRAIT, "four", "whole number"),
         (Question.Kind.PRIORITIES, ["Delegation", "Juggling"], "“Juggling” is not one"),
-        (Question.Kind.PREFERRED_ROLE, "boss", "coach, coachee or both"),
+        (Question.Kind.PREFERRED_ROLE, "boss", "Coach, Coachee, Either or both"),
         (Question.Kind.ROLE_LEVEL, "", "needs an answer"),
         (Question.Kind.GOALS, "x" * 4001, "under 4000 characters"),
     ],
@@ -480,3 +481,201 @@ def test_an_export_imports_back_into_the_next_term(program, org, coordinator, cl
     with scope(organization=org):
         created = services.applications_import_csv(program=copy, data=exported.content)
     assert [(a.user.email, a.group) for a in created] == [("ann@acme.example.org", "Security")]
+
+
+# --- Issue 15: the CSV accepts what the form shows; late joiners -----------------------
+
+
+def _import_rows(program, org, rows):
+    header = "email,status,Your department,Your role level,Pace of work," + (
+        "What do you want to work on?,Preferred role\n"
+    )
+    body = "".join(
+        f"{email},{status},Networking,Manager,3,Feedback,{role}\n" for email, status, role in rows
+    )
+    with scope(organization=org):
+        return services.applications_import_csv(program=program, data=(header + body).encode())
+
+
+def test_csv_accepts_the_labels_the_form_shows_as_well_as_the_codes(program, org):
+    cells = {
+        "either@acme.example.org": ("Either or both", "both"),
+        "label@acme.example.org": ("  COACHEE ", "coachee"),
+        "code@acme.example.org": ("coach", "coach"),
+        "spaced@acme.example.org": ("either  or BOTH", "both"),
+    }
+    for email in cells:
+        member(org, email)
+    created = _import_rows(
+        program, org, [(email, " Wait-listed ", cell) for email, (cell, _) in cells.items()]
+    )
+    got = {a.user.email: (a.preferred_role, a.status) for a in created}
+    assert got == {email: (code, "waitlisted") for email, (_, code) in cells.items()}
+
+
+def test_csv_names_an_unknown_role_per_row_with_the_accepted_values(program, org):
+    member(org, "ann@acme.example.org")
+    member(org, "bob@acme.example.org")
+    with pytest.raises(services.CsvImportError) as exc:
+        _import_rows(
+            program,
+            org,
+            [
+                ("ann@acme.example.org", "accepted", "Either or both"),
+                ("bob@acme.example.org", "accepted", "mentor"),
+            ],
+        )
+    (error,) = exc.value.errors
+    assert error.line == 3
+    assert "“mentor”" in error.message and "Either or both" in error.message
+    with scope(organization=org):
+        assert not Application.objects.exists()
+
+
+def _apply_url(program):
+    return reverse(
+        "programs:apply", kwargs={"org_slug": program.organization.slug, "pk": program.pk}
+    )
+
+
+def test_once_applications_close_the_apply_page_says_so_without_a_dead_form(
+    program, participant, stranger, client_for
+):
+    with scope(organization=program.organization):
+        ApplicationFactory(
+            program=program,
+            user=participant,
+            answers={question(program, Question.Kind.GROUP).key: "Security"},
+        )
+        Program.objects.filter(pk=program.pk).update(status=Program.Status.RUNNING)
+    late = client_for(stranger).get(_apply_url(program)).content.decode()
+    assert "Applications for this program are closed" in late
+    assert "<fieldset" not in late and "Pace of work" not in late
+    # Someone who applied reads their answers; nothing pretends to be editable.
+    own = client_for(participant).get(_apply_url(program)).content.decode()
+    assert "can no longer be changed" in own
+    assert "<fieldset" not in own and 'type="radio"' not in own
+    assert "Security" in own
+
+
+def _running(program):
+    with scope(organization=program.organization):
+        Program.objects.filter(pk=program.pk).update(status=Program.Status.RUNNING)
+        program.refresh_from_db()
+    return program
+
+
+def _add_url(program):
+    return reverse(
+        "programs:application_add",
+        kwargs={"org_slug": program.organization.slug, "pk": program.pk},
+    )
+
+
+def test_a_coordinator_adds_a_member_late_who_is_then_in_the_pool(
+    program, org, coordinator, client_for, commit, mailoutbox
+):
+    from programs.services.pairing import pool_for
+
+    _running(program)
+    late = member(org, "late@acme.example.org")
+    group = question(program, Question.Kind.GROUP)
+    listing = client_for(coordinator).get(
+        reverse("programs:applications", kwargs={"org_slug": org.slug, "pk": program.pk})
+    )
+    assert _add_url(program) in listing.content.decode()
+    with commit():
+        response = client_for(coordinator).post(
+            _add_url(program), {"email": " Late@acme.example.org ", f"q{group.pk}": "Security"}
+        )
+    assert response.status_code == 302
+    with scope(organization=org):
+        application = Application.objects.get(program=program, user=late)
+        assert (application.status, application.source, application.group) == (
+            "accepted",
+            "team",
+            "Security",
+        )
+        assert application.decided_by == coordinator
+        assert application in pool_for(program)
+    assert [m.to for m in mailoutbox] == [["late@acme.example.org"]]
+    # Twice is refused with the reason, on the page, nothing doubled.
+    again = client_for(coordinator).post(_add_url(program), {"email": "late@acme.example.org"})
+    assert again.status_code == 400 and "has an application already" in again.content.decode()
+
+
+def test_a_late_newcomer_is_invited_and_accepted_when_they_answer(
+    program, org, coordinator, client_for, client, commit
+):
+    _running(program)
+    with commit():
+        response = client_for(coordinator).post(
+            _add_url(program), {"email": "nia@example.org", "first_name": "Nia"}
+        )
+    assert response.status_code == 302
+    with scopes_disabled():
+        invitation = Invitation.objects.get(email="nia@example.org")
+    assert invitation.next_path.startswith(_apply_url(program) + "?admit=")
+    link = next(line for line in mail.outbox[-1].body.splitlines() if "/invite/" in line).strip()
+    client.logout()
+    accepted = client.post(
+        link.removeprefix("http://127.0.0.1:8000"),
+        {
+            "first_name": "Nia",
+            "last_name": "Late",
+            "password1": "a long enough pass phrase",
+            "password2": "a long enough pass phrase",
+        },
+    )
+    assert accepted["Location"] == invitation.next_path
+    form = client.get(invitation.next_path).content.decode()
+    assert 'data-testid="admitted"' in form and "<fieldset" in form
+    sent = client.post(invitation.next_path, form_data(program, good_answers(program)))
+    assert sent.status_code == 302
+    with scope(organization=org):
+        application = Application.objects.get(program=program, user__email="nia@example.org")
+        assert application.status == "accepted" and application.decided_by == coordinator
+
+
+def test_an_admission_works_only_for_its_own_address_and_program(
+    program, org, coordinator, participant, client_for
+):
+    _running(program)
+    with scope(organization=org):
+        joining.application_add_late(
+            program=program, email="nia@example.org", added_by=coordinator, raw_answers={}
+        )
+        invitation = Invitation.objects.get(email="nia@example.org")
+    # Someone else holding the link gets the closed page and cannot apply.
+    page = client_for(participant).get(invitation.next_path).content.decode()
+    assert "Applications for this program are closed" in page
+    client_for(participant).post(invitation.next_path, form_data(program, good_answers(program)))
+    with scope(organization=org):
+        assert not Application.objects.filter(user=participant).exists()
+        other = ProgramFactory(organization=org, status=Program.Status.RUNNING)
+        token = invitation.next_path.split("admit=")[1]
+        assert joining.late_admission_check(program=other, user=participant, token=token) is None
+
+
+def test_late_joiners_only_while_the_program_can_take_them(program, org, coordinator):
+    with scope(organization=org):
+        Program.objects.filter(pk=program.pk).update(status=Program.Status.CLOSED)
+        program.refresh_from_db()
+        with pytest.raises(services.ApplicationError):
+            joining.application_add_late(
+                program=program, email="nia@example.org", added_by=coordinator, raw_answers={}
+            )
+        assert not Invitation.objects.filter(email="nia@example.org").exists()
+
+
+def test_the_people_list_links_a_person_to_add_them_late(program, org, coordinator, client_for):
+    _running(program)
+    member(org, "late@acme.example.org")
+    page = client_for(coordinator).get(
+        reverse("workspace:people", kwargs={"org_slug": org.slug}),
+        {"program": program.pk, "status": "invited"},
+    )
+    text = page.content.decode()
+    assert f"{_add_url(program)}?email=late%40acme.example.org" in text
+    form = client_for(coordinator).get(_add_url(program), {"email": "late@acme.example.org"})
+    assert 'value="late@acme.example.org"' in form.content.decode()

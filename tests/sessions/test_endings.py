@@ -12,11 +12,12 @@ from hypothesis import strategies as st
 from agreements.models import Agreement
 from agreements.services.agreements import agreement_create
 from peercoach.tenancy.zones import zone_of
-from programs.models import Match, MatchMember, Program
+from programs.models import Application, Match, MatchMember, Program
 from sessions.models import OptOut, Pause
 from sessions.selectors.endings import active_pauses
 from sessions.services import endings as services
 from tests.agreements.conftest import template_make
+from tests.factories import match_make
 from tests.sessions.conftest import pair_make
 from tests.test_query_counts import LARGE, SMALL, count_queries, describe
 
@@ -624,3 +625,173 @@ def test_queue_queries_do_not_grow(org, participant, coordinator, client_for):
     assert response.content.decode().count('data-testid="opt-out"') == LARGE
     assert response.content.decode().count('data-testid="paused"') == LARGE
     assert len(small) == len(large), describe(large)
+
+
+# --- Opting out and the pairing pool (issue 15) ---------------------------------------
+
+
+def _pool_setup(org):
+    """A running reciprocal program: Ana and Ben are a published pair, Wen waits.
+
+    Three groups, so any two of them may be paired but Ana and Ben never again.
+    """
+    from tests.programs.test_pairing import people, program_with_applicants
+
+    ana, ben, wen = people(org, 3, prefix="pool")
+    program = program_with_applicants(org, [ana, ben, wen], groups=["X", "Y", "Z"])
+    with scope(organization=org):
+        Program.objects.filter(pk=program.pk).update(status=Program.Status.RUNNING)
+        program.refresh_from_db()
+        match = match_make(program=program, users=[ana, ben], status=Match.Status.ACTIVE)
+    return program, match, ana, ben, wen
+
+
+def _opt_out(org, match, user, *, wants_new_partner):
+    with scope(organization=org):
+        return services.opt_out_give(
+            match=match,
+            user=user,
+            reason=OptOut.Reason.MISMATCH,
+            notice="It is not working for me; thank you for trying.",
+            wants_new_partner=wants_new_partner,
+        ).opt_out
+
+
+def _proposed_emails(program):
+    with scope(organization=program.organization):
+        return [
+            sorted(m.members.values_list("user__email", flat=True))
+            for m in Match.objects.filter(program=program, status=Match.Status.PROPOSED)
+        ]
+
+
+def test_opting_out_without_asking_for_a_partner_leaves_the_pool_for_good(org, commit):
+    """The defect: Ana opted out, declined a new partner, and was paired (and emailed
+    "Meet your partner") ahead of Wen, who was waiting."""
+    from programs.services.pairing import pool_for
+    from tests.programs.test_pairing import run
+
+    program, match, ana, ben, wen = _pool_setup(org)
+    _opt_out(org, match, ana, wants_new_partner=False)
+    with scope(organization=org):
+        assert {a.user for a in pool_for(program)} == {ben, wen}
+        application = Application.objects.get(program=program, user=ana)
+        assert application.left_pool and application.opted_out_at is not None
+    run(program, commit)
+    assert _proposed_emails(program) == [sorted([ben.email, wen.email])]
+    # A second run still leaves her out: nobody pairs her again without her asking.
+    run(program, commit)
+    assert ana.email not in str(_proposed_emails(program))
+
+
+def test_asking_for_a_new_partner_keeps_the_person_in_the_pool_with_a_note(org, commit):
+    from programs.selectors.pairing import waiting_people
+
+    program, match, ana, ben, wen = _pool_setup(org)
+    _opt_out(org, match, ana, wants_new_partner=True)
+    with scope(organization=org):
+        waiting = {a.user: a for a in waiting_people(program=program, run=None)}
+        assert set(waiting) == {ana, ben, wen}
+        assert waiting[ana].asks_new_partner and not waiting[ana].left_pool
+        assert not waiting[ben].asks_new_partner  # Ben did not opt out: his pair ended
+
+
+def test_the_person_alone_can_ask_again_or_stop_waiting(org, commit):
+    from programs.services.applications import ApplicationError, application_new_partner_choose
+    from programs.services.pairing import pool_for
+
+    program, match, ana, ben, wen = _pool_setup(org)
+    _opt_out(org, match, ana, wants_new_partner=False)
+    with scope(organization=org):
+        application = Application.objects.get(program=program, user=ana)
+        application_new_partner_choose(application=application, wants_new_partner=True)
+        assert ana in {a.user for a in pool_for(program)}
+        application_new_partner_choose(application=application, wants_new_partner=False)
+        assert ana not in {a.user for a in pool_for(program)}
+        never = Application.objects.get(program=program, user=wen)
+        with pytest.raises(ApplicationError):
+            application_new_partner_choose(application=never, wants_new_partner=True)
+
+
+def test_a_hand_edit_cannot_pair_someone_who_left_the_pool(org, coordinator):
+    from programs.services import proposals
+    from programs.services.pairing import PairingError
+
+    program, match, ana, ben, wen = _pool_setup(org)
+    _opt_out(org, match, ana, wants_new_partner=False)
+    with scope(organization=org):
+        apps = {a.user: a for a in Application.objects.filter(program=program)}
+        with pytest.raises(PairingError):
+            proposals.proposal_swap(
+                program=program, first=("pool", apps[ana].pk), second=("pool", apps[wen].pk)
+            )
+        assert not Match.objects.filter(program=program, status=Match.Status.PROPOSED).exists()
+
+
+def test_a_program_that_requires_it_shares_every_notice_with_the_team(
+    org, participant, coordinator, client_for, commit, mailoutbox
+):
+    pair = pair_make(org, participant, opt_out_notice_to_team=True)
+    form = client_for(pair.me).get(pair_url("opt_out", pair.match)).content.decode()
+    # Said before anything is sent, and no choice offered that the program overrides.
+    assert 'data-testid="notice-to-team"' in form
+    assert 'name="notice_shared"' not in form
+    review = client_for(pair.me).post(pair_url("opt_out", pair.match), opt_out_data("review"))
+    assert "They also receive your notice" in review.content.decode()
+    with commit():
+        client_for(pair.me).post(pair_url("opt_out", pair.match), opt_out_data("confirm"))
+    to_team = next(m for m in mailoutbox if m.to == [coordinator.email])
+    assert NOTICE in to_team.body
+    with scope(organization=org):
+        assert OptOut.objects.get(match=pair.match).notice_shared
+    queue = client_for(coordinator).get(queue_url(pair.program)).content.decode()
+    assert NOTICE in queue
+
+
+def test_without_the_requirement_the_form_offers_the_choice_and_the_team_sees_nothing(
+    org, pair, coordinator, client_for, commit
+):
+    form = client_for(pair.me).get(pair_url("opt_out", pair.match)).content.decode()
+    assert 'name="notice_shared"' in form
+    assert 'data-testid="notice-to-team"' not in form
+    with commit():
+        client_for(pair.me).post(pair_url("opt_out", pair.match), opt_out_data("confirm"))
+    queue = client_for(coordinator).get(queue_url(pair.program)).content.decode()
+    assert "evenings" not in queue and "not shared" in queue
+
+
+def test_pages_say_where_an_opted_out_person_stands(org, coordinator, client_for):
+    program, match, ana, ben, wen = _pool_setup(org)
+    _opt_out(org, match, ana, wants_new_partner=False)
+    kw = {"org_slug": org.slug, "pk": program.pk}
+    with scope(organization=org):
+        application = Application.objects.get(program=program, user=ana)
+    listing = client_for(coordinator).get(reverse("programs:applications", kwargs=kw))
+    assert "not to be paired again" in listing.content.decode()
+    detail = client_for(coordinator).get(
+        reverse("programs:application", kwargs={**kw, "application_pk": application.pk})
+    )
+    assert "out of the pairing pool" in detail.content.decode()
+    own = client_for(ana).get(reverse("programs:detail", kwargs=kw)).content.decode()
+    assert "did not ask for a new partner" in own
+    # Her consent, given on her own page, puts her back with a note for the team.
+    client_for(ana).post(reverse("programs:new_partner", kwargs=kw), {"wants_new_partner": "yes"})
+    pairing = client_for(coordinator).get(reverse("programs:pairing", kwargs=kw)).content.decode()
+    assert 'data-testid="asks-new-partner"' in pairing and ana.display_name in pairing
+
+
+def test_consent_cannot_be_taken_back_once_the_team_proposed_a_partner(org, coordinator):
+    from programs.services import proposals
+    from programs.services.applications import ApplicationError, application_new_partner_choose
+
+    program, match, ana, ben, wen = _pool_setup(org)
+    _opt_out(org, match, ana, wants_new_partner=True)
+    with scope(organization=org):
+        apps = {a.user: a for a in Application.objects.filter(program=program)}
+        proposals.proposal_swap(
+            program=program, first=("pool", apps[ana].pk), second=("pool", apps[wen].pk)
+        )
+        with pytest.raises(ApplicationError, match="already found you a new partner"):
+            application_new_partner_choose(application=apps[ana], wants_new_partner=False)
+        apps[ana].refresh_from_db()
+        assert apps[ana].wants_new_partner
