@@ -26,8 +26,8 @@ from ..models import Session
 from ..selectors.endings import active_pauses
 from .common import (
     AGAIN_DAYS,
-    GRACE_DAYS,
     active_pairs,
+    behind_after,
     gap_days,
     last_held_days,
     pair_links,
@@ -112,7 +112,7 @@ def nudges(*, organization, now):
     for pair in pairs:
         match = pair.match
         since = since_day(pair, last_held)
-        threshold = pair.every + GRACE_DAYS
+        threshold = behind_after(pair, last_held)
         for member in recipients(pair.members):
             user = member.user
             user_zone = zone_name(user, organization)

@@ -12,7 +12,11 @@ Cadence: the pair agreed to meet every N days (the signed agreement, else the pr
 setting). Counted from the day the pair was published (or the term's start, if later) to
 today (or the term's end), paused days left out: `expected` sessions is the elapsed time
 divided by N, and the pair is overdue when more than N unpaused days have passed since
-its last session (or since the start, without one). A pair on pause is never overdue.
+its last session. A new pair that has not met yet has at least `FIRST_SESSION_DAYS` from
+its start (its rhythm, if longer): meeting the partner, reading the agreement and finding
+a first date take a while, and a weekly pair is not "overdue" on its eighth day. A pair
+on pause is never overdue. The reminder rules and the pairs at risk count the same way
+(`allowed_gap`), with a week's grace on top.
 """
 
 from dataclasses import dataclass, field
@@ -32,6 +36,7 @@ from .reports import reports_due
 from .schedule import upcoming_for_matches
 
 RECENT_SESSIONS = 5
+FIRST_SESSION_DAYS = 21  # a new pair's time to hold its first session (or its rhythm)
 HOME_EVENTS = 10
 # Applications that tie a person to a program whose events and resources they see.
 LIVE_APPLICATIONS = (
@@ -69,6 +74,12 @@ def paused_days(pauses, start, end):
     return len(days)
 
 
+def allowed_gap(every_days, *, met):
+    """Unpaused days a pair may go without a session before it is behind: its rhythm, and
+    before its first session at least FIRST_SESSION_DAYS from its start."""
+    return every_days if met else max(every_days, FIRST_SESSION_DAYS)
+
+
 def pause_today(pauses, today):
     return next((p for p in pauses if p.starts_on <= today <= p.last_day), None)
 
@@ -85,9 +96,12 @@ def cadence_of(
     if started and every_days:
         elapsed = max(0, (end - start).days - paused_days(pauses, start, end))
         expected = elapsed // every_days
-        since = last_held_on if last_held_on and last_held_on > start else start
+        met = bool(last_held_on and last_held_on >= start)
+        since = last_held_on if met else start
         gap = (end - since).days - paused_days(pauses, since, end)
-        overdue = not paused and today <= (term_end or today) and gap > every_days
+        overdue = (
+            not paused and today <= (term_end or today) and gap > allowed_gap(every_days, met=met)
+        )
     return Cadence(
         every_days=every_days,
         frequency=frequency,
@@ -368,8 +382,10 @@ def sessions_for_pair(*, match):
 
 
 __all__ = [
+    "FIRST_SESSION_DAYS",
     "Cadence",
     "PairSummary",
+    "allowed_gap",
     "cadence_of",
     "home_for_participant",
     "pair_hub",

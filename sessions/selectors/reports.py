@@ -4,7 +4,9 @@ own reports, and the program team's page (shared answers only).
 Periods. A pair's periods are counted from the day it was published (`published_at`,
 else `created_at`, as a date in the organisation's time zone), every
 `reporting_every_days` of its signed agreement; without one (or when it says "other"),
-every `program.cadence_days`, and every 30 days when the program lets the pair choose.
+every 30 days. The meeting rhythm does not set it: a pair that meets every two weeks
+(ATC) would otherwise write a report every two weeks, and the seeds suggest monthly
+reporting (PeerSphere's agreement, item 8).
 Period k runs from start + (k-1)*every to start + k*every and is due on its last date,
 start + k*every.
 
@@ -86,8 +88,6 @@ def schedule_of(*, match, program, agreed_days, organization):
     start = timezone.localtime(begun, organization.tzinfo).date()
     if agreed_days:
         return Schedule(start=start, every=agreed_days, source="agreement")
-    if program.cadence_days:
-        return Schedule(start=start, every=program.cadence_days, source="program")
     return Schedule(start=start, every=DEFAULT_EVERY_DAYS, source="default")
 
 
