@@ -226,8 +226,12 @@ def behind_after(pair, last_held):
     risk): its rhythm, at least FIRST_SESSION_DAYS before its first session
     (`sessions.selectors.home.allowed_gap`), plus the week's grace."""
     last = last_held.get(pair.match.pk)
-    met = last is not None and last >= pair.start
-    return allowed_gap(pair.every, met=met) + GRACE_DAYS
+    return behind_days(pair.every, met=last is not None and last >= pair.start)
+
+
+def behind_days(every, *, met):
+    """`behind_after` from the rhythm and whether the pair has met since its start."""
+    return allowed_gap(every, met=met) + GRACE_DAYS
 
 
 def reported_periods(organization, *, program=None, match_ids=None):

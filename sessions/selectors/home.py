@@ -27,23 +27,18 @@ from django.utils import timezone
 
 from agreements.models import Agreement
 from agreements.selectors.terms import agreement_terms, terms_of
-from programs.models import Application, Match, MatchMember, ProgramEvent, Resource
+from peercoach.notifications.models import Preference
+from programs.models import Match, MatchMember, ProgramEvent, Resource
 
 from ..models import Checklist, Pause, Session
 from .goals import goals_for
 from .log import held_for_matches
-from .reports import reports_due
-from .schedule import upcoming_for_matches
+from .reports import reports_next
+from .schedule import LIVE_APPLICATIONS, upcoming_for_matches
 
 RECENT_SESSIONS = 5
 FIRST_SESSION_DAYS = 21  # a new pair's time to hold its first session (or its rhythm)
 HOME_EVENTS = 10
-# Applications that tie a person to a program whose events and resources they see.
-LIVE_APPLICATIONS = (
-    Application.Status.SUBMITTED,
-    Application.Status.ACCEPTED,
-    Application.Status.WAITLISTED,
-)
 
 
 # --- Cadence ---------------------------------------------------------------------------
@@ -160,6 +155,48 @@ def _split_upcoming(sessions, user):
     return (scheduled[0] if scheduled else None), waiting, mine
 
 
+# --- What comes next -------------------------------------------------------------------
+
+
+def reminders_off(*, organization, user):
+    """The kinds of reminder the person turned off here. One query."""
+    return frozenset(
+        Preference.objects.filter(organization=organization, user=user, enabled=False).values_list(
+            "kind", flat=True
+        )
+    )
+
+
+def _not_due(report):
+    return report if report is not None and not report.due else None
+
+
+def _next_reminder(*, match, terms, last, upcoming, report, pauses, today, off):
+    """The next reminder the pair rules would send this person about `match`, from what
+    the page has read already (no query): `sessions.reminders.timing.next_reminder`."""
+    # The rules import this module: imported here, once both are loaded.
+    from ..reminders.common import DEFAULT_EVERY_DAYS
+    from ..reminders.timing import next_reminder
+
+    program = match.program
+    return next_reminder(
+        today=today,
+        start=_start_of(match, program),
+        term_end=program.term_end,
+        every=terms.meeting_every_days or DEFAULT_EVERY_DAYS,
+        last_held=timezone.localdate(last.starts_at) if last else None,
+        planned=[timezone.localdate(s.starts_at) for s in upcoming],
+        scheduled=[
+            timezone.localdate(s.starts_at)
+            for s in upcoming
+            if s.status == Session.Status.SCHEDULED
+        ],
+        report=report,
+        paused=pause_today(pauses, today) is not None,
+        off=off,
+    )
+
+
 # --- The participant's home ------------------------------------------------------------
 
 
@@ -176,6 +213,8 @@ class PairSummary:
     pause: Pause | None
     goals: list = field(default_factory=list)
     reports_due: list = field(default_factory=list)
+    next_report: object = None  # reports.DueReport not due yet: when it falls due
+    next_reminder: object = None  # reminders.timing.NextReminder, or None
 
 
 def home_for_participant(*, organization, user, matches, programs, today=None, now=None):
@@ -206,9 +245,14 @@ def home_for_participant(*, organization, user, matches, programs, today=None, n
         terms = {
             m.pk: _terms_from(m.program, next(iter(m.agreements.all()), None)) for m in matches
         }
-        due = {}
-        for report in reports_due(organization=organization, user=user, matches=matches):
-            due.setdefault(report.match.pk, []).append(report)
+        due, coming = {}, {}
+        for report in reports_next(
+            organization=organization, user=user, matches=matches, today=today
+        ):
+            if report.due:
+                due.setdefault(report.match.pk, []).append(report)
+            coming[report.match.pk] = report
+        off = reminders_off(organization=organization, user=user)
         for match in matches:
             members = list(match.members.all())
             agreement = next(iter(match.agreements.all()), None)
@@ -236,6 +280,17 @@ def home_for_participant(*, organization, user, matches, programs, today=None, n
                     pause=pause_today(match_pauses, today),
                     goals=goals.get(match.program_id, []),
                     reports_due=due.get(match.pk, []),
+                    next_report=_not_due(coming.get(match.pk)),
+                    next_reminder=_next_reminder(
+                        match=match,
+                        terms=terms[match.pk],
+                        last=log["last"],
+                        upcoming=upcoming.get(match.pk, []),
+                        report=coming.get(match.pk),
+                        pauses=match_pauses,
+                        today=today,
+                        off=off,
+                    ),
                 )
             )
     program_ids = {m.program_id for m in matches} | {
@@ -325,7 +380,7 @@ def pair_hub(*, match, user, today=None, now=None):
     held_count = held_qs.count()
     recent = list(held_qs.order_by("-starts_at", "-id")[:RECENT_SESSIONS])
     ended = match.status == Match.Status.ENDED
-    upcoming, waiting, mine, to_log, due = [], [], [], [], []
+    upcoming, waiting, mine, to_log, due, coming = [], [], [], [], [], []
     next_session = None
     if not ended:
         upcoming = upcoming_for_matches(organization=organization, match_ids=[match.pk], now=now)
@@ -339,7 +394,8 @@ def pair_hub(*, match, user, today=None, now=None):
                 starts_at__lt=now,
             ).order_by("-starts_at", "-id")[:RECENT_SESSIONS]
         )
-        due = reports_due(organization=organization, user=user, matches=[match])
+        coming = reports_next(organization=organization, user=user, matches=[match], today=today)
+        due = [report for report in coming if report.due]
     checklist = None
     if program.first_session_checklist:
         checklist = Checklist.objects.filter(organization=organization, match=match).first()
@@ -367,6 +423,19 @@ def pair_hub(*, match, user, today=None, now=None):
             match, program, terms, held_count, recent[0] if recent else None, pauses, today
         ),
         "reports_due": due,
+        "next_report": _not_due(coming[0] if coming else None),
+        "next_reminder": None
+        if ended
+        else _next_reminder(
+            match=match,
+            terms=terms,
+            last=recent[0] if recent else None,
+            upcoming=upcoming.get(match.pk, []),
+            report=coming[0] if coming else None,
+            pauses=pauses,
+            today=today,
+            off=reminders_off(organization=organization, user=user),
+        ),
         "checklist": checklist,
         "checklist_done": len(checklist.done) if checklist else 0,
         "checklist_total": len(Checklist.ITEMS),
