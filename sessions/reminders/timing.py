@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 from peercoach.notifications.models import Kind
 
+from ..selectors.home import paused_days
 from .common import AGAIN_DAYS, behind_days
 
 LOOKAHEAD_CYCLES = 6  # meeting cycles looked at for the next one without a session planned
@@ -50,6 +51,7 @@ def next_reminder(
     scheduled,
     report,
     paused,
+    pauses=(),
     off=frozenset(),
 ):
     """The next pair reminder after `today` that the rules would send one member, or None.
@@ -58,8 +60,9 @@ def next_reminder(
     days between meetings (the rules' `PairState`); `last_held`: the day of the last
     session held, or None; `planned`: days of sessions proposed, scheduled or held;
     `scheduled`: days of the scheduled sessions to come; `report`: the person's
-    `reports_next` entry (or None); `paused`: a pause today (nothing is sent); `off`: the
-    kinds the person turned off. Assumes nothing changes meanwhile: a session logged or a
+    `reports_next` entry (or None); `paused`: a pause today (nothing is sent); `pauses`:
+    the pair's pauses (their days do not count towards a nudge); `off`: the kinds the
+    person turned off. Assumes nothing changes meanwhile: a session logged or a
     report written moves it on.
     """
     if paused:
@@ -82,7 +85,8 @@ def next_reminder(
         # scheduled before it (holding it starts the count again).
         met = last_held is not None and last_held >= start
         since = last_held if met else start
-        nudge = since + timedelta(days=behind_days(every, met=met) + 1)
+        held_off = paused_days(pauses, since, today)
+        nudge = since + timedelta(days=behind_days(every, met=met) + 1 + held_off)
         while nudge <= today:  # overdue already: the next window, a cycle later
             nudge += timedelta(days=every)
         if nudge <= term_end and not any(day <= nudge for day in scheduled):

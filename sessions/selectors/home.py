@@ -193,6 +193,7 @@ def _next_reminder(*, match, terms, last, upcoming, report, pauses, today, off):
         ],
         report=report,
         paused=pause_today(pauses, today) is not None,
+        pauses=pauses,
         off=off,
     )
 

@@ -105,6 +105,17 @@ def test_a_pair_that_stopped_meeting_hears_of_the_nudge(org, participant):
     assert (coming.kind, coming.day) == (Kind.NUDGE, TODAY + days(18))
 
 
+def test_paused_days_move_the_nudge_on(org, participant):
+    pair = make_pair(org, participant, published=TODAY - days(40))
+    session_make(pair, at(TODAY - days(20), 10, 0), status=Session.Status.HELD)
+    for user in pair.people:
+        report_make(pair, user, 1)
+    pause_make(pair, TODAY - days(10), TODAY - days(10))  # one day off the count
+
+    coming = agrees(org, pair)
+    assert (coming.kind, coming.day) == (Kind.NUDGE, TODAY + days(18 + 1))
+
+
 def test_a_report_left_unwritten_is_reminded_a_week_after_it_fell_due(org, participant):
     pair = make_pair(org, participant, published=TODAY - days(33))
     session_make(pair, at(TODAY - days(2), 10, 0), status=Session.Status.HELD)
