@@ -234,6 +234,25 @@ def invitation_resend(*, invitation):
     _queue_invitation_email(invitation)
 
 
+def coordinator_invitations_resend(*, organization, email=None):
+    """Resend (`invitation_resend`) every open coordinator invitation of `organization`,
+    only `email`'s when given; returns them, oldest first ([] when none is open). For the
+    operator: `org_create --resend` and the admin. One transaction; emails after commit."""
+    with transaction.atomic(), scope(organization=organization):
+        invitations = Invitation.objects.filter(
+            organization=organization,
+            role=Membership.Role.COORDINATOR,
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+        )
+        if email:
+            invitations = invitations.filter(email__iexact=email.strip())
+        invitations = list(invitations.select_for_update().order_by("created_at", "id"))
+        for invitation in invitations:
+            invitation_resend(invitation=invitation)
+    return invitations
+
+
 def invitation_revoke(*, invitation):
     """Close an open invitation so its link no longer works. Idempotent."""
     if invitation.accepted_at:

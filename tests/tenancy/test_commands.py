@@ -149,3 +149,24 @@ def test_the_operator_admin_resends_open_invitations(
     assert "Emailed again with a fresh link: kim@acme.example.org." in page
     assert "already accepted or withdrawn: gone@acme.example.org" in page
     assert [m.to for m in mail.outbox] == [["kim@acme.example.org"]] * 2
+
+
+def test_the_operator_admin_resends_an_organisations_coordinator_invitation(
+    django_capture_on_commit_callbacks, admin_client
+):
+    organization, _invitation = _created_with_invitation(django_capture_on_commit_callbacks)
+    call_command("org_create", slug="bare", name="Bare")
+    bare = Organization.objects.get(slug="bare")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            "/admin/tenancy/organization/",
+            {
+                "action": "resend_coordinator_invitations",
+                "_selected_action": [organization.pk, bare.pk],
+            },
+            follow=True,
+        )
+    page = response.content.decode()
+    assert "Acme: emailed again to kim@acme.example.org." in page
+    assert "Bare: no open coordinator invitation to resend." in page
+    assert [m.to for m in mail.outbox] == [["kim@acme.example.org"]] * 2

@@ -3,12 +3,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django_scopes import scope, scopes_disabled
 
-from peercoach.accounts.models import Invitation, User
+from peercoach.accounts.models import User
 from peercoach.accounts.services import (
     InvitationError,
+    coordinator_invitations_resend,
     first_coordinator_handles_concerns,
     invitation_create,
-    invitation_resend,
     membership_add,
 )
 from peercoach.tenancy.models import Membership, Organization
@@ -101,25 +101,14 @@ class Command(BaseCommand):
             organization = Organization.objects.filter(slug=slug).first()
         if organization is None:
             raise CommandError(f"Nothing resent: there is no organisation “{slug}”.")
-        with transaction.atomic(), scope(organization=organization):
-            invitations = Invitation.objects.filter(
-                organization=organization,
-                role=Membership.Role.COORDINATOR,
-                accepted_at__isnull=True,
-                revoked_at__isnull=True,
-            ).order_by("created_at", "id")
-            if email:
-                invitations = invitations.filter(email__iexact=email.strip())
-            invitations = list(invitations.select_for_update())
-            if not invitations:
-                whom = f" for {email}" if email else ""
-                raise CommandError(
-                    f"Nothing resent: “{slug}” has no open coordinator invitation{whom} "
-                    "(accepted or withdrawn ones cannot be resent). A coordinator invites "
-                    "others from the organisation's people page."
-                )
-            for invitation in invitations:
-                invitation_resend(invitation=invitation)
+        invitations = coordinator_invitations_resend(organization=organization, email=email)
+        if not invitations:
+            whom = f" for {email}" if email else ""
+            raise CommandError(
+                f"Nothing resent: “{slug}” has no open coordinator invitation{whom} "
+                "(accepted or withdrawn ones cannot be resent). A coordinator invites "
+                "others from the organisation's people page."
+            )
         for invitation in invitations:
             self.stdout.write(
                 self.style.SUCCESS(
