@@ -4,8 +4,9 @@ progress reports, one opt-out and one concern, so that every page has something 
 The pairs are published by the programs demo at load time; here they are moved back to
 a week after the term started, as if the term had been running for some weeks. Then the
 same services a participant's clicks use write the activity, with the clock of each
-action set in the past where it matters. Some pairs are left without any session on
-purpose: they are the ones "behind the agreed cadence".
+action set in the past where it matters. Most pairs meet on their rhythm up to this
+week; every third pair has not met yet, and one in six met once, rated the session low
+and stopped: the program team's "pairs at risk" show a mix, not every pair.
 
 No email leaves and no task is queued (`programs.demo.quiet`). Idempotent: a program that
 already has sessions is left as it is.
@@ -95,24 +96,30 @@ def _activity(program):
     for index, match in enumerate(matches):
         match.published_at = published
         members = sorted((m for m in match.members.all() if m.is_current), key=_rank)
-        # Every third pair has not met yet: the pairs behind the agreed cadence.
+        # A believable mix for the program team's "pairs at risk": most pairs meet on
+        # their rhythm; every third has not met yet; one in six met once, rated it
+        # low and stopped.
         if index % 3 == 2:
             continue
-        held = 1 + (index % 3)
-        for n in range(held):
+        lapsed = index % 6 == 4
+        n = 0
+        while True:
             day = published + timedelta(days=3 + n * every)
-            if day >= now - timedelta(days=1):
+            if day >= now - timedelta(days=1) or (lapsed and n == 1):
                 break
             session = _log(program, match, members, day, n, private=index == 0)
             demo.sessions += 1
-            if n == held - 1:
-                _feedback(program, session, members)
+            n += 1
+        if n:
+            _feedback(program, session, members, low=lapsed)
         if index < 4:
             _plan(program, members[0].user, today=now.date())
         if index < 3:
             _schedule_ahead(match, members, zone, now)
-        if index < 2:
-            _report(match, members[0].user)
+        if not lapsed:
+            # participant01 leaves theirs for the home page's "report due".
+            for member in members[1:] if index == 0 else members[:1]:
+                _report(match, member.user)
     if matches:
         demo.showcased.append(("sessions, a plan and a report", _emails(matches[0])))
     _endings(program, matches, demo)
@@ -153,7 +160,7 @@ def _log(program, match, members, day, n, *, private):
     )
 
 
-def _feedback(program, session, members):
+def _feedback(program, session, members, *, low=False):
     session.program = program
     for part in session.parts.all():
         if part.coachee is None or part.minutes == 0:
@@ -161,8 +168,10 @@ def _feedback(program, session, members):
         log.feedback_give(
             session=session,
             author=part.coachee,
-            rating=4 if part.coach else 5,
-            comment="Good questions; I left with a clear next step.",
+            rating=2 if low else 4 if part.coach else 5,
+            comment="We did not find a common thread."
+            if low
+            else "Good questions; I left with a clear next step.",
         )
         if program.format == Program.Format.CIRCLE:
             break

@@ -1,5 +1,5 @@
-"""Calendar files (iCalendar, RFC 5545) for sessions: emailed invitations, one-session
-downloads and each person's private feed.
+"""Calendar files (iCalendar, RFC 5545) for sessions and program events: emailed
+invitations, one-session and one-event downloads and each person's private feed.
 
 Every event names the zone the session was proposed in (`DTSTART;TZID=Europe/Berlin`)
 and the file carries the matching VTIMEZONE, so a session stays at 10:00 local time on
@@ -147,17 +147,50 @@ def calendar_text(events, *, method=PUBLISH, name=""):
     return calendar.to_ical().decode()
 
 
+def program_event(event, *, organization, url=""):
+    """One VEVENT for a program event (kick-off, group meeting, debrief; its `program`
+    loaded), in the organisation's zone. Its title, time, place and description are the
+    program team's, written for every participant: nothing private."""
+    zone = zoneinfo.ZoneInfo(organization.time_zone)
+    vevent = Event()
+    vevent.add("uid", f"event-{event.pk}-{organization.pk}@peercoach")
+    vevent.add("summary", f"{event.program.name}: {event.title}")
+    vevent.add("dtstart", event.starts_at.astimezone(zone))
+    vevent.add(
+        "dtend", (event.starts_at + timedelta(minutes=event.duration_minutes)).astimezone(zone)
+    )
+    vevent.add("dtstamp", timezone.now())
+    if event.location:
+        vevent.add("location", event.location)
+    description = event.description or ""
+    if url:
+        description = f"{description}\n{url}".strip()
+        vevent.add("url", url)
+    if description:
+        vevent.add("description", description)
+    vevent.add("status", "CONFIRMED")
+    return vevent
+
+
 def sessions_calendar(
-    sessions, *, organization, attendees, method=PUBLISH, urls=None, statuses=None, name=""
+    sessions,
+    *,
+    organization,
+    attendees,
+    method=PUBLISH,
+    urls=None,
+    statuses=None,
+    name="",
+    events=(),
 ):
-    """A calendar file for `sessions`.
+    """A calendar file for `sessions`, and the program `events` (VEVENTs) when given.
 
     `attendees`: {match_id: [users]}; `urls`: {match_id: link to the pair's page};
     `statuses`: {session_id: iCalendar STATUS} overriding a session's own.
     """
     urls = urls or {}
     statuses = statuses or {}
-    events = [
+    vevents = [
         session_event(
             session,
             organization=organization,
@@ -167,4 +200,4 @@ def sessions_calendar(
         )
         for session in sessions
     ]
-    return calendar_text(events, method=method, name=name)
+    return calendar_text([*vevents, *events], method=method, name=name)

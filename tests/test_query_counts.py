@@ -184,9 +184,11 @@ PAGES = {
         url_name="tenancy:home",
         grow=grow_people_and_invitations,
         shows=lambda n: (f'data-testid="participant-count">{n}<'.encode(),),
-        # 8 today: session, user, membership, two-factor check, member counts, invitation
-        # count, current programs with their counts, switcher.
-        bound=10,
+        # 10 today: session, user, membership, two-factor check, member counts, invitation
+        # count, current programs with their counts, switcher, and the to-do list's
+        # programs and concern handlers (with programs it reads their opt-outs, people
+        # waiting and pairs at risk too: tests/workspace/test_todo.py counts those).
+        bound=12,
     ),
     "tenancy:home participant": Page(
         who="participant",
@@ -194,22 +196,23 @@ PAGES = {
         grow=grow_members_and_organisations,
         # The organisation switcher lists every membership of the person.
         shows=lambda n: (f"Extra {n - 1:02}".encode(),),
-        # 8 today: session, user, membership, switcher, and the programs, the person's
-        # applications, active pairs and past pairs (their members are one more query
-        # once there are any: see "tenancy:home participant programs").
-        bound=9,
+        # 9 today: session, user, membership, switcher, and the programs, the person's
+        # applications, active pairs, past pairs (their members are one more query
+        # once there are any: see "tenancy:home participant programs") and open surveys.
+        bound=10,
     ),
     "tenancy:home participant programs": Page(
         who="participant",
         url_name="tenancy:home",
         grow=grow_my_programs,
         shows=lambda n: (f"Grown program {n - 1:02}".encode(), f"Partner {n - 1:02}".encode()),
-        # 22 today: session, user, membership, my applications, programs, active pairs,
+        # 24 today: session, user, membership, my applications, programs, active pairs,
         # their members, their agreements, upcoming sessions, held counts, last held
-        # session, pauses, goals, the due reports (memberships, programs, signed
-        # agreements, reports, pauses: sessions.selectors.reports.reports_due), events,
-        # resources, switcher, past pairs. None grows with the pairs (tests/sessions/test_home.py).
-        bound=23,
+        # session, pauses, goals, the reports due and next (memberships, programs, signed
+        # agreements, reports, pauses: sessions.selectors.reports.reports_next), the
+        # reminders turned off (for the next reminder), events, resources, switcher, past
+        # pairs, open surveys. None grows with the pairs (tests/sessions/test_home.py).
+        bound=25,
     ),
     # --- programs: setup ---
     "programs:list coordinator": Page(

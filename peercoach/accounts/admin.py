@@ -1,8 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from .models import Invitation, User
+from .services import invitation_resend
 
 
 @admin.register(User)
@@ -37,3 +39,30 @@ class InvitationAdmin(admin.ModelAdmin):
     search_fields = ["email"]
     list_select_related = ["organization"]
     readonly_fields = ["nonce", "sent_nonce", "sent_at", "accepted_by", "accepted_at"]
+    actions = ["resend"]
+
+    @admin.action(description=_("Resend the selected invitations (fresh link)"))
+    def resend(self, request, queryset):
+        """Email each open invitation again with a new link (old links stop working);
+        accepted and withdrawn ones are left alone and counted."""
+        sent, closed = [], []
+        with transaction.atomic():
+            for invitation in queryset.select_for_update().order_by("id"):
+                if invitation.accepted_at or invitation.revoked_at:
+                    closed.append(invitation.email)
+                    continue
+                invitation_resend(invitation=invitation)
+                sent.append(invitation.email)
+        if sent:
+            self.message_user(
+                request,
+                _("Emailed again with a fresh link: %(emails)s.") % {"emails": ", ".join(sent)},
+                messages.SUCCESS,
+            )
+        if closed:
+            self.message_user(
+                request,
+                _("Not resent, already accepted or withdrawn: %(emails)s.")
+                % {"emails": ", ".join(closed)},
+                messages.WARNING,
+            )

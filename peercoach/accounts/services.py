@@ -234,6 +234,25 @@ def invitation_resend(*, invitation):
     _queue_invitation_email(invitation)
 
 
+def coordinator_invitations_resend(*, organization, email=None):
+    """Resend (`invitation_resend`) every open coordinator invitation of `organization`,
+    only `email`'s when given; returns them, oldest first ([] when none is open). For the
+    operator: `org_create --resend` and the admin. One transaction; emails after commit."""
+    with transaction.atomic(), scope(organization=organization):
+        invitations = Invitation.objects.filter(
+            organization=organization,
+            role=Membership.Role.COORDINATOR,
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+        )
+        if email:
+            invitations = invitations.filter(email__iexact=email.strip())
+        invitations = list(invitations.select_for_update().order_by("created_at", "id"))
+        for invitation in invitations:
+            invitation_resend(invitation=invitation)
+    return invitations
+
+
 def invitation_revoke(*, invitation):
     """Close an open invitation so its link no longer works. Idempotent."""
     if invitation.accepted_at:
@@ -315,9 +334,11 @@ def invitation_accept(*, invitation, user=None, first_name="", last_name="", pas
         EmailAddress.objects.update_or_create(
             user=user, email=invitation.email, defaults={"verified": True, "primary": True}
         )
-        Membership.objects.get_or_create(
+        membership, created = Membership.objects.get_or_create(
             organization=invitation.organization, user=user, defaults={"role": invitation.role}
         )
+        if created:
+            first_coordinator_handles_concerns(membership=membership)
         invitation.accepted_at = timezone.now()
         invitation.accepted_by = user
         invitation.save(update_fields=["accepted_at", "accepted_by"])
@@ -355,6 +376,23 @@ def invitation_email_send(*, invitation):
     Invitation.objects.filter(pk=invitation.pk, nonce=invitation.nonce).update(
         sent_nonce=invitation.nonce, sent_at=timezone.now()
     )
+    return True
+
+
+def first_coordinator_handles_concerns(*, membership):
+    """Name `membership` the concern handler when it is its organisation's only coordinator:
+    a new organisation's first coordinator reads the concerns participants raise until the
+    settings page names someone else. Later coordinators are never named here. Returns
+    whether it was named. One or two queries."""
+    if membership.role != Membership.Role.COORDINATOR or membership.handles_concerns:
+        return False
+    others = Membership.objects.filter(
+        organization_id=membership.organization_id, role=Membership.Role.COORDINATOR
+    ).exclude(pk=membership.pk)
+    if others.exists():
+        return False
+    membership.handles_concerns = True
+    membership.save(update_fields=["handles_concerns"])
     return True
 
 

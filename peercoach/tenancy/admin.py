@@ -1,4 +1,5 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
 
 from .models import Membership, Organization
 
@@ -15,6 +16,29 @@ class OrganizationAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
+    actions = ["resend_coordinator_invitations"]
+
+    @admin.action(description=_("Resend the open coordinator invitations (fresh links)"))
+    def resend_coordinator_invitations(self, request, queryset):
+        """A new organisation's first coordinator missed the email: send it again."""
+        from peercoach.accounts.services import coordinator_invitations_resend
+
+        for organization in queryset.order_by("name"):
+            sent = coordinator_invitations_resend(organization=organization)
+            if sent:
+                self.message_user(
+                    request,
+                    _("%(org)s: emailed again to %(emails)s.")
+                    % {"org": organization.name, "emails": ", ".join(i.email for i in sent)},
+                    messages.SUCCESS,
+                )
+            else:
+                self.message_user(
+                    request,
+                    _("%(org)s: no open coordinator invitation to resend.")
+                    % {"org": organization.name},
+                    messages.WARNING,
+                )
 
 
 @admin.register(Membership)

@@ -1,7 +1,9 @@
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -30,6 +32,7 @@ def home(request, org_slug):
                 organization=organization
             ).count(),
             "programs": programs_for_coordinator(organization=organization, current_only=True),
+            **home_panels("coordinator", request),
         }
         return render(request, "tenancy/coordinator_home.html", context)
     applications = my_applications(organization=organization, user=request.user)
@@ -45,8 +48,17 @@ def home(request, org_slug):
         **home_for_participant(
             organization=organization, user=request.user, matches=matches, programs=programs
         ),
+        **home_panels("participant", request),
     }
     return render(request, "tenancy/participant_home.html", context)
+
+
+def home_panels(role, request):
+    """The context the apps listed in settings.HOME_PANELS[role] add to the home."""
+    context = {}
+    for path in settings.HOME_PANELS.get(role, ()):
+        context.update(import_string(path)(request=request))
+    return context
 
 
 def logo(request, org_slug):

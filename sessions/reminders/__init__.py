@@ -14,13 +14,16 @@ the organisation's time zone, as the pair's pages count it; each reminder goes o
   from the second cycle on (the first starts with the publication email). A cycle in
   which a session is proposed, scheduled or held gets none.
 - nudge: no session held for longer than the agreed frequency plus a week's grace,
-  since the last one (or the pair's first day), paused days not counted: one nudge per
-  missed window, never during a pause.
+  since the last one (or the pair's first day: a pair that has not met yet has at least
+  three weeks, `sessions.selectors.home.allowed_gap`), paused days not counted: one nudge
+  per missed window, never during a pause.
 - report: a prompt on the day a reporting period falls due (sessions.selectors.reports:
   the same periods as the report form), and one reminder a week later if the person has
   still not written it.
 - session: the day before a scheduled session. A rescheduled session (its calendar
   SEQUENCE grows) is reminded again: the period is "s<session>:<sequence>".
+- The participant's pages announce the next of these (`timing.next_reminder`, the same
+  date arithmetic as the rules).
 - digest: Monday morning, to each coordinator, the pairs at risk and why (names and
   reasons only). Nothing when no pair is at risk.
 """

@@ -2,12 +2,6 @@
 tomorrow (settings.REMINDER_ATTACHMENTS). Built at sending time from the row's period, so
 the file shows the session or event as it is then."""
 
-import zoneinfo
-from datetime import timedelta
-
-from django.utils import timezone
-from icalendar import Event
-
 from programs.models import MatchMember, ProgramEvent
 
 from .. import ics
@@ -53,18 +47,6 @@ def event_calendar(*, delivery, organization):
     )
     if event is None:
         return []
-    zone = zoneinfo.ZoneInfo(organization.time_zone)
-    vevent = Event()
-    vevent.add("uid", f"event-{event.pk}-{organization.pk}@peercoach")
-    vevent.add("summary", f"{event.program.name}: {event.title}")
-    vevent.add("dtstart", event.starts_at.astimezone(zone))
-    vevent.add(
-        "dtend", (event.starts_at + timedelta(minutes=event.duration_minutes)).astimezone(zone)
-    )
-    vevent.add("dtstamp", timezone.now())
-    if event.location:
-        vevent.add("location", event.location)
-    if event.description:
-        vevent.add("description", event.description)
+    vevent = ics.program_event(event, organization=organization)
     text = ics.calendar_text([vevent])
     return [{"filename": "program-event.ics", "content": text, "mimetype": "text/calendar"}]

@@ -15,7 +15,7 @@ from programs.models import Match, Program
 from programs.reminders import current_members, link, local_date, members_by_match, names_text
 
 from ..models import Pause, ProgressReport, Session
-from ..selectors.home import pause_today, paused_days
+from ..selectors.home import allowed_gap, pause_today, paused_days
 from ..selectors.reports import schedule_of
 
 DEFAULT_EVERY_DAYS = 30  # "the pair chooses", or an agreed "other" frequency
@@ -219,6 +219,19 @@ def last_held_days(organization, *, program=None, match_ids=None):
 def since_day(pair, last_held):
     last = last_held.get(pair.match.pk)
     return max(last, pair.start) if last else pair.start
+
+
+def behind_after(pair, last_held):
+    """Unpaused days without a session after which the pair is behind (a nudge, a pair at
+    risk): its rhythm, at least FIRST_SESSION_DAYS before its first session
+    (`sessions.selectors.home.allowed_gap`), plus the week's grace."""
+    last = last_held.get(pair.match.pk)
+    return behind_days(pair.every, met=last is not None and last >= pair.start)
+
+
+def behind_days(every, *, met):
+    """`behind_after` from the rhythm and whether the pair has met since its start."""
+    return allowed_gap(every, met=met) + GRACE_DAYS
 
 
 def reported_periods(organization, *, program=None, match_ids=None):

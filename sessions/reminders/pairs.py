@@ -26,8 +26,8 @@ from ..models import Session
 from ..selectors.endings import active_pauses
 from .common import (
     AGAIN_DAYS,
-    GRACE_DAYS,
     active_pairs,
+    behind_after,
     gap_days,
     last_held_days,
     pair_links,
@@ -35,6 +35,7 @@ from .common import (
     reported_periods,
     since_day,
 )
+from .timing import meeting_cycle, report_again_day
 
 # --- Meeting reminders -------------------------------------------------------------------
 
@@ -64,11 +65,9 @@ def meeting_reminders(*, organization, now):
             today = local_date(now, user_zone)
             if not pair.in_term(today) or pair.paused(today):
                 continue
-            cycle = (today - pair.start).days // pair.every + 1
+            cycle, first, last = meeting_cycle(pair.start, pair.every, today)
             if cycle < 2:
                 continue
-            first = pair.start + timedelta(days=(cycle - 1) * pair.every)
-            last = first + timedelta(days=pair.every - 1)
             if any(first <= day <= last for day in planned.get(match.pk, ())):
                 continue
             due_at = morning_due(first, user_zone, now)
@@ -112,7 +111,7 @@ def nudges(*, organization, now):
     for pair in pairs:
         match = pair.match
         since = since_day(pair, last_held)
-        threshold = pair.every + GRACE_DAYS
+        threshold = behind_after(pair, last_held)
         for member in recipients(pair.members):
             user = member.user
             user_zone = zone_name(user, organization)
@@ -179,7 +178,7 @@ def report_reminders(*, organization, now):
             mine = reported.get((match.pk, user.pk), set())
             latest = schedule.elapsed(today)
             wanted = []
-            if schedule.every > AGAIN_DAYS:
+            if report_again_day(schedule, 1) is not None:
                 again = schedule.elapsed(today - timedelta(days=AGAIN_DAYS))
                 wanted.append((again, AGAIN_DAYS, ":again"))
                 if again == latest:  # its prompt's day is past: the reminder says it all

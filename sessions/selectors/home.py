@@ -12,7 +12,11 @@ Cadence: the pair agreed to meet every N days (the signed agreement, else the pr
 setting). Counted from the day the pair was published (or the term's start, if later) to
 today (or the term's end), paused days left out: `expected` sessions is the elapsed time
 divided by N, and the pair is overdue when more than N unpaused days have passed since
-its last session (or since the start, without one). A pair on pause is never overdue.
+its last session. A new pair that has not met yet has at least `FIRST_SESSION_DAYS` from
+its start (its rhythm, if longer): meeting the partner, reading the agreement and finding
+a first date take a while, and a weekly pair is not "overdue" on its eighth day. A pair
+on pause is never overdue. The reminder rules and the pairs at risk count the same way
+(`allowed_gap`), with a week's grace on top.
 """
 
 from dataclasses import dataclass, field
@@ -23,22 +27,18 @@ from django.utils import timezone
 
 from agreements.models import Agreement
 from agreements.selectors.terms import agreement_terms, terms_of
-from programs.models import Application, Match, MatchMember, ProgramEvent, Resource
+from peercoach.notifications.models import Preference
+from programs.models import Match, MatchMember, ProgramEvent, Resource
 
 from ..models import Checklist, Pause, Session
 from .goals import goals_for
 from .log import held_for_matches
-from .reports import reports_due
-from .schedule import upcoming_for_matches
+from .reports import reports_next
+from .schedule import LIVE_APPLICATIONS, upcoming_for_matches
 
 RECENT_SESSIONS = 5
+FIRST_SESSION_DAYS = 21  # a new pair's time to hold its first session (or its rhythm)
 HOME_EVENTS = 10
-# Applications that tie a person to a program whose events and resources they see.
-LIVE_APPLICATIONS = (
-    Application.Status.SUBMITTED,
-    Application.Status.ACCEPTED,
-    Application.Status.WAITLISTED,
-)
 
 
 # --- Cadence ---------------------------------------------------------------------------
@@ -69,6 +69,12 @@ def paused_days(pauses, start, end):
     return len(days)
 
 
+def allowed_gap(every_days, *, met):
+    """Unpaused days a pair may go without a session before it is behind: its rhythm, and
+    before its first session at least FIRST_SESSION_DAYS from its start."""
+    return every_days if met else max(every_days, FIRST_SESSION_DAYS)
+
+
 def pause_today(pauses, today):
     return next((p for p in pauses if p.starts_on <= today <= p.last_day), None)
 
@@ -85,9 +91,12 @@ def cadence_of(
     if started and every_days:
         elapsed = max(0, (end - start).days - paused_days(pauses, start, end))
         expected = elapsed // every_days
-        since = last_held_on if last_held_on and last_held_on > start else start
+        met = bool(last_held_on and last_held_on >= start)
+        since = last_held_on if met else start
         gap = (end - since).days - paused_days(pauses, since, end)
-        overdue = not paused and today <= (term_end or today) and gap > every_days
+        overdue = (
+            not paused and today <= (term_end or today) and gap > allowed_gap(every_days, met=met)
+        )
     return Cadence(
         every_days=every_days,
         frequency=frequency,
@@ -146,6 +155,49 @@ def _split_upcoming(sessions, user):
     return (scheduled[0] if scheduled else None), waiting, mine
 
 
+# --- What comes next -------------------------------------------------------------------
+
+
+def reminders_off(*, organization, user):
+    """The kinds of reminder the person turned off here. One query."""
+    return frozenset(
+        Preference.objects.filter(organization=organization, user=user, enabled=False).values_list(
+            "kind", flat=True
+        )
+    )
+
+
+def _not_due(report):
+    return report if report is not None and not report.due else None
+
+
+def _next_reminder(*, match, terms, last, upcoming, report, pauses, today, off):
+    """The next reminder the pair rules would send this person about `match`, from what
+    the page has read already (no query): `sessions.reminders.timing.next_reminder`."""
+    # The rules import this module: imported here, once both are loaded.
+    from ..reminders.common import DEFAULT_EVERY_DAYS
+    from ..reminders.timing import next_reminder
+
+    program = match.program
+    return next_reminder(
+        today=today,
+        start=_start_of(match, program),
+        term_end=program.term_end,
+        every=terms.meeting_every_days or DEFAULT_EVERY_DAYS,
+        last_held=timezone.localdate(last.starts_at) if last else None,
+        planned=[timezone.localdate(s.starts_at) for s in upcoming],
+        scheduled=[
+            timezone.localdate(s.starts_at)
+            for s in upcoming
+            if s.status == Session.Status.SCHEDULED
+        ],
+        report=report,
+        paused=pause_today(pauses, today) is not None,
+        pauses=pauses,
+        off=off,
+    )
+
+
 # --- The participant's home ------------------------------------------------------------
 
 
@@ -162,6 +214,8 @@ class PairSummary:
     pause: Pause | None
     goals: list = field(default_factory=list)
     reports_due: list = field(default_factory=list)
+    next_report: object = None  # reports.DueReport not due yet: when it falls due
+    next_reminder: object = None  # reminders.timing.NextReminder, or None
 
 
 def home_for_participant(*, organization, user, matches, programs, today=None, now=None):
@@ -192,9 +246,14 @@ def home_for_participant(*, organization, user, matches, programs, today=None, n
         terms = {
             m.pk: _terms_from(m.program, next(iter(m.agreements.all()), None)) for m in matches
         }
-        due = {}
-        for report in reports_due(organization=organization, user=user, matches=matches):
-            due.setdefault(report.match.pk, []).append(report)
+        due, coming = {}, {}
+        for report in reports_next(
+            organization=organization, user=user, matches=matches, today=today
+        ):
+            if report.due:
+                due.setdefault(report.match.pk, []).append(report)
+            coming[report.match.pk] = report
+        off = reminders_off(organization=organization, user=user)
         for match in matches:
             members = list(match.members.all())
             agreement = next(iter(match.agreements.all()), None)
@@ -222,6 +281,17 @@ def home_for_participant(*, organization, user, matches, programs, today=None, n
                     pause=pause_today(match_pauses, today),
                     goals=goals.get(match.program_id, []),
                     reports_due=due.get(match.pk, []),
+                    next_report=_not_due(coming.get(match.pk)),
+                    next_reminder=_next_reminder(
+                        match=match,
+                        terms=terms[match.pk],
+                        last=log["last"],
+                        upcoming=upcoming.get(match.pk, []),
+                        report=coming.get(match.pk),
+                        pauses=match_pauses,
+                        today=today,
+                        off=off,
+                    ),
                 )
             )
     program_ids = {m.program_id for m in matches} | {
@@ -311,7 +381,7 @@ def pair_hub(*, match, user, today=None, now=None):
     held_count = held_qs.count()
     recent = list(held_qs.order_by("-starts_at", "-id")[:RECENT_SESSIONS])
     ended = match.status == Match.Status.ENDED
-    upcoming, waiting, mine, to_log, due = [], [], [], [], []
+    upcoming, waiting, mine, to_log, due, coming = [], [], [], [], [], []
     next_session = None
     if not ended:
         upcoming = upcoming_for_matches(organization=organization, match_ids=[match.pk], now=now)
@@ -325,7 +395,8 @@ def pair_hub(*, match, user, today=None, now=None):
                 starts_at__lt=now,
             ).order_by("-starts_at", "-id")[:RECENT_SESSIONS]
         )
-        due = reports_due(organization=organization, user=user, matches=[match])
+        coming = reports_next(organization=organization, user=user, matches=[match], today=today)
+        due = [report for report in coming if report.due]
     checklist = None
     if program.first_session_checklist:
         checklist = Checklist.objects.filter(organization=organization, match=match).first()
@@ -353,6 +424,19 @@ def pair_hub(*, match, user, today=None, now=None):
             match, program, terms, held_count, recent[0] if recent else None, pauses, today
         ),
         "reports_due": due,
+        "next_report": _not_due(coming[0] if coming else None),
+        "next_reminder": None
+        if ended
+        else _next_reminder(
+            match=match,
+            terms=terms,
+            last=recent[0] if recent else None,
+            upcoming=upcoming.get(match.pk, []),
+            report=coming[0] if coming else None,
+            pauses=pauses,
+            today=today,
+            off=reminders_off(organization=organization, user=user),
+        ),
         "checklist": checklist,
         "checklist_done": len(checklist.done) if checklist else 0,
         "checklist_total": len(Checklist.ITEMS),
@@ -368,8 +452,10 @@ def sessions_for_pair(*, match):
 
 
 __all__ = [
+    "FIRST_SESSION_DAYS",
     "Cadence",
     "PairSummary",
+    "allowed_gap",
     "cadence_of",
     "home_for_participant",
     "pair_hub",

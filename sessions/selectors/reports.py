@@ -4,7 +4,9 @@ own reports, and the program team's page (shared answers only).
 Periods. A pair's periods are counted from the day it was published (`published_at`,
 else `created_at`, as a date in the organisation's time zone), every
 `reporting_every_days` of its signed agreement; without one (or when it says "other"),
-every `program.cadence_days`, and every 30 days when the program lets the pair choose.
+every 30 days. The meeting rhythm does not set it: a pair that meets every two weeks
+(ATC) would otherwise write a report every two weeks, and the seeds suggest monthly
+reporting (PeerSphere's agreement, item 8).
 Period k runs from start + (k-1)*every to start + k*every and is due on its last date,
 start + k*every.
 
@@ -59,6 +61,9 @@ class DueReport:
     match: Match
     period: int
     period_end: date
+    due: bool = True  # False: the next period, not due yet (its due date is `period_end`)
+    schedule: Schedule | None = None
+    reported: frozenset = frozenset()  # the periods the person has reported on
 
 
 @dataclass(frozen=True)
@@ -86,8 +91,6 @@ def schedule_of(*, match, program, agreed_days, organization):
     start = timezone.localtime(begun, organization.tzinfo).date()
     if agreed_days:
         return Schedule(start=start, every=agreed_days, source="agreement")
-    if program.cadence_days:
-        return Schedule(start=start, every=program.cadence_days, source="program")
     return Schedule(start=start, every=DEFAULT_EVERY_DAYS, source="default")
 
 
@@ -171,6 +174,20 @@ def reports_due(*, organization, user, matches, today=None):
     memberships, programs, signed agreements, reports and pauses each, however many
     pairs and programs.
     """
+    return [
+        report
+        for report in reports_next(
+            organization=organization, user=user, matches=matches, today=today
+        )
+        if report.due
+    ]
+
+
+def reports_next(*, organization, user, matches, today=None):
+    """[DueReport] of the period each of `matches` asks `user` to report on next (as
+    `reports_due` chooses them), `due` or not yet: the home says when the first report
+    falls due. Nothing for a pair paused today, or when the upcoming period is already
+    written. The queries of `reports_due`."""
     today = local_today(organization, today)
     matches = [m for m in matches if m.status == Match.Status.ACTIVE]
     if not matches:
@@ -197,7 +214,7 @@ def reports_due(*, organization, user, matches, today=None):
     ).values_list("match_id", "period"):
         reported.setdefault(match_id, set()).add(period)
     paused = active_pauses(organization=organization, match_ids=ids, today=today)
-    due = []
+    found = []
     for match in matches:
         if match.pk in paused:
             continue
@@ -207,12 +224,20 @@ def reports_due(*, organization, user, matches, today=None):
             agreed_days=agreed.get(match.pk),
             organization=organization,
         )
-        period, is_due = period_to_report(schedule, reported.get(match.pk, set()), today)
-        if is_due:
-            due.append(
-                DueReport(match=match, period=period, period_end=schedule.period_end(period))
+        mine = frozenset(reported.get(match.pk, ()))
+        period, is_due = period_to_report(schedule, mine, today)
+        if period is not None:
+            found.append(
+                DueReport(
+                    match=match,
+                    period=period,
+                    period_end=schedule.period_end(period),
+                    due=is_due,
+                    schedule=schedule,
+                    reported=mine,
+                )
             )
-    return due
+    return found
 
 
 def report_goals(*, organization, user, program):

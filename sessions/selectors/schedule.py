@@ -6,18 +6,25 @@ many sessions or pairs there are.
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from agreements.selectors.terms import agreement_terms
 from peercoach.notifications.services import absolute_url
-from programs.models import Match, MatchMember
+from programs.models import Application, Match, MatchMember, ProgramEvent
 
 from ..models import Session
 from ..models.sessions import Modality
 
 # The feed: everything still to come, and what happened in the last 90 days.
 FEED_PAST_DAYS = 90
+# Applications that tie a person to a program whose events and resources they see.
+LIVE_APPLICATIONS = (
+    Application.Status.SUBMITTED,
+    Application.Status.ACCEPTED,
+    Application.Status.WAITLISTED,
+)
 # No session lasts longer than this (the model's validator): a bound for "not ended yet".
 LONGEST = timedelta(minutes=600)
 
@@ -244,3 +251,27 @@ def feed_sessions(*, organization, user, now=None):
         organization=organization, match_ids={s.match_id for s in sessions}
     )
     return sessions, attendees, statuses
+
+
+def feed_events(*, organization, user, now=None):
+    """The program events for the person's feed: of every program they were paired in
+    (a pair or circle published, current or past) or have a live application to, from
+    FEED_PAST_DAYS ago on, with `program`. One query."""
+    now = now or timezone.now()
+    paired = MatchMember.objects.filter(organization=organization, user=user).exclude(
+        match__status=Match.Status.PROPOSED
+    )
+    applied = Application.objects.filter(
+        organization=organization, user=user, status__in=LIVE_APPLICATIONS
+    )
+    return list(
+        ProgramEvent.objects.filter(
+            organization=organization, starts_at__gte=now - timedelta(days=FEED_PAST_DAYS)
+        )
+        .filter(
+            Q(program_id__in=paired.values("program_id"))
+            | Q(program_id__in=applied.values("program_id"))
+        )
+        .select_related("program")
+        .order_by("starts_at", "id")
+    )

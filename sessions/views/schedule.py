@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -21,10 +21,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_scopes import scope, scopes_disabled
 
+from peercoach.notifications.services import absolute_url
 from peercoach.ratelimit import over_limit
 from peercoach.tenancy.models import Membership
 from peercoach.tenancy.zones import zone_of
 from peercoach.viewutils import form_error, redirect_to
+from programs.access import program_for_request
+from programs.models import ProgramEvent
 
 from .. import ics
 from ..access import is_writable, match_for_member, session_for_member
@@ -39,6 +42,7 @@ from ..models import CalendarFeed, Session
 from ..selectors.schedule import (
     attendees_for_matches,
     calendar_page,
+    feed_events,
     feed_sessions,
     feed_url,
     members_for_matches,
@@ -58,7 +62,7 @@ from ..services.schedule import (
     session_reschedule,
     session_suggest,
 )
-from .common import ME, PAIR, SESSION, read_only_answer
+from .common import ME, PAIR, SESSION, TENANT, read_only_answer
 
 # Calendar apps poll every few minutes to every few hours; more than this is not an app.
 FEED_LIMIT = 60
@@ -290,6 +294,32 @@ def session_ics(request, org_slug, pk):
     return _calendar_response(text, f"coaching-session-{local:%Y-%m-%d}.ics")
 
 
+def event_ics(request, org_slug, pk, event_pk):
+    """One program event as a calendar file, for everyone who may see its program."""
+    program = program_for_request(request, pk)
+    event = (
+        ProgramEvent.objects.filter(organization=request.organization, program=program, pk=event_pk)
+        .select_related("program")
+        .first()
+    )
+    if event is None:
+        raise Http404("No such event.")
+    text = ics.calendar_text(
+        [ics.program_event(event, organization=request.organization, url=_program_url(event))]
+    )
+    local = timezone.localtime(event.starts_at, request.organization.tzinfo)
+    return _calendar_response(text, f"program-event-{local:%Y-%m-%d}.ics")
+
+
+def _program_url(event):
+    return absolute_url(
+        reverse(
+            "programs:detail",
+            kwargs={"org_slug": event.program.organization.slug, "pk": event.program_id},
+        )
+    )
+
+
 @never_cache
 def calendar(request, org_slug):
     organization = request.organization
@@ -356,6 +386,10 @@ def feed(request, token):
         if not Membership.objects.filter(organization=organization, user=user).exists():
             raise Http404("No such calendar.")
         sessions, attendees, statuses = feed_sessions(organization=organization, user=user)
+        events = [
+            ics.program_event(event, organization=organization, url=_program_url(event))
+            for event in feed_events(organization=organization, user=user)
+        ]
         text = ics.sessions_calendar(
             sessions,
             organization=organization,
@@ -363,6 +397,7 @@ def feed(request, token):
             urls={s.match_id: pair_url(organization, s.match_id) for s in sessions},
             statuses=statuses,
             name=_("Coaching sessions · %(org)s") % {"org": organization.name},
+            events=events,
         )
     return _calendar_response(text)
 
@@ -373,6 +408,9 @@ urlpatterns = [
     path(f"{SESSION}reschedule/", reschedule, name="reschedule"),
     path(f"{SESSION}cancel/", cancel, name="cancel"),
     path(f"{SESSION}calendar.ics", session_ics, name="ics"),
+    path(
+        f"{TENANT}programs/<int:pk>/events/<int:event_pk>/calendar.ics", event_ics, name="event_ics"
+    ),
     path(f"{ME}calendar/", calendar, name="calendar"),
     path(f"{ME}calendar/reset/", calendar_reset, name="calendar_reset"),
     path("calendar/<str:token>.ics", feed, name="feed"),

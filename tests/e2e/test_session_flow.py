@@ -88,7 +88,7 @@ def setup(org, mfa_coordinator):
             name=PROGRAM_NAME,
             status=Program.Status.RUNNING,
             format=Program.Format.RECIPROCAL,
-            term_start=today - timedelta(days=30),
+            term_start=today - timedelta(days=40),
             term_end=today + timedelta(days=300),
             cadence_days=Program.Cadence.FORTNIGHTLY,
             session_minutes=90,
@@ -96,7 +96,8 @@ def setup(org, mfa_coordinator):
             session_topics="\n".join(TOPICS),
         )
         match = match_make(program=program, users=[ana, ben], status=Match.Status.ACTIVE)
-        match.published_at = timezone.now() - timedelta(days=20)
+        # Published five weeks ago: the first (monthly) progress report is due.
+        match.published_at = timezone.now() - timedelta(days=35)
         match.save(update_fields=["published_at"])
     return {
         "program": program,

@@ -125,6 +125,16 @@ ROWS = {
         owner_post_changes=True,
     ),
     "sessions:ics": Row(checks={"GET": PARTY_PAGE}, owner="participant", kwargs=session_kwargs),
+    # A program event's calendar file: for everyone who may see the program, as its page.
+    "sessions:event_ics": Row(
+        checks={"GET": MEMBER_PAGE},
+        owner="coordinator",
+        kwargs=lambda target: {
+            "org_slug": target.org.slug,
+            "pk": target.program.pk,
+            "event_pk": target.event.pk,
+        },
+    ),
     # Every member's own page; the owner's first visit makes their feed.
     "sessions:calendar": Row(checks={"GET": MEMBER_PAGE}, owner="participant", kwargs=with_pair),
     # The stranger is in no pair: told so, nothing made.

@@ -425,7 +425,9 @@ def test_no_report_reminders_when_written_early_or_paused(org, participant, stra
 
 
 def test_weekly_reporting_has_no_separate_reminder(org, participant):
+    # Weekly reporting comes from a signed agreement: the meeting rhythm does not set it.
     pair = make_pair(org, participant, published=TODAY - days(14), cadence=7)
+    agreement_for(pair, created=TODAY - days(14), report="weekly")
 
     dues = run(rules.report_reminders, org)
     assert {d.period for d in dues} == {f"r{pair.match.pk}:2"}

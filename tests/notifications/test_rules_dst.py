@@ -103,7 +103,7 @@ def test_weekly_meeting_reminder_at_eight(org, me, zone, day, utc):
 @pytest.mark.parametrize(("zone", "day", "utc"), MORNINGS, ids=IDS)
 def test_report_prompt_at_eight(org, me, zone, day, utc):
     user = me(zone)
-    pair = make_pair(org, user, published=day - days(7), cadence=7)
+    pair = make_pair(org, user, published=day - days(30))  # reports: monthly
 
     assert_due_exactly_at(
         rules.report_reminders, org, user, utc, lambda d: d.period == f"r{pair.match.pk}:1"

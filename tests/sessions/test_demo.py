@@ -52,3 +52,27 @@ def test_each_demo_program_has_activity_and_a_second_run_adds_nothing(capsys):
             >= 3
         )
         assert OptOut.objects.filter(match__status=Match.Status.ENDED).count() == 4
+
+
+def test_the_demo_shows_a_mix_of_pairs_at_risk_not_every_pair():
+    """Issue 15: every active ATC pair showed as "at risk", so the list told nothing."""
+    from django_scopes import scope
+
+    from peercoach.tenancy.models import Organization
+    from workspace.selectors.risk import pairs_at_risk, watched_pairs
+
+    call_command("demo")
+    now = timezone.now()
+    at_risk = total = 0
+    with scopes_disabled():
+        organizations = list(Organization.objects.all())
+    for organization in organizations:
+        with scope(organization=organization):
+            pairs = watched_pairs(organization)
+            risks = pairs_at_risk(organization=organization, now=now)
+        assert len(risks) < len(pairs), organization.slug
+        if organization.slug == "atc":  # every two weeks: behind shows soonest there
+            assert 0 < len(risks) <= len(pairs) // 2
+        at_risk += len(risks)
+        total += len(pairs)
+    assert 0 < at_risk < total / 3

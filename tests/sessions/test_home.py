@@ -303,6 +303,19 @@ def test_cadence_expects_one_session_per_period_and_flags_a_long_gap():
     assert _cadence().overdue  # nothing held in 56 days
 
 
+def test_a_new_pair_has_three_weeks_for_its_first_session():
+    # Issue 15: a weekly pair was "Overdue" on its eighth day, before it could meet.
+    weekly = {"every_days": 7, "start": date(2026, 2, 5)}  # 21 days before `today`
+    assert not _cadence(**weekly).overdue
+    assert _cadence(**weekly | {"start": date(2026, 2, 4)}).overdue  # 22 days
+    # Once it has met, its own rhythm counts.
+    assert _cadence(**weekly | {"held": 1, "last_held_on": date(2026, 2, 18)}).overdue
+    # A monthly rhythm is longer than three weeks: it stands.
+    monthly = {"every_days": 30, "start": date(2026, 1, 27)}  # 30 days
+    assert not _cadence(**monthly).overdue
+    assert _cadence(**monthly | {"start": date(2026, 1, 26)}).overdue
+
+
 def test_cadence_leaves_paused_days_out():
     # Paused for 30 of the 47 days since the last session: 17 unpaused days > 14.
     pause = _Pause(date(2026, 1, 15), date(2026, 2, 13))

@@ -367,3 +367,61 @@ def test_the_feed_for_the_person_is_there_before_any_session(org, pair, client):
         feed = CalendarFeed.objects.create(organization=org, user=pair.me)
     calendar = parse(client.get(feed_path(feed.token)))
     assert events(calendar) == []
+
+
+# --- Program events (issue 15: timing hidden from participants) ---------------------------
+
+
+def test_the_feed_holds_the_events_of_the_persons_programs(org, pair, client):
+    from tests.factories import ProgramEventFactory, ProgramFactory
+
+    with scope(organization=org):
+        kickoff = ProgramEventFactory(
+            program=pair.program, title="Kick-off", location="Room 4", duration_minutes=90
+        )
+        old = ProgramEventFactory(
+            program=pair.program, title="Last year", starts_at=timezone.now() - timedelta(days=200)
+        )
+        elsewhere = ProgramEventFactory(program=ProgramFactory(organization=org), title="Other")
+        feed = CalendarFeed.objects.create(organization=org, user=pair.me)
+    (session,) = propose(pair)
+
+    calendar = parse(client.get(feed_path(feed.token)))
+    by_uid = {str(e["UID"]): e for e in events(calendar)}
+    assert set(by_uid) == {str(session.uid), f"event-{kickoff.pk}-{org.pk}@peercoach"}
+    event = by_uid[f"event-{kickoff.pk}-{org.pk}@peercoach"]
+    assert str(event["SUMMARY"]) == f"{pair.program.name}: Kick-off"
+    assert str(event["LOCATION"]) == "Room 4"
+    assert event.decoded("dtend") - event.decoded("dtstart") == timedelta(minutes=90)
+    assert f"/o/acme/programs/{pair.program.pk}/" in str(event["URL"])
+    assert old.pk != elsewhere.pk  # neither is in the feed (too old; not their program)
+
+
+def test_an_event_has_its_own_calendar_file_linked_from_the_pages(org, pair, client_for):
+    from tests.factories import ProgramEventFactory
+
+    with scope(organization=org):
+        event = ProgramEventFactory(program=pair.program, title="Group meeting")
+    link = reverse(
+        "sessions:event_ics",
+        kwargs={"org_slug": org.slug, "pk": pair.program.pk, "event_pk": event.pk},
+    )
+    client = client_for(pair.me)
+    response = client.get(link)
+    (vevent,) = events(parse(response))
+    assert str(vevent["SUMMARY"]) == f"{pair.program.name}: Group meeting"
+    assert 'filename="program-event-' in response["Content-Disposition"]
+    home = client.get(reverse("tenancy:home", kwargs={"org_slug": org.slug})).content.decode()
+    assert f'href="{link}"' in home
+    program_page = client.get(
+        reverse("programs:detail", kwargs={"org_slug": org.slug, "pk": pair.program.pk})
+    ).content.decode()
+    assert f'href="{link}"' in program_page
+    # Another program's event id under this program: 404.
+    with scope(organization=org):
+        other = ProgramEventFactory(title="Elsewhere")
+    wrong = reverse(
+        "sessions:event_ics",
+        kwargs={"org_slug": org.slug, "pk": pair.program.pk, "event_pk": other.pk},
+    )
+    assert client.get(wrong).status_code == 404

@@ -92,11 +92,14 @@ def submit(pair, period, user=None, today=None, goals=(), **kwargs):
     [
         ("weekly", Program.Cadence.MONTHLY, 7, "agreement"),
         ("monthly", Program.Cadence.WEEKLY, 30, "agreement"),
-        (None, Program.Cadence.FORTNIGHTLY, 14, "program"),
+        # Without an agreed frequency, monthly: a pair meeting every two weeks does not
+        # write a report every two weeks (issue 15, the ATC demo's pairs "at risk").
+        (None, Program.Cadence.FORTNIGHTLY, 30, "default"),
+        (None, Program.Cadence.WEEKLY, 30, "default"),
         (None, Program.Cadence.PAIR_CHOOSES, 30, "default"),
     ],
 )
-def test_the_reporting_frequency_comes_from_the_agreement_else_the_program(
+def test_the_reporting_frequency_comes_from_the_agreement_else_monthly(
     org, participant, agreed, cadence, every, source
 ):
     pair = pair_make(org, participant, cadence_days=cadence)

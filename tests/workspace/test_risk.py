@@ -239,3 +239,59 @@ def test_the_program_teams_digest_lists_the_same_pairs(org, participant, coordin
     assert participant.display_name in listed["names"]
     assert listed["reasons"][0]["url"].startswith("http")
     assert "Low feedback rating" in listed["reasons"][0]["text"]
+
+
+# --- The rule against the seeds' rhythms (issue 15) ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cadence", "last_met", "at_risk"),
+    [
+        # ATC meets every two weeks: within two weeks and the week's grace, not at risk.
+        (Program.Cadence.FORTNIGHTLY, 21, False),
+        (Program.Cadence.FORTNIGHTLY, 22, True),
+        # One IT and the circles: at least monthly.
+        (Program.Cadence.MONTHLY, 37, False),
+        (Program.Cadence.MONTHLY, 38, True),
+        (Program.Cadence.WEEKLY, 14, False),
+        (Program.Cadence.WEEKLY, 15, True),
+    ],
+)
+def test_a_pair_that_met_within_its_rhythm_is_not_at_risk(
+    org, participant, cadence, last_met, at_risk
+):
+    pair = make_pair(org, participant, published=TODAY - days(100), cadence=cadence)
+    reported(pair, 1, 2, 3)
+    held(pair, TODAY - days(last_met))
+
+    assert rules_of(org, pair) == ([Rule.CADENCE] if at_risk else [])
+
+
+@pytest.mark.parametrize(
+    ("cadence", "age", "at_risk"),
+    [
+        # A new pair has three weeks to hold its first session, then the week's grace.
+        (Program.Cadence.WEEKLY, 28, False),
+        (Program.Cadence.WEEKLY, 29, True),
+        (Program.Cadence.FORTNIGHTLY, 28, False),
+        (Program.Cadence.FORTNIGHTLY, 29, True),
+        # A monthly rhythm is longer than the first three weeks: the rhythm stands.
+        (Program.Cadence.MONTHLY, 37, False),
+        (Program.Cadence.MONTHLY, 38, True),
+    ],
+)
+def test_a_new_pair_gets_time_for_its_first_session(org, participant, cadence, age, at_risk):
+    pair = make_pair(org, participant, published=TODAY - days(age), cadence=cadence)
+    reported(pair, 1)
+
+    assert rules_of(org, pair) == ([Rule.CADENCE] if at_risk else [])
+
+
+def test_reports_fall_due_monthly_whatever_the_meeting_rhythm(org, participant):
+    # ATC meets every two weeks; writing a report every two weeks as well was what put
+    # every ATC pair "at risk". Without an agreed reporting frequency: monthly.
+    pair = make_pair(org, participant, published=TODAY - days(35), cadence=14)
+    held(pair, TODAY - days(10))
+
+    assert rules_of(org, pair) == []
+    assert rules_of(org, pair, at(TODAY + days(3))) == [Rule.REPORT]  # due day 30, + a week

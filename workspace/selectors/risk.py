@@ -6,7 +6,9 @@ A pair is at risk today (the organisation's date) for any of these reasons:
 
 - **cadence**: no session held within the agreed frequency plus a week's grace
   (`GRACE_DAYS`), counted from the last held session or the pair's first day, paused
-  days left out; only while the term runs. The agreed frequency is the signed
+  days left out; only while the term runs. A pair that has not met yet has at least
+  three weeks (`FIRST_SESSION_DAYS`) before the grace starts (`behind_after`, shared
+  with the nudges). The agreed frequency is the signed
   agreement's, else the program's cadence, else monthly (sessions.reminders.common).
 - **report**: a member's progress report is more than a week (`AGAIN_DAYS`) past its due
   date (the periods of sessions.selectors.reports).
@@ -41,8 +43,8 @@ from sessions.models import Feedback, Session
 from sessions.reminders.common import (
     AGAIN_DAYS,
     DIGEST_AGREEMENT_DAYS,
-    GRACE_DAYS,
     PairState,
+    behind_after,
     gap_days,
     last_held_days,
     narrowed,
@@ -264,7 +266,7 @@ class _Pages:
 
 def _cadence(pair, today, last_held, pages):
     since = since_day(pair, last_held)
-    if not pair.in_term(today) or gap_days(pair, since, today) <= pair.every + GRACE_DAYS:
+    if not pair.in_term(today) or gap_days(pair, since, today) <= behind_after(pair, last_held):
         return None
     days = (today - since).days
     if pair.match.pk in last_held:
