@@ -192,3 +192,28 @@ def test_the_home_runs_as_many_queries_for_many_programs_as_for_one(
     large, response = count_queries(client, home(org))
     assert len(response.context["todo"]) == 1 + 3 * 5
     assert len(large) == len(small), describe(large)
+
+
+def test_waiting_leaves_out_who_opted_out_without_asking_for_a_new_partner(
+    org, coordinator, client_for
+):
+    """The count follows the pairing pool: someone who opted out and asked for no new
+    partner is not waiting (issue 15); someone who asked for one is."""
+    handles_concerns(org, coordinator)
+    program = running(org, "After an opt-out")
+    with scope(organization=org):
+        for tag, opted_out, wants in (
+            ("never-left", None, False),
+            ("asked-again", timezone.now(), True),
+            ("left-for-good", timezone.now(), False),
+        ):
+            ApplicationFactory(
+                program=program,
+                user=person(org, f"{tag}@acme.example.org"),
+                status=Application.Status.ACCEPTED,
+                opted_out_at=opted_out,
+                wants_new_partner=wants,
+            )
+
+    rows = client_for(coordinator).get(home(org)).context["todo"]
+    assert {(t.key, t.count) for t in rows} == {("waiting", 2)}

@@ -2,7 +2,8 @@
 item with how many and the page where it is dealt with.
 
 - **opt-outs** not yet marked handled (the program's opt-out queue);
-- **people waiting for a partner**: accepted applications with no current pair or circle,
+- **people waiting for a partner**: applications in the pairing pool (accepted, and not
+  someone who opted out without asking for a new partner) with no current pair or circle,
   in programs being paired or running (the pairing page, as `programs.services.pairing.
   pool_for` counts its pool);
 - **agreements unsigned** a week (`DIGEST_AGREEMENT_DAYS`) after they were started,
@@ -123,9 +124,9 @@ def _waiting(organization, programs):
     )
     return dict(
         Application.objects.filter(
+            Application.in_pairing_pool(),
             organization=organization,
             program_id__in=[p.pk for p in programs.values() if p.status in PAIRING_STATUSES],
-            status=Application.Status.ACCEPTED,
         )
         .exclude(Exists(paired))
         .values("program_id")
