@@ -83,7 +83,8 @@ def test_a_run_pairs_everyone_across_groups(org, commit):
     with scope(organization=org):
         match = Match.objects.filter(program=program).first()
     assert match.score == sum(c["points"] for c in match.explanation)
-    assert {c["key"] for c in match.explanation} >= {"traits", "goals", "roles"}
+    # The form asks only a group and a trait question: only traits count.
+    assert {c["key"] for c in match.explanation} == {"traits"}
 
 
 def test_previous_partners_from_any_term_are_never_paired_again(org, commit):
@@ -496,3 +497,97 @@ def test_a_run_whose_worker_died_is_marked_failed_and_does_not_block(org, coordi
     with scope(organization=org):
         services.matching_run_start(program=program, started_by=None)
         assert MatchingRun.objects.get(pk=dead.pk).status == "failed"
+
+
+# --- Hand edits survive a new run (issue 15) ------------------------------------------
+
+
+def paced_program(org, paces, **kw):
+    """A reciprocal program with one "similar" pace trait, everyone in a group of their
+    own: the best pairs are the people with equal paces, and nothing else matters."""
+    users = people(org, len(paces), prefix="pace")
+    with scope(organization=org):
+        program = ProgramFactory(organization=org, format=Program.Format.RECIPROCAL, **kw)
+        trait = QuestionFactory(program=program, kind="trait", label="Pace", trait_rule="similar")
+        for user, pace in zip(users, paces, strict=True):
+            ApplicationFactory(program=program, user=user, answers={trait.key: pace})
+    return program, users
+
+
+def test_a_swap_survives_a_new_run(org, commit):
+    program, users = paced_program(org, [1, 1, 3, 3, 5, 5])
+    run(program, commit)
+    emails = [u.email for u in users]
+    best = sorted([sorted(emails[0:2]), sorted(emails[2:4]), sorted(emails[4:6])])
+    assert sorted(current_groups(program)) == best
+    pair_a, pair_b, _ = slots_of(program)
+    with scope(organization=org):
+        changed = proposals.proposal_swap(program=program, first=pair_a[1], second=pair_b[0])
+        assert all(Match.objects.get(pk=m.pk).locked for m in changed)
+    swapped = sorted(current_groups(program))
+    assert swapped != best
+    finished = run(program, commit)
+    assert finished.status == MatchingRun.Status.DONE
+    assert sorted(current_groups(program)) == swapped
+
+
+def test_two_people_split_by_hand_stay_apart_until_publish(org, commit):
+    program, users = paced_program(org, [1, 1, 5, 5])
+    run(program, commit)
+    (first, second), (other, _) = slots_of(program)
+    with scope(organization=org):
+        proposals.match_lock(program=program, match_id=other[1], locked=True)
+        proposals.proposal_remove(program=program, match_id=first[1], application_id=first[2])
+        program.refresh_from_db()
+        assert program.held_apart == [sorted([first[2], second[2]])]
+    finished = run(program, commit)
+    split = {first[2], second[2]}
+    with scope(organization=org):
+        together = [
+            set(m.members.values_list("application_id", flat=True))
+            for m in Match.objects.filter(program=program)
+        ]
+    assert split not in together
+    assert {row["application"] for row in finished.unmatched} == split
+    assert all("taken apart by hand" in row["reason"] for row in finished.unmatched)
+    # Paired again by hand: the coordinator changed their mind, the hold is released.
+    with scope(organization=org):
+        proposals.proposal_swap(
+            program=program, first=("pool", first[2]), second=("pool", second[2])
+        )
+        program.refresh_from_db()
+        assert program.held_apart == []
+        proposals.proposal_publish(program=program, published_by=None)
+        program.refresh_from_db()
+        assert program.held_apart == []
+
+
+def test_an_unlocked_proposal_goes_back_to_the_next_run(org, commit):
+    program, _users = paced_program(org, [1, 1, 3, 3])
+    run(program, commit)
+    pair_a, pair_b = slots_of(program)
+    with scope(organization=org):
+        changed = proposals.proposal_swap(program=program, first=pair_a[1], second=pair_b[0])
+        for match in changed:
+            proposals.match_lock(program=program, match_id=match.pk, locked=False)
+    swapped = sorted(current_groups(program))
+    run(program, commit)
+    assert sorted(current_groups(program)) != swapped  # the run restored the best pairs
+
+
+def test_previous_partners_rule_is_switchable(org, commit):
+    a, b = people(org, 2, prefix="prev")
+    with scope(organization=org):
+        old = ProgramFactory(organization=org, status=Program.Status.RUNNING)
+        match_make(program=old, users=[a, b], status=Match.Status.ENDED)
+        program = ProgramFactory(organization=org, format=Program.Format.RECIPROCAL)
+        for user in (a, b):
+            ApplicationFactory(program=program, user=user)
+    assert run(program, commit).unmatched  # "any program": never again
+    for rule, paired in (("program", True), ("allow", True), ("any", False)):
+        with scope(organization=org):
+            Match.objects.filter(program=program).delete()
+            Program.objects.filter(pk=program.pk).update(previous_partners=rule)
+            program.refresh_from_db()
+        finished = run(program, commit)
+        assert (not finished.unmatched) is paired, rule
