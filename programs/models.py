@@ -307,7 +307,7 @@ class Question(TenantModel):
         DIFFERENT = "different", _("Prefer different answers")
         AVOID_BOTH_EXTREME = (
             "avoid_both_extreme",
-            _("Avoid pairing two people at the same extreme"),
+            _("Never pair two people at the same extreme (a hard rule)"),
         )
 
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="questions")

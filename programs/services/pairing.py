@@ -338,6 +338,7 @@ def matching_run_execute(*, run):
                     score=group.score,
                     components=group.components,
                     run=run,
+                    warnings=group.warnings,
                 )
             run.status = MatchingRun.Status.DONE
             run.progress = 100
@@ -401,12 +402,13 @@ def _components_json(components):
     ]
 
 
-def _match_create(*, program, applications, score, components, run=None, manual=False):
+def _match_create(*, program, applications, score, components, run=None, manual=False, warnings=()):
     match = Match.objects.create(
         organization=program.organization,
         program=program,
         score=score,
         explanation=_components_json(components),
+        warnings=list(warnings),
         run=run,
         manual=manual,
         locked=manual,

@@ -59,24 +59,27 @@ def _editing(program):
 
 
 def _group_check(program, applications):
-    """(score, components) for a group of applications, or PairingError with the reasons."""
+    """(score, components, warnings) for a group of applications, or PairingError with the
+    hard rules it would break."""
     questions = _questions(program)
     rules = _with_forbidden(rules_for(program, questions), _forbidden_for(applications, program))
     members = [candidate_for(a, questions) for a in applications]
     problems = matching.violations(members, rules)
     if problems:
         raise PairingError(" ".join(problems))
-    return matching.evaluate(members, rules)
+    score, components = matching.evaluate(members, rules)
+    return score, components, matching.warnings(members, rules)
 
 
 def _rescore(match, applications):
     """Store the members' new order, roles, score and explanation of a proposed match, and
     lock it: a hand edit is kept by every later run until the coordinator unlocks it."""
-    score, components = _group_check(match.program, applications)
+    score, components, warnings = _group_check(match.program, applications)
     match.score = score
     match.explanation = _components_json(components)
+    match.warnings = warnings
     match.locked = True
-    match.save(update_fields=["score", "explanation", "locked"])
+    match.save(update_fields=["score", "explanation", "warnings", "locked"])
     MatchMember.objects.filter(organization=match.organization, match=match).delete()
     roles = _roles_for(match.program, len(applications))
     MatchMember.objects.bulk_create(
@@ -144,7 +147,7 @@ def proposal_swap(*, program, first, second):
                 _pool_application(program, first[1]),
                 _pool_application(program, second[1]),
             ]
-            score, components = _group_check(program, applications)
+            score, components, warnings = _group_check(program, applications)
             _hold_apart(program, [], release=[a.pk for a in applications])
             return [
                 _match_create(
@@ -153,6 +156,7 @@ def proposal_swap(*, program, first, second):
                     score=score,
                     components=components,
                     manual=True,
+                    warnings=warnings,
                 )
             ]
         if first[0] == "pool":
