@@ -229,9 +229,9 @@ class Circles:
 def propose_circles(pool: Pool, report, improve: bool = True) -> Proposal:
     """Circles under the hard rules; with `improve=False` only the greedy seed.
 
-    When the planned circles leave people out, more circles are opened (smaller, still 3
-    to 8 members) before anyone is left waiting; the "avoid the same extreme" rule gives way
-    only when keeping it leaves more people out.
+    The "avoid the same extreme" rule is kept whenever the planned circles allow it, and
+    otherwise gives way (each such pair flagged). When the planned circles leave people out,
+    more circles are opened (smaller, still 3 to 8 members) before anyone is left waiting.
     """
     n = pool.n
     planned = circle_sizes(n, pool.rules.circle_size)
@@ -241,15 +241,17 @@ def propose_circles(pool: Pool, report, improve: bool = True) -> Proposal:
     w, bad, clash = pair_matrices(pool, report)
     strict = [bad | clash] if pool.clash_is_hard and clash.any() else []
     best = None
-    for conflicts in [*strict, bad]:
-        # Hardest first: people with the fewest allowed partners; ties by id (pool order).
-        degree = (conflicts == 0).sum(1) - 1
-        order = np.argsort(degree, kind="stable")
-        last = min(n // CIRCLE_MIN, len(planned) + MORE_CIRCLES)
-        for k in range(len(planned), last + 1):
-            sizes = planned if k == len(planned) else split_sizes(n, k)
+    # The planned sizes come first: circles do not shrink to keep the "avoid the same
+    # extreme" rule (it gives way, flagged, inside the plan); more circles are opened only
+    # when people would otherwise wait.
+    last = min(n // CIRCLE_MIN, len(planned) + MORE_CIRCLES)
+    for k in range(len(planned), last + 1):
+        sizes = planned if k == len(planned) else split_sizes(n, k)
+        for conflicts in [*strict, bad]:
+            # Hardest first: people with the fewest allowed partners; ties by id (pool order).
+            degree = (conflicts == 0).sum(1) - 1
             circles = Circles(w, conflicts, sizes)
-            left = circles.seed(order)
+            left = circles.seed(np.argsort(degree, kind="stable"))
             if best is None or len(left) < len(best[1]):
                 best = (circles, left, degree, k)
             if not left:

@@ -591,3 +591,96 @@ def test_previous_partners_rule_is_switchable(org, commit):
             program.refresh_from_db()
         finished = run(program, commit)
         assert (not finished.unmatched) is paired, rule
+
+
+def test_an_htmx_edit_updates_the_publish_count_and_the_page_speaks_plainly(
+    org, coordinator, client_for, commit
+):
+    program, _users = paced_program(org, [1, 1, 3, 3])
+    client = client_for(coordinator)
+    kwargs = {"org_slug": org.slug, "pk": program.pk}
+    with commit():
+        client.post(reverse("programs:pairing_run", kwargs=kwargs))
+    page = client.get(reverse("programs:pairing", kwargs=kwargs)).content.decode()
+    for engine in ("scipy", "linear_sum_assignment", "rustworkx", "blossom"):
+        assert engine not in page
+    assert "checked, no better pairing exists" in page
+    assert "score 50 of 50" in page and "Publish 2 proposals" in page
+    assert "Goals and strengths" not in page  # the form never asked about goals
+
+    (first, _), _other = slots_of(program)
+    response = client.post(
+        reverse("programs:pairing_edit", kwargs=kwargs),
+        {"action": "remove", "slot": [f"m:{first[1]}:{first[2]}"]},
+        headers={"HX-Request": "true"},
+    )
+    fragment = response.content.decode()
+    # The action bar comes along out of band, with the new count and the right plural.
+    assert 'id="pairing-actions" hx-swap-oob="true"' in fragment
+    assert "Publish 1 proposal<" in fragment
+    assert "2 people waiting" in fragment and "held-apart" in fragment
+
+    response = client.post(reverse("programs:pairing_publish", kwargs=kwargs), follow=True)
+    assert "1 pair published; its members were emailed." in response.content.decode()
+
+
+def test_fourteen_circle_applicants_in_three_groups_all_get_a_circle_or_a_reason(org, commit):
+    groups = ["Networking"] * 5 + ["Security"] * 5 + ["Service desk"] * 4
+    users = people(org, 14, prefix="circle")
+    program = program_with_applicants(
+        org, users, format=Program.Format.CIRCLE, groups=groups, different_group=False
+    )
+    finished = run(program, commit)
+    assert finished.unmatched == []
+    assert sorted(len(c) for c in current_groups(program)) == [4, 5, 5]
+
+    with scope(organization=org):
+        Match.objects.filter(program=program).delete()
+        Program.objects.filter(pk=program.pk).update(different_group=True)
+        program.refresh_from_db()
+    finished = run(program, commit)
+    # A circle holds one person per group: four circles of three, not three.
+    assert sorted(len(c) for c in current_groups(program)) == [3, 3, 3, 3]
+    assert len(finished.unmatched) == 2 and all(row["reason"] for row in finished.unmatched)
+
+
+def test_a_same_extreme_pair_is_flagged_on_the_page(org, coordinator, client_for, commit):
+    users = people(org, 2, prefix="extreme")
+    with scope(organization=org):
+        program = ProgramFactory(organization=org, format=Program.Format.RECIPROCAL)
+        control = QuestionFactory(
+            program=program, kind="trait", label="Control", trait_rule="avoid_both_extreme"
+        )
+        for user in users:
+            ApplicationFactory(program=program, user=user, answers={control.key: 5})
+    run(program, commit)  # the only pair possible: the rule gives way, and says so
+    page = (
+        client_for(coordinator)
+        .get(reverse("programs:pairing", kwargs={"org_slug": org.slug, "pk": program.pk}))
+        .content.decode()
+    )
+    assert page.count('data-testid="rule-warning"') == 1
+    assert "both at the top of Control" in page and "gives way here" in page
+
+
+def test_the_form_builder_explains_the_same_extreme_rule(org, coordinator, client_for):
+    with scope(organization=org):
+        program = ProgramFactory(organization=org)
+        QuestionFactory(
+            program=program, kind="trait", label="Control", trait_rule="avoid_both_extreme"
+        )
+    page = (
+        client_for(coordinator)
+        .get(reverse("programs:form", kwargs={"org_slug": org.slug, "pk": program.pk}))
+        .content.decode()
+    )
+    assert "Never pair two people at the same extreme (a hard rule)" in page
+    assert 'data-testid="extreme-rule"' in page
+
+
+def test_a_new_circle_program_starts_without_the_different_groups_rule():
+    from programs.forms.setup import ProgramForm
+
+    assert ProgramForm(initial={"format": "circle"})["different_group"].value() is False
+    assert ProgramForm(initial={"format": "circle"})["previous_partners"].value() == "program"
+    assert ProgramForm(initial={"format": "reciprocal"})["different_group"].value() is True
