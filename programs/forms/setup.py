@@ -123,7 +123,8 @@ class ProgramForm(forms.ModelForm):
             ),
             "seniority_rule": _("A preference, weighted below."),
             "weight_traits": _(
-                "Following each trait's rule, e.g. avoiding two people at the same extreme."
+                "Following each trait's preference for similar or different answers. "
+                "“Never at the same extreme” is a hard rule, not weighted."
             ),
             "weight_goals": _("One person's improvement priorities meet the other's strengths."),
             "weight_roles": _(

@@ -166,3 +166,27 @@ def test_ticking_the_first_session_checklist_logs_no_console_error(
     with scope(organization=org):
         assert Checklist.objects.filter(match=match).exists()
     assert console_errors == [], console_errors
+
+
+def test_a_new_circle_program_starts_with_rules_that_fit_circles(
+    live_server, page, console_errors, org, mfa_coordinator
+):
+    coordinator, secret = mfa_coordinator
+    sign_in(page, live_server.url, email=coordinator.email, password=TEST_PASSWORD)
+    submit_form_with(page, "code", totp_code(secret))
+    expect(page).to_have_url(f"{live_server.url}/o/{org.slug}/")
+    page.goto(f"{live_server.url}/o/{org.slug}/programs/new/")
+    different_groups = page.get_by_label("partners must come from different groups")
+    page.get_by_role("radio", name=re.compile("Reciprocal pairs")).check()
+    expect(different_groups).to_be_checked()
+    page.get_by_role("radio", name=re.compile("Circles of 3 to 8")).check()
+    expect(different_groups).not_to_be_checked()
+    expect(
+        page.get_by_label("Never with someone they were paired with in this program")
+    ).to_be_checked()
+    # A rule the coordinator set by hand stays as they set it.
+    different_groups.check()
+    page.get_by_role("radio", name=re.compile("Reciprocal pairs")).check()
+    page.get_by_role("radio", name=re.compile("Circles of 3 to 8")).check()
+    expect(different_groups).to_be_checked()
+    assert console_errors == [], console_errors
