@@ -658,8 +658,8 @@ def test_unmatched_reasons_say_which_rule_excludes_everyone():
     pair = [Candidate(1, "Ann"), Candidate(2, "Bob")]
     rules = Rules(format="one_way", forbidden=frozenset({frozenset({1, 2})}))
     assert [u.reason for u in propose(pair, rules).unmatched] == [
-        "No feasible partner: the only other person was a previous partner or marked never "
-        "together."
+        "No feasible partner: the only other person was a previous partner, marked never "
+        "together or taken apart by hand."
     ] * 2
 
     coaches = [Candidate(i, preferred_role="coach") for i in (1, 2, 3)]
