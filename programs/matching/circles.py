@@ -156,6 +156,24 @@ class Circles:
         self.balance()
         return sorted(left)
 
+    def place_relaxed(self, people: list[int], loose: np.ndarray) -> list[int]:
+        """Place people the strict rules left out into a circle where only the looser rules
+        hold (the "same extreme" rule gives way for them alone, not for everyone); returns
+        who still cannot be placed."""
+        left = []
+        lowest = np.iinfo(np.int32).min
+        for p in people:
+            relaxed = np.array([int(loose[p, m].sum()) if m else 0 for m in self.members])
+            for limit in (np.array(self.capacity), np.full(len(self.capacity), CIRCLE_MAX)):
+                ok = (self.size > 0) & (self.size < limit) & (relaxed == 0)
+                if ok.any():
+                    self.add(p, int(np.argmax(np.where(ok, self.gain[:, p], lowest))))
+                    break
+            else:
+                left.append(p)
+        self.balance()
+        return sorted(left)
+
     def balance(self):
         """Move people from the largest circles to the smallest (best score change first)
         until sizes differ by at most one, as far as the hard rules allow."""
@@ -249,16 +267,19 @@ def propose_circles(pool: Pool, report, improve: bool = True) -> Proposal:
         sizes = planned if k == len(planned) else split_sizes(n, k)
         for conflicts in [*strict, bad]:
             # Hardest first: people with the fewest allowed partners; ties by id (pool order).
-            degree = (conflicts == 0).sum(1) - 1
+            order = np.argsort((conflicts == 0).sum(1), kind="stable")
             circles = Circles(w, conflicts, sizes)
-            left = circles.seed(np.argsort(degree, kind="stable"))
+            left = circles.seed(order)
+            if left and conflicts is not bad:
+                left = circles.place_relaxed(left, bad)
             if best is None or len(left) < len(best[1]):
-                best = (circles, left, degree, k)
+                best = (circles, left, k)
             if not left:
                 break
         if not best[1]:
             break
-    circles, left, degree, k = best
+    circles, left, k = best
+    degree = (bad == 0).sum(1) - 1  # allowed partners, for the reasons of those left out
     if improve:
         circles.improve(report)
     members = [sorted(m) for m in circles.members if m]
