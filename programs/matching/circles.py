@@ -17,6 +17,7 @@ from .scoring import Pool
 MAX_PASSES = 30
 
 
+CLASH_COST = 1000  # int16-safe: pair scores are 0..500
 MORE_CIRCLES = 10  # circles opened at most beyond the plan while people are left out
 
 
@@ -258,6 +259,10 @@ def propose_circles(pool: Pool, report, improve: bool = True) -> Proposal:
         return Proposal((), unmatched, 0, "none: too few people")
     w, bad, clash = pair_matrices(pool, report)
     strict = [bad | clash] if pool.clash_is_hard and clash.any() else []
+    if strict:
+        # Where the rule must give way, placement and local search still avoid every pair
+        # at the same extreme they can: one costs more than any pair can score (500).
+        w = w - CLASH_COST * clash
     best = None
     # The planned sizes come first: circles do not shrink to keep the "avoid the same
     # extreme" rule (it gives way, flagged, inside the plan); more circles are opened only
@@ -272,13 +277,16 @@ def propose_circles(pool: Pool, report, improve: bool = True) -> Proposal:
             left = circles.seed(order)
             if left and conflicts is not bad:
                 left = circles.place_relaxed(left, bad)
-            if best is None or len(left) < len(best[1]):
-                best = (circles, left, k)
-            if not left:
+            # Fewest left out, then the planned sizes kept; ties keep the stricter attempt.
+            planned_kept = sorted(s for s in circles.sizes().tolist() if s) == sorted(sizes)
+            key = (len(left), not planned_kept)
+            if best is None or key < best[0]:
+                best = (key, circles, left, k)
+            if key == (0, False):
                 break
-        if not best[1]:
+        if best[0] == (0, False):
             break
-    circles, left, k = best
+    _key, circles, left, k = best
     degree = (bad == 0).sum(1) - 1  # allowed partners, for the reasons of those left out
     if improve:
         circles.improve(report)
