@@ -46,6 +46,11 @@ class Program(TenantModel):
         FORTNIGHTLY = 14, _("Every two weeks")
         MONTHLY = 30, _("At least once a month")
 
+    class PreviousPartners(models.TextChoices):
+        ANY = "any", _("Never with someone they were paired with before, in any program")
+        PROGRAM = "program", _("Never with someone they were paired with in this program")
+        ALLOW = "allow", _("Previous partners may be matched again")
+
     class Seniority(models.TextChoices):
         SIMILAR = "similar", _("Prefer people at similar role levels")
         DIFFERENT = "different", _("Prefer people at different role levels")
@@ -88,6 +93,16 @@ class Program(TenantModel):
     cross_community = models.BooleanField(
         _("partners must come from different communities"), default=False
     )
+    previous_partners = models.CharField(
+        _("previous partners"),
+        max_length=10,
+        choices=PreviousPartners.choices,
+        default=PreviousPartners.ANY,
+    )
+    # Application-id pairs the coordinator split by hand in the current proposal: a new
+    # run keeps them apart, so a hand edit survives it. Emptied when the proposal is
+    # published.
+    held_apart = models.JSONField(default=list, blank=True, editable=False)
     seniority_rule = models.CharField(
         _("role levels"), max_length=20, choices=Seniority.choices, default=Seniority.SIMILAR
     )
@@ -307,7 +322,7 @@ class Question(TenantModel):
         DIFFERENT = "different", _("Prefer different answers")
         AVOID_BOTH_EXTREME = (
             "avoid_both_extreme",
-            _("Avoid pairing two people at the same extreme"),
+            _("Never pair two people at the same extreme (a hard rule)"),
         )
 
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="questions")

@@ -5,6 +5,7 @@ forms a copy of the stored object (`detached`) and pass `cleaned_data` to a serv
 """
 
 import copy
+import json
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
@@ -61,7 +62,10 @@ class ProgramForm(forms.ModelForm):
                 "circle_size",
             ),
         ),
-        (_("Pairing rules"), ("different_group", "cross_community", "seniority_rule")),
+        (
+            _("Pairing rules"),
+            ("different_group", "cross_community", "previous_partners", "seniority_rule"),
+        ),
         (
             _("What matters most when pairing (0 = ignore, 10 = most)"),
             (
@@ -105,14 +109,23 @@ class ProgramForm(forms.ModelForm):
             "circle_size": _(
                 "Only used by circles: the size to aim for (3 to 8); pairs ignore it."
             ),
-            "different_group": _("A hard rule: never pair two people from the same group."),
+            "different_group": _(
+                "A hard rule: never pair two people from the same group. For circles every "
+                "member must then come from a different group, so three groups allow circles "
+                "of three at most; circles usually leave it off."
+            ),
+            "previous_partners": _(
+                "A hard rule. Circles that meet again term after term can allow it, or keep "
+                "apart only people who were together in this program (after an opt-out)."
+            ),
             "cross_community": _(
                 "A hard rule: partners come from different communities. Name each group's "
                 "community on the application form's group question."
             ),
             "seniority_rule": _("A preference, weighted below."),
             "weight_traits": _(
-                "Following each trait's rule, e.g. avoiding two people at the same extreme."
+                "Following each trait's preference for similar or different answers. "
+                "“Never at the same extreme” is a hard rule, not weighted."
             ),
             "weight_goals": _("One person's improvement priorities meet the other's strengths."),
             "weight_roles": _(
@@ -122,9 +135,31 @@ class ProgramForm(forms.ModelForm):
             "weight_seniority": _("How strongly to follow the role-level preference above."),
         }
 
+    # The rules a new program starts with, by format: circles mix groups and may meet
+    # former members again in a new term (the seeds' circle handout runs term after term).
+    FORMAT_DEFAULTS = {
+        Program.Format.ONE_WAY: {"different_group": True, "previous_partners": "any"},
+        Program.Format.RECIPROCAL: {"different_group": True, "previous_partners": "any"},
+        Program.Format.CIRCLE: {"different_group": False, "previous_partners": "program"},
+    }
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["format"].choices = Program.Format.choices  # no empty choice
+        self.fields["previous_partners"].widget = forms.RadioSelect(
+            choices=Program.PreviousPartners.choices
+        )
+        # A post from an older page (or a script) without the field keeps the setting.
+        self.fields["previous_partners"].required = False
+        self.is_new = self.instance.pk is None
+        if self.is_new and not self.is_bound:
+            fmt = self.initial.get("format")
+            self.initial.update(self.FORMAT_DEFAULTS.get(fmt, {}))
+
+    def format_defaults_json(self):
+        """For the new-program page: the script there applies a format's rule defaults
+        when the format is picked, to the rules the coordinator has not touched."""
+        return json.dumps({str(k): v for k, v in self.FORMAT_DEFAULTS.items()})
 
     # Short inputs share a row on wide screens.
     HALF_WIDTH = frozenset(
@@ -153,6 +188,10 @@ class ProgramForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         _check_term(self)
+        if not data.get("previous_partners"):
+            data["previous_partners"] = (
+                self.instance.previous_partners or Program.PreviousPartners.ANY
+            )
         return data
 
 
@@ -291,6 +330,13 @@ class QuestionForm(forms.Form):
         choices=Question.TraitRule.choices,
         initial=Question.TraitRule.SIMILAR,
         widget=forms.RadioSelect,
+        help_text=_(
+            "Similar and different answers are preferences, weighted with the other traits. "
+            "“Never at the same extreme” is a hard rule: two people who both chose the lowest "
+            "or both the highest answer are not paired, nor put in one circle, as long as "
+            "another arrangement leaves nobody waiting. Only when it would, the rule gives "
+            "way, and the pairing page flags that pair."
+        ),
     )
 
     TRAIT_FIELDS = (

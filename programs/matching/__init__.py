@@ -5,7 +5,7 @@ hard rules a group breaks, `greedy` is the baseline the benchmark and tests comp
 scipy and rustworkx are imported only when a proposal is computed.
 """
 
-from .api import evaluate, greedy, propose, violations
+from .api import evaluate, greedy, propose, violations, warnings
 from .datatypes import (
     Candidate,
     Component,
@@ -34,4 +34,5 @@ __all__ = [
     "greedy",
     "propose",
     "violations",
+    "warnings",
 ]

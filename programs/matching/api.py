@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 from .circles import propose_circles
 from .datatypes import Candidate, Component, Proposal, Rules
-from .explain import build_groups
+from .explain import build_groups, clash_warnings
 from .pairs import greedy_pairs, propose_pairs
 from .reasons import violations as _violations
 from .scoring import Pool
@@ -75,3 +75,9 @@ def violations(members: list[Candidate], rules: Rules) -> list[str]:
     one_way with two members: members[0] is the coach.
     """
     return _violations(list(members), rules)
+
+
+def warnings(members: list[Candidate], rules: Rules) -> list[str]:
+    """Soft-rule problems of a group as given, e.g. two people at the same extreme of an
+    "avoid" question (allowed in a hand edit, but worth saying)."""
+    return list(clash_warnings(rules, list(members), fallback=False))

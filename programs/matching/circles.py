@@ -17,6 +17,15 @@ from .scoring import Pool
 MAX_PASSES = 30
 
 
+CLASH_COST = 1000  # int16-safe: pair scores are 0..500
+MORE_CIRCLES = 10  # circles opened at most beyond the plan while people are left out
+
+
+def split_sizes(n: int, k: int) -> list[int]:
+    q, r = divmod(n, k)
+    return [q + 1] * r + [q] * (k - r)
+
+
 def circle_sizes(n: int, target: int) -> list[int]:
     """Sizes differing by at most one, each in 3..8, about n / target circles."""
     if n < CIRCLE_MIN:
@@ -27,25 +36,34 @@ def circle_sizes(n: int, target: int) -> list[int]:
         k += 1
     while k > 1 and n // k < CIRCLE_MIN:
         k -= 1
-    q, r = divmod(n, k)
-    return [q + 1] * r + [q] * (k - r)
+    return split_sizes(n, k)
+
+
+def pair_matrices(pool: Pool, report) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(score, not allowed, same extreme) for every two people, as n x n int16 matrices."""
+    n = pool.n
+    everyone = np.arange(n)
+    w = np.empty((n, n), np.int16)  # a pair scores at most 500
+    bad = np.empty((n, n), np.int16)
+    clash = np.zeros((n, n), np.int16)
+    for start, r, c in pool.blocks(everyone, everyone):
+        end = start + r.shape[0]
+        w[start:end] = pool.score(r, c, None)
+        bad[start:end] = ~pool.feasible(r, c)
+        if pool.clash_is_hard:
+            clash[start:end] = pool.clash(r, c)
+        report(5 + 35 * end // n)
+    for matrix in (w, bad, clash):
+        np.fill_diagonal(matrix, 0)
+    return w, bad, clash
 
 
 class Circles:
     """Membership plus, per person and circle, the summed score and conflict count."""
 
-    def __init__(self, pool: Pool, sizes: list[int], report):
-        n, k = pool.n, len(sizes)
-        everyone = np.arange(n)
-        self.w = np.empty((n, n), np.int16)  # a pair scores at most 500
-        self.bad = np.empty((n, n), np.int16)
-        for start, r, c in pool.blocks(everyone, everyone):
-            end = start + r.shape[0]
-            self.w[start:end] = pool.score(r, c, None)
-            self.bad[start:end] = ~pool.feasible(r, c)
-            report(5 + 35 * end // n)
-        np.fill_diagonal(self.w, 0)
-        np.fill_diagonal(self.bad, 0)
+    def __init__(self, w: np.ndarray, bad: np.ndarray, sizes: list[int]):
+        n, k = w.shape[0], len(sizes)
+        self.w, self.bad = w, bad
         self.capacity = list(sizes)
         self.members: list[list[int]] = [[] for _ in range(k)]
         self.size = np.zeros(k, np.int64)
@@ -139,6 +157,24 @@ class Circles:
         self.balance()
         return sorted(left)
 
+    def place_relaxed(self, people: list[int], loose: np.ndarray) -> list[int]:
+        """Place people the strict rules left out into a circle where only the looser rules
+        hold (the "same extreme" rule gives way for them alone, not for everyone); returns
+        who still cannot be placed."""
+        left = []
+        lowest = np.iinfo(np.int32).min
+        for p in people:
+            relaxed = np.array([int(loose[p, m].sum()) if m else 0 for m in self.members])
+            for limit in (np.array(self.capacity), np.full(len(self.capacity), CIRCLE_MAX)):
+                ok = (self.size > 0) & (self.size < limit) & (relaxed == 0)
+                if ok.any():
+                    self.add(p, int(np.argmax(np.where(ok, self.gain[:, p], lowest))))
+                    break
+            else:
+                left.append(p)
+        self.balance()
+        return sorted(left)
+
     def balance(self):
         """Move people from the largest circles to the smallest (best score change first)
         until sizes differ by at most one, as far as the hard rules allow."""
@@ -210,20 +246,54 @@ class Circles:
 
 
 def propose_circles(pool: Pool, report, improve: bool = True) -> Proposal:
-    """Circles under the hard rules; with `improve=False` only the greedy seed."""
+    """Circles under the hard rules; with `improve=False` only the greedy seed.
+
+    The "avoid the same extreme" rule is kept whenever the planned circles allow it, and
+    otherwise gives way (each such pair flagged). When the planned circles leave people out,
+    more circles are opened (smaller, still 3 to 8 members) before anyone is left waiting.
+    """
     n = pool.n
-    sizes = circle_sizes(n, pool.rules.circle_size)
-    if not sizes:
+    planned = circle_sizes(n, pool.rules.circle_size)
+    if not planned:
         unmatched = tuple(Unmatched(c.id, TOO_FEW_FOR_CIRCLE) for c in pool.candidates)
         return Proposal((), unmatched, 0, "none: too few people")
-    circles = Circles(pool, sizes, report)
-    degree = (circles.bad == 0).sum(1) - 1
-    # Hardest first: people with the fewest allowed partners; ties by id (pool order).
-    left = circles.seed(np.argsort(degree, kind="stable"))
+    w, bad, clash = pair_matrices(pool, report)
+    strict = [bad | clash] if pool.clash_is_hard and clash.any() else []
+    if strict:
+        # Where the rule must give way, placement and local search still avoid every pair
+        # at the same extreme they can: one costs more than any pair can score (500).
+        w = w - CLASH_COST * clash
+    best = None
+    # The planned sizes come first: circles do not shrink to keep the "avoid the same
+    # extreme" rule (it gives way, flagged, inside the plan); more circles are opened only
+    # when people would otherwise wait.
+    last = min(n // CIRCLE_MIN, len(planned) + MORE_CIRCLES)
+    for k in range(len(planned), last + 1):
+        sizes = planned if k == len(planned) else split_sizes(n, k)
+        for conflicts in [*strict, bad]:
+            # Hardest first: people with the fewest allowed partners; ties by id (pool order).
+            order = np.argsort((conflicts == 0).sum(1), kind="stable")
+            circles = Circles(w, conflicts, sizes)
+            left = circles.seed(order)
+            if left and conflicts is not bad:
+                left = circles.place_relaxed(left, bad)
+            # Fewest left out, then the planned sizes kept; ties keep the stricter attempt.
+            planned_kept = sorted(s for s in circles.sizes().tolist() if s) == sorted(sizes)
+            key = (len(left), not planned_kept)
+            if best is None or key < best[0]:
+                best = (key, circles, left, k)
+            if key == (0, False):
+                break
+        if best[0] == (0, False):
+            break
+    _key, circles, left, k = best
+    degree = (bad == 0).sum(1) - 1  # allowed partners, for the reasons of those left out
     if improve:
         circles.improve(report)
     members = [sorted(m) for m in circles.members if m]
-    groups = tuple(sorted(build_groups(pool, members, None), key=lambda g: g.members))
+    groups = tuple(
+        sorted(build_groups(pool, members, None, fallback=True), key=lambda g: g.members)
+    )
     unmatched = tuple(
         Unmatched(
             pool.candidates[p].id,
@@ -232,4 +302,6 @@ def propose_circles(pool: Pool, report, improve: bool = True) -> Proposal:
         for p in left
     )
     method = "greedy seed + local search" if improve else "greedy seed (no local search)"
+    if k > len(planned):
+        method += f", {k - len(planned)} more circle{'s' if k - len(planned) > 1 else ''} opened"
     return Proposal(groups, unmatched, sum(g.score for g in groups), method)

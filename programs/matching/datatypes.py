@@ -85,6 +85,15 @@ class Rules:
     traits: tuple[TraitSpec, ...] = ()
     circle_size: int = 5
     role_levels: int = 0
+    # The components the application form asked about; None: all of them. A component
+    # whose questions were never asked is worth nothing, so nobody loses points for it.
+    asked: frozenset[str] | None = None
+    # "Avoid two people at the same extreme" is a hard rule: kept whenever that leaves
+    # nobody waiting who could otherwise be paired, and broken only then (flagged).
+    avoid_extremes_hard: bool = True
+
+    def counts(self, key: str) -> bool:
+        return self.asked is None or key in self.asked
 
 
 @dataclass(frozen=True)
@@ -108,6 +117,8 @@ class Group:
     members: tuple[int, ...]
     score: int
     components: tuple[Component, ...]
+    # Plain sentences about a rule this group breaks because nothing better existed.
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from itertools import combinations
 import numpy as np
 
 from .datatypes import COMPONENT_KEYS, COMPONENT_LABELS, Candidate, Component, Group, Rules
-from .scoring import Pool, trait_answer, trait_value
+from .scoring import Pool, is_clash, trait_answer, trait_value
 
 _WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 
@@ -275,8 +275,13 @@ def group_pairs(size: int) -> tuple[np.ndarray, np.ndarray]:
     return i, j
 
 
-def build_groups(pool: Pool, groups: list[list[int]], forward: bool | None) -> list[Group]:
+def build_groups(
+    pool: Pool, groups: list[list[int]], forward: bool | None, fallback: bool = False
+) -> list[Group]:
     """Groups (pool indices, in order) scored in one vectorised call, then explained.
+
+    `fallback`: the groups come from the optimiser, which breaks the "avoid the same
+    extreme" rule only when keeping it would leave more people waiting; the warnings say so.
 
     Two members and forward=True: the first coaches. Three or more: the sum over all
     unordered pairs of the reciprocal-style pair score.
@@ -299,7 +304,9 @@ def build_groups(pool: Pool, groups: list[list[int]], forward: bool | None) -> l
             for key in COMPONENT_KEYS:
                 per_pair[key][mask] = parts[key]
     totals = {k: np.bincount(owner, per_pair[k], len(groups)) for k in COMPONENT_KEYS}
-    weights = pool.rules.weights
+    weights = pool.weights
+    # A component the form never asked about is left out: it gives and takes no points.
+    shown = [k for k in COMPONENT_KEYS if pool.rules.counts(k)]
     result = []
     for g, members in enumerate(groups):
         people = [pool.candidates[i] for i in members]
@@ -312,8 +319,36 @@ def build_groups(pool: Pool, groups: list[list[int]], forward: bool | None) -> l
                 max_points=getattr(weights, k) * 10 * sizes[g],
                 text=words[k],
             )
-            for k in COMPONENT_KEYS
+            for k in shown
         )
         ids = tuple(p.id for p in people)
-        result.append(Group(ids, sum(c.points for c in components), components))
+        warnings = clash_warnings(pool.rules, people, fallback) if pool.extreme_states else ()
+        result.append(Group(ids, sum(c.points for c in components), components, warnings))
     return result
+
+
+FALLBACK = (
+    " No pairing that keeps this rule would leave as few people waiting, so it gives way"
+    " here; swap by hand if you prefer someone to wait."
+)
+
+
+def clash_warnings(rules: Rules, people: list[Candidate], fallback: bool) -> tuple[str, ...]:
+    """One sentence per pair in the group at the same extreme of an "avoid" question."""
+    out = []
+    for a, b in combinations(people, 2):
+        for spec in rules.traits:
+            x, y = trait_answer(spec, a), trait_answer(spec, b)
+            if is_clash(spec, x, y):
+                if spec.kind == "scale":
+                    end = "top" if x == spec.high else "bottom"
+                else:
+                    end = f"“{spec.options[x]}”" if x < len(spec.options) else str(x)
+                    end = f"the same answer, {end}"
+                where = f"the {end}" if spec.kind == "scale" else end
+                text = (
+                    f"{display_name(a)} and {display_name(b)} are both at {where} of "
+                    f"{spec.label}: the rule to avoid two people at the same extreme is broken."
+                )
+                out.append(text + (FALLBACK if fallback else ""))
+    return tuple(out)

@@ -24,26 +24,56 @@ FULL_GRAPH_LIMIT = 600  # full graph: 0.6 s at 600 people, 4 s at 1,000 (candida
 CANDIDATE_K = 20
 REDUCED_COST_SLACK: float | None = 4  # None: nearest pairs only
 MORE_EDGES = 1_000_000  # extra edges at most when people are left over on the candidate graph
+# Added to a pair that keeps the "avoid the same extreme" rule, in the int16 weight matrix:
+# above any pair score (at most 500), so such pairs rank first everywhere a matrix is read.
+CLEAR = 1024
 
 
 def weight_matrix(pool: Pool, rows: np.ndarray, cols: np.ndarray, report=None) -> np.ndarray:
-    """Best allowed pair score for rows x cols (int16, -1 where not allowed)."""
+    """Best allowed pair score for rows x cols (int16, -1 where not allowed).
+
+    When the "avoid the same extreme" rule is hard, pairs that keep it carry CLEAR more;
+    `_split` takes the two apart again.
+    """
     out = np.empty((rows.size, cols.size), np.int16)
+    hard = pool.clash_is_hard
     for start, r, c in pool.blocks(rows, cols):
-        out[start : start + r.shape[0]] = pool.pair_weights(r, c)
+        weights = pool.pair_weights(r, c)
+        if hard:
+            weights = np.where((weights >= 0) & ~pool.clash(r, c), weights + CLEAR, weights)
+        out[start : start + r.shape[0]] = weights
         if report:
             report(start + r.shape[0], rows.size)
     return out
 
 
-def _blossom(n: int, us, vs, ws) -> list[tuple[int, int]]:
+def _split(pool: Pool, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(score, keeps the rule) of allowed entries of a `weight_matrix`."""
+    weights = np.asarray(weights, np.int64)
+    if not pool.clash_is_hard:
+        return weights, np.ones(weights.shape, bool)
+    clear = weights >= CLEAR
+    return weights - CLEAR * clear, clear
+
+
+def _rule_bonus(pool: Pool, edges: int) -> int:
+    """Worth more than any score a matching of `edges` pairs can gain: keeping the rule in
+    one more pair always beats points, and the matching size still comes first."""
+    return (10 * sum(vars(pool.weights).values()) + 1) * max(1, edges) + 1
+
+
+def _blossom(pool: Pool, us, vs, ws) -> list[tuple[int, int]]:
     import rustworkx as rx
 
+    n = pool.n
+    score, clear = _split(pool, ws)
+    # Objective, in order: most pairs (max_cardinality), fewest pairs at the same extreme
+    # (the bonus), then the total score. +1: every allowed edge weighs > 0; with
+    # max_cardinality all optima have the same number of edges, so it changes no winner.
+    weights = score + 1 + clear * _rule_bonus(pool, n // 2)
     graph = rx.PyGraph(multigraph=False)
     graph.add_nodes_from(range(n))
-    # +1: every allowed edge weighs > 0; with max_cardinality all optima have the same number
-    # of edges, so the offset does not change which one wins.
-    graph.add_edges_from(list(zip(us.tolist(), vs.tolist(), (ws + 1).tolist(), strict=True)))
+    graph.add_edges_from(list(zip(us.tolist(), vs.tolist(), weights.tolist(), strict=True)))
     matching = rx.max_weight_matching(graph, max_cardinality=True, weight_fn=int)
     return sorted((min(a, b), max(a, b)) for a, b in matching)
 
@@ -55,9 +85,13 @@ def _assignment(pool: Pool, report) -> tuple[list[tuple[int, int]], np.ndarray]:
     coachees = np.flatnonzero(pool.role == COACHEE)
     weights = weight_matrix(pool, coaches, coachees, report)
     allowed = weights >= 0
-    # BIG outweighs any sum of scores, so the assignment first maximises allowed pairs.
-    big = int(weights.max(initial=0)) * min(coaches.size, coachees.size) + 1
-    value = np.where(allowed, weights.astype(np.float64) + big, 0.0)
+    score, clear = _split(pool, weights)
+    # BIG outweighs any sum of scores and rule bonuses, so the assignment first maximises
+    # allowed pairs, then the pairs that keep the "avoid the same extreme" rule, then scores.
+    edges = min(coaches.size, coachees.size)
+    bonus = _rule_bonus(pool, edges) if pool.clash_is_hard else 0
+    big = (int(score.max(initial=0)) + bonus) * edges + 1
+    value = np.where(allowed, (score + clear * bonus).astype(np.float64) + big, 0.0)
     rows, cols = linear_sum_assignment(value, maximize=True)
     keep = allowed[rows, cols]
     pairs = list(zip(coaches[rows[keep]].tolist(), coachees[cols[keep]].tolist(), strict=True))
@@ -72,7 +106,7 @@ def _full_graph(pool: Pool, report) -> tuple[list[tuple[int, int]], np.ndarray]:
     weights = weight_matrix(pool, everyone, everyone, report)
     us, vs = np.nonzero(np.triu(weights >= 0, 1))
     degree = (weights >= 0).sum(1)
-    return _blossom(pool.n, us, vs, weights[us, vs].astype(np.int64)), degree
+    return _blossom(pool, us, vs, weights[us, vs].astype(np.int64)), degree
 
 
 def _nearest(weights: np.ndarray, rows: np.ndarray, k: int):
@@ -168,7 +202,7 @@ def _candidate_graph(
     if prices is not None:
         edges = _merge(edges, _near_prices(weights, prices, REDUCED_COST_SLACK), n)
         method += f" + LP reduced cost <= {REDUCED_COST_SLACK}"
-    pairs = _blossom(n, *edges)
+    pairs = _blossom(pool, *edges)
     matched = {x for p in pairs for x in p}
     stranded = np.array([u for u in range(n) if u not in matched and degree[u] > 0], np.int64)
     if stranded.size < 2 or _cover_certifies(pool, stranded, len(pairs)):
@@ -177,7 +211,7 @@ def _candidate_graph(
     # more of their edges (all of them while that stays small) and solve once more.
     more_k = n if stranded.size * n <= MORE_EDGES else MORE_EDGES // stranded.size
     edges = _merge(edges, _nearest(weights, stranded, more_k), n)
-    pairs = _blossom(n, *edges)
+    pairs = _blossom(pool, *edges)
     return pairs, degree, method + f", re-solved with more edges for {stranded.size} left over"
 
 
@@ -203,7 +237,7 @@ def _orient(pool: Pool, pairs: list[tuple[int, int]]) -> list[list[int]]:
 def _proposal(pool: Pool, pairs, degree, method: str) -> Proposal:
     one_way = pool.rules.format == "one_way"
     members = _orient(pool, pairs) if one_way else [list(p) for p in pairs]
-    groups = build_groups(pool, members, True if one_way else None)
+    groups = build_groups(pool, members, True if one_way else None, fallback=True)
     matched = {x for p in pairs for x in p}
     unmatched = tuple(
         Unmatched(

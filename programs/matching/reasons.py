@@ -61,7 +61,8 @@ def no_partner(pool: Pool, u: int) -> str:
         checks.append((pool.role == code, "{k} also only {want} " + what))
     if pool.forbidden_codes.size:
         forbidden = pool.forbidden(np.full(n, u), everyone)
-        checks.append((forbidden, "{k} {were} a previous partner or marked never together"))
+        kept_apart = "a previous partner, marked never together or taken apart by hand"
+        checks.append((forbidden, "{k} {were} " + kept_apart))
     parts = []
     for mask, text in checks:
         new = mask & ~counted

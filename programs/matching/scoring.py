@@ -12,12 +12,13 @@ is r x m) or "pairs" (two aligned 1-d arrays: one value per pair).
 """
 
 import math
+from dataclasses import replace
 from fractions import Fraction
 from itertools import chain
 
 import numpy as np
 
-from .datatypes import Candidate, Rules, TraitSpec
+from .datatypes import COMPONENT_KEYS, Candidate, Rules, TraitSpec, Weights
 
 COACH, COACHEE, BOTH = 0, 1, 2
 ROLE_CODES = {"coach": COACH, "coachee": COACHEE, "both": BOTH}
@@ -67,6 +68,19 @@ def trait_value(spec: TraitSpec, x: int | None, y: int | None) -> Fraction:
     return Fraction(not (x == y and x in trait_bounds(spec)))
 
 
+def effective_weights(rules: Rules) -> Weights:
+    """The program's weights, with 0 for every component the form never asked about."""
+    unasked = {key: 0 for key in COMPONENT_KEYS if not rules.counts(key)}
+    return replace(rules.weights, **unasked) if unasked else rules.weights
+
+
+def is_clash(spec: TraitSpec, x: int | None, y: int | None) -> bool:
+    """Both answered the same extreme of an "avoid two at the same extreme" question."""
+    return (
+        spec.rule == "avoid_both_extreme" and x is not None and x == y and x in trait_bounds(spec)
+    )
+
+
 def role_levels(candidates: list[Candidate], rules: Rules) -> int:
     """Levels on the seniority scale: the program's list length, else highest rank + 1."""
     if rules.role_levels:
@@ -100,7 +114,7 @@ class Pool:
     def __init__(self, candidates: list[Candidate], rules: Rules):
         self.candidates = cs = list(candidates)
         self.rules = rules
-        w = rules.weights
+        w = self.weights = effective_weights(rules)
         n = self.n = len(cs)
         self.role = np.array([ROLE_CODES[c.preferred_role] for c in cs], np.int8)
         self.flexible = (self.role == BOTH).astype(np.int8)
@@ -113,6 +127,7 @@ class Pool:
         self.trait_den = math.lcm(*(2 * trait_span(s) for s in specs)) if specs else 2
         self.trait_code = np.zeros((n, len(specs)), np.int32)
         self.trait_table, self.trait_states = [], []
+        self.extreme_states: list[tuple[int, np.ndarray]] = []
         for t, spec in enumerate(specs):
             low, high = trait_bounds(spec)
             states = list(range(low, high + 1)) + [None]
@@ -124,6 +139,10 @@ class Pool:
             ]
             self.trait_table.append(np.array(table, np.int32).ravel())
             self.trait_states.append(len(states))
+            if spec.rule == "avoid_both_extreme":
+                # The answer's state is a clash state when it is one of the two ends.
+                ends = np.array([s is not None and s in (low, high) for s in states], bool)
+                self.extreme_states.append((t, ends))
         full = self.trait_den * max(1, len(specs))
         values = [Fraction(k, full) for k in range(full + 1)] if specs else [Fraction(1, 2)]
         self.trait_points = points_table(w.traits, values)
@@ -205,6 +224,18 @@ class Pool:
         """one_way: the coach does not insist on being coached and vice versa."""
         return (self.role[coaches] != COACHEE) & (self.role[coachees] != COACH)
 
+    def clash(self, rows, cols) -> np.ndarray:
+        """True where both are at the same extreme of an "avoid" question."""
+        out = np.zeros(np.broadcast_shapes(rows.shape, cols.shape), bool)
+        for t, ends in self.extreme_states:
+            a, b = self.trait_code[rows, t], self.trait_code[cols, t]
+            out |= (a == b) & ends[a]
+        return out
+
+    @property
+    def clash_is_hard(self) -> bool:
+        return bool(self.extreme_states) and self.rules.avoid_extremes_hard
+
     # -- scores ---------------------------------------------------------------------------
 
     def components(self, rows, cols, forward: bool | None) -> dict[str, np.ndarray]:
@@ -280,7 +311,7 @@ class Pool:
         if not forward:
             offered = self._overlap(self.pri, rows, self.strg, cols)
             value = value + self._goal_direction(offered, shared, union, cols, rows)
-        scale = self.rules.weights.goals * (5 if forward is None else 10)
+        scale = self.weights.goals * (5 if forward is None else 10)
         return np.floor(value * scale + (0.5 + 1e-9)).astype(np.int16)
 
     def roles(self, rows, cols, forward) -> np.ndarray:

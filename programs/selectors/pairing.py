@@ -1,6 +1,7 @@
 """Reads for the pairing pages: the proposal, the people waiting, the runs."""
 
 from django.db.models import Count, Prefetch, Q
+from django.utils.translation import gettext as _
 
 from ..models import Match, MatchingRun, MatchMember
 from ..services.pairing import pool_for
@@ -11,7 +12,8 @@ def _members():
 
 
 def matches_for_program(*, program, statuses):
-    return list(
+    """Matches with their members; each carries `max_score`, the most its parts can give."""
+    matches = list(
         Match.objects.filter(
             organization=program.organization, program=program, status__in=statuses
         )
@@ -19,6 +21,45 @@ def matches_for_program(*, program, statuses):
         .prefetch_related(Prefetch("members", queryset=_members()))
         .order_by("-score", "id")
     )
+    for match in matches:
+        match.max_score = sum(part.get("max_points", 0) for part in match.explanation)
+    return matches
+
+
+def run_method_text(run):
+    """What the coordinator needs to know about how a finished run found its proposal."""
+    method = run.method or ""
+    if "exact" in method:
+        return _("Best possible pairs for everyone: checked, no better pairing exists.")
+    if "candidate graph" in method:
+        return _(
+            "Best possible pairs for everyone, found by a fast search for large programs "
+            "(on every test it found the proven best)."
+        )
+    if "local search" in method or "greedy seed" in method:
+        text = _(
+            "Circles built, then improved by moving and swapping members until no change helps."
+        )
+        if "opened" in method:
+            text += " " + _("Extra circles were opened so that fewer people wait.")
+        return text
+    if "too few" in method:
+        return _("Too few people for a circle.")
+    return ""
+
+
+def held_apart_names(*, program):
+    """[(name, name)] of the pairs split by hand that a new run keeps apart."""
+    pairs = [p for p in program.held_apart if len(p) == 2]
+    if not pairs:
+        return []
+    full = {
+        a.pk: a.user.display_name
+        for a in program.applications.filter(
+            organization=program.organization, pk__in={i for p in pairs for i in p}
+        ).select_related("user")
+    }
+    return [(full[a], full[b]) for a, b in pairs if a in full and b in full]
 
 
 def latest_run(*, program):

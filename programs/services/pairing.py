@@ -47,7 +47,19 @@ class ProposalChanged(Exception):
 # --- From applications to the matcher's input -----------------------------------------
 
 
+# Which questions feed which part of the score: a part whose questions the form never
+# asked is left out of the score (nobody gains or loses points for it).
+COMPONENT_QUESTIONS = {
+    "traits": {Question.Kind.TRAIT},
+    "goals": {Question.Kind.PRIORITIES, Question.Kind.STRENGTHS},
+    "roles": {Question.Kind.PREFERRED_ROLE},
+    "preferences": {Question.Kind.MODALITY, Question.Kind.TIME_OF_DAY},
+    "seniority": {Question.Kind.ROLE_LEVEL},
+}
+
+
 def rules_for(program, questions):
+    kinds = {q.kind for q in questions}
     traits = tuple(
         matching.TraitSpec(
             key=q.key,
@@ -79,6 +91,7 @@ def rules_for(program, questions):
         role_levels=next(
             (len(q.options) for q in questions if q.kind == Question.Kind.ROLE_LEVEL), 0
         ),
+        asked=frozenset(key for key, needs in COMPONENT_QUESTIONS.items() if kinds & needs),
     )
 
 
@@ -133,18 +146,26 @@ def _questions(program):
     )
 
 
-def forbidden_user_pairs(*, organization, user_ids):
+def forbidden_user_pairs(*, organization, user_ids, program=None):
     """Pairs of users (frozensets) who may never be matched: previous partners, exclusions.
 
     A previous partner is anyone who shared a published pair or circle with the person,
-    in any program and term of the organisation, whether it is still running or ended.
+    whether it is still running or ended: in any program and term of the organisation, or,
+    as `program.previous_partners` says, only in that program, or not at all. People marked
+    "never together" are always kept apart.
     """
     user_ids = set(user_ids)
+    rule = program.previous_partners if program is not None else Program.PreviousPartners.ANY
     rows = MatchMember.objects.filter(
         organization=organization,
         user__in=user_ids,
         match__status__in=[Match.Status.ACTIVE, Match.Status.ENDED],
-    ).values_list("match_id", "user_id")
+    )
+    if rule == Program.PreviousPartners.PROGRAM:
+        rows = rows.filter(program=program)
+    elif rule == Program.PreviousPartners.ALLOW:
+        rows = rows.none()
+    rows = rows.values_list("match_id", "user_id")
     by_match = {}
     for match_id, user_id in rows:
         by_match.setdefault(match_id, []).append(user_id)
@@ -158,18 +179,25 @@ def forbidden_user_pairs(*, organization, user_ids):
     return pairs
 
 
-def _forbidden_for(applications):
+def _forbidden_for(applications, program=None):
     """The matcher's forbidden pairs, as application-id pairs, for these applications."""
     if not applications:
         return frozenset()
     by_user = {a.user_id: a.pk for a in applications}
     user_pairs = forbidden_user_pairs(
-        organization=applications[0].organization_id, user_ids=by_user
+        organization=applications[0].organization_id, user_ids=by_user, program=program
     )
     return frozenset(
         frozenset(by_user[u] for u in pair)
         for pair in user_pairs
         if all(u in by_user for u in pair)
+    )
+
+
+def held_apart_pairs(program):
+    """Application-id pairs split by hand in the current proposal (see Program.held_apart)."""
+    return frozenset(
+        frozenset(pair) for pair in program.held_apart if len(pair) == 2 and pair[0] != pair[1]
     )
 
 
@@ -192,13 +220,14 @@ def pool_for(program):
 
 
 def _free_proposals(program):
-    """Proposed matches a new run may replace: neither locked nor made by hand."""
+    """Proposed matches a new run may replace: the unlocked ones. Every hand edit locks
+    what it changed (pairs made by hand start locked), so a run never undoes one; a
+    coordinator who unlocks a proposal hands it back to the next run."""
     return Match.objects.filter(
         organization=program.organization,
         program=program,
         status=Match.Status.PROPOSED,
         locked=False,
-        manual=False,
     )
 
 
@@ -294,7 +323,8 @@ def matching_run_execute(*, run):
         )
         pool = pool_for(program) + _applications_of(program, free_users)
         candidates = [candidate_for(a, questions) for a in pool]
-        rules = _with_forbidden(rules, _forbidden_for(pool))
+        # People the coordinator took apart by hand stay apart in this run.
+        rules = _with_forbidden(rules, _forbidden_for(pool, program) | held_apart_pairs(program))
         proposal = matching.propose(candidates, rules, progress=_progress_reporter(run))
         by_id = {a.pk: a for a in pool}
         with transaction.atomic():
@@ -309,6 +339,7 @@ def matching_run_execute(*, run):
                     score=group.score,
                     components=group.components,
                     run=run,
+                    warnings=group.warnings,
                 )
             run.status = MatchingRun.Status.DONE
             run.progress = 100
@@ -372,12 +403,13 @@ def _components_json(components):
     ]
 
 
-def _match_create(*, program, applications, score, components, run=None, manual=False):
+def _match_create(*, program, applications, score, components, run=None, manual=False, warnings=()):
     match = Match.objects.create(
         organization=program.organization,
         program=program,
         score=score,
         explanation=_components_json(components),
+        warnings=list(warnings),
         run=run,
         manual=manual,
         locked=manual,

@@ -1,11 +1,12 @@
 """Writes for the coordinator's side of pairing: edits, publishing, ending.
 
 A proposal is edited by hand before it is published: members are swapped, added or
-taken out, pairs made by hand, proposals locked so a new run keeps them. Hard rules
-hold for these edits too: an edit that would break one is refused with the reason,
-and nothing changes. Publishing tells every member who their partners are; ending a
-published pair frees its members for re-pairing, and they count as previous partners
-from then on.
+taken out, pairs made by hand, proposals locked so a new run keeps them. Every edit
+locks what it changed, and two people split by hand are held apart, so a new run never
+undoes a hand edit. Hard rules hold for these edits too: an edit that would break one
+is refused with the reason, and nothing changes. Publishing tells every member who
+their partners are; ending a published pair frees its members for re-pairing, and they
+count as previous partners from then on.
 """
 
 from contextlib import contextmanager
@@ -58,22 +59,27 @@ def _editing(program):
 
 
 def _group_check(program, applications):
-    """(score, components) for a group of applications, or PairingError with the reasons."""
+    """(score, components, warnings) for a group of applications, or PairingError with the
+    hard rules it would break."""
     questions = _questions(program)
-    rules = _with_forbidden(rules_for(program, questions), _forbidden_for(applications))
+    rules = _with_forbidden(rules_for(program, questions), _forbidden_for(applications, program))
     members = [candidate_for(a, questions) for a in applications]
     problems = matching.violations(members, rules)
     if problems:
         raise PairingError(" ".join(problems))
-    return matching.evaluate(members, rules)
+    score, components = matching.evaluate(members, rules)
+    return score, components, matching.warnings(members, rules)
 
 
 def _rescore(match, applications):
-    """Store the members' new order, roles, score and explanation of a proposed match."""
-    score, components = _group_check(match.program, applications)
+    """Store the members' new order, roles, score and explanation of a proposed match, and
+    lock it: a hand edit is kept by every later run until the coordinator unlocks it."""
+    score, components, warnings = _group_check(match.program, applications)
     match.score = score
     match.explanation = _components_json(components)
-    match.save(update_fields=["score", "explanation"])
+    match.warnings = warnings
+    match.locked = True
+    match.save(update_fields=["score", "explanation", "warnings", "locked"])
     MatchMember.objects.filter(organization=match.organization, match=match).delete()
     roles = _roles_for(match.program, len(applications))
     MatchMember.objects.bulk_create(
@@ -129,8 +135,8 @@ def proposal_swap(*, program, first, second):
     `first` and `second` are ("member", match_id, application_id) or ("pool",
     application_id) slots. Swapping two members of different proposed matches exchanges
     them; a member with an unmatched person puts the unmatched person in their place;
-    two unmatched people become a new pair, made by hand and locked. Locked matches
-    must be unlocked first. Raises PairingError (nothing changes) when a hard rule
+    two unmatched people become a new pair, made by hand. Every match changed is locked.
+    Raises PairingError (nothing changes) when a hard rule
     would break. Returns the matches changed.
     """
     with _editing(program):
@@ -141,7 +147,8 @@ def proposal_swap(*, program, first, second):
                 _pool_application(program, first[1]),
                 _pool_application(program, second[1]),
             ]
-            score, components = _group_check(program, applications)
+            score, components, warnings = _group_check(program, applications)
+            _hold_apart(program, [], release=[a.pk for a in applications])
             return [
                 _match_create(
                     program=program,
@@ -149,13 +156,14 @@ def proposal_swap(*, program, first, second):
                     score=score,
                     components=components,
                     manual=True,
+                    warnings=warnings,
                 )
             ]
         if first[0] == "pool":
             first, second = second, first
+        # Locked proposals can be edited too: a lock keeps a proposal from runs, not from
+        # the coordinator (and every edit locks, so a second edit must not need an unlock).
         match_a = _proposed(program, first[1])
-        if match_a.locked:
-            raise PairingError(_("Unlock the pair or circle before changing it."))
         members_a = _member_applications(match_a)
         index_a = _index_of(members_a, first[2])
         if second[0] == "pool":
@@ -170,8 +178,6 @@ def proposal_swap(*, program, first, second):
             _rescore(match_a, members_a)
             return [match_a]
         match_b = _proposed(program, second[1])
-        if match_b.locked:
-            raise PairingError(_("Unlock the pair or circle before changing it."))
         members_b = _member_applications(match_b)
         index_b = _index_of(members_b, second[2])
         members_a[index_a], members_b[index_b] = members_b[index_b], members_a[index_a]
@@ -203,22 +209,41 @@ def proposal_add(*, program, match_id, application_id):
             raise PairingError(_("A group has at most 8 members."))
         members.append(_pool_application(program, application_id))
         _rescore(match, members)
-        match.locked = True
-        match.save(update_fields=["locked"])
         return match
 
 
 def proposal_remove(*, program, match_id, application_id):
-    """Take a person out of a proposed match; a match left with one person dissolves."""
+    """Take a person out of a proposed match, which stays locked without them; a match
+    left with one person dissolves, and the two are held apart in later runs."""
     with _editing(program):
         match = _proposed(program, match_id)
         members = _member_applications(match)
-        members.pop(_index_of(members, application_id))
+        removed = members.pop(_index_of(members, application_id))
         if len(members) < 2:
             match.delete()
+            _hold_apart(program, [(removed.pk, m.pk) for m in members])
             return None
         _rescore(match, members)
         return match
+
+
+def _hold_apart(program, pairs, release=()):
+    """Add application-id pairs to the program's held-apart list; drop those of `release`
+    (two people the coordinator now pairs by hand)."""
+    release = set(release)
+    current = (
+        Program.objects.filter(organization=program.organization, pk=program.pk)
+        .values_list("held_apart", flat=True)
+        .get()
+    )
+    kept = [pair for pair in current if not (release and set(pair) <= release) and len(pair) == 2]
+    known = {frozenset(p) for p in kept}
+    kept += [sorted(p) for p in pairs if frozenset(p) not in known]
+    program.held_apart = kept
+    if kept != current:
+        Program.objects.filter(organization=program.organization, pk=program.pk).update(
+            held_apart=kept
+        )
 
 
 def match_lock(*, program, match_id, locked):
@@ -271,6 +296,11 @@ def proposal_publish(*, program, published_by):
         Program.objects.filter(organization=program.organization, pk=program.pk).exclude(
             status=Program.Status.CLOSED
         ).update(status=Program.Status.RUNNING, updated_at=now)
+        # The proposal is gone: what was split by hand in it no longer binds later runs.
+        Program.objects.filter(organization=program.organization, pk=program.pk).update(
+            held_apart=[]
+        )
+        program.held_apart = []
         for match in matches:
             match.status, match.published_at = Match.Status.ACTIVE, now
         # Each pair or circle gets its agreement from the program's current template.

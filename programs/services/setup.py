@@ -34,6 +34,7 @@ PROGRAM_FIELDS = (
     "circle_size",
     "different_group",
     "cross_community",
+    "previous_partners",
     "seniority_rule",
     "weight_traits",
     "weight_goals",

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from agreements.selectors.templates import agreement_readiness
@@ -13,7 +14,14 @@ from peercoach.audit.services import audit_record
 
 from ..access import coordinator_program, object_id
 from ..models import Match, MatchingRun
-from ..selectors.pairing import latest_run, match_counts, matches_for_program, waiting_people
+from ..selectors.pairing import (
+    held_apart_names,
+    latest_run,
+    match_counts,
+    matches_for_program,
+    run_method_text,
+    waiting_people,
+)
 from ..services import pairing as services
 from ..services import proposals
 from ..services.applications import ApplicationError, applications_decide
@@ -21,21 +29,32 @@ from ..services.applications import ApplicationError, applications_decide
 
 def _proposal_context(program):
     run = latest_run(program=program)
+    proposed = matches_for_program(program=program, statuses=[Match.Status.PROPOSED])
     return {
         "program": program,
         "run": run,
-        "proposed": matches_for_program(program=program, statuses=[Match.Status.PROPOSED]),
+        "run_text": run_method_text(run) if run else "",
+        "proposed": proposed,
+        "kept": sum(1 for m in proposed if m.locked),
+        "held_apart": held_apart_names(program=program),
         "waiting": waiting_people(program=program, run=run),
         "counts": match_counts(program=program),
     }
 
 
 def _back_to_proposal(request, program):
-    """After an edit: the proposal fragment for HTMX, a redirect to the page otherwise."""
+    """After an edit: the proposal fragment for HTMX, a redirect to the page otherwise.
+
+    The fragment also carries the action bar out of band, so every count an edit changes
+    (the publish button's among them) is current without a reload.
+    """
     if request.htmx:
+        program.refresh_from_db(fields=["held_apart", "status"])
         # Only the fragment: a whole page would bring a <style> with a nonce the page refuses.
         return render(
-            request, "programs/pairing/proposal.html#proposal", _proposal_context(program)
+            request,
+            "programs/pairing/proposal.html#proposal",
+            {**_proposal_context(program), "oob": True},
         )
     return redirect("programs:pairing", org_slug=program.organization.slug, pk=program.pk)
 
@@ -99,7 +118,7 @@ def _edit(program, action, slots, user):
         if len(slots) != 2:
             raise services.PairingError(_("Select exactly two people to swap or pair."))
         proposals.proposal_swap(program=program, first=slots[0], second=slots[1])
-        return _("Done: the scores were recalculated.")
+        return _("Done: the scores were recalculated, and the changed proposals are locked.")
     if verb == "add":
         pool = [s for s in slots if s[0] == "pool"]
         members = [s for s in slots if s[0] == "member"]
@@ -116,7 +135,10 @@ def _edit(program, action, slots, user):
         proposals.proposal_remove(
             program=program, match_id=members[0][1], application_id=members[0][2]
         )
-        return _("Taken out; they are waiting again.")
+        return _(
+            "Taken out; they are waiting again. A new run will not put them back with the "
+            "people they were taken from."
+        )
     if verb == "waitlist":
         pool = [s[1] for s in slots if s[0] == "pool"]
         if not pool or len(pool) != len(slots):
@@ -127,7 +149,11 @@ def _edit(program, action, slots, user):
             )
         except ApplicationError as exc:
             raise services.PairingError(exc.messages) from None
-        return _("%(n)d person(s) wait-listed and emailed.") % {"n": changed}
+        return ngettext(
+            "%(n)d person wait-listed and emailed.",
+            "%(n)d people wait-listed and emailed.",
+            changed,
+        ) % {"n": changed}
     raise services.PairingError(_("Choose what to do with the selection."))
 
 
@@ -186,7 +212,20 @@ def publish(request, org_slug, pk):
         return redirect("programs:pairing", org_slug=org_slug, pk=program.pk)
     messages.success(
         request,
-        _("%(n)d pairs or circles published; every member was emailed.") % {"n": count},
+        (
+            ngettext(
+                "%(n)d pair published; its members were emailed.",
+                "%(n)d pairs published; every member was emailed.",
+                count,
+            )
+            if program.is_pairs
+            else ngettext(
+                "%(n)d circle published; its members were emailed.",
+                "%(n)d circles published; every member was emailed.",
+                count,
+            )
+        )
+        % {"n": count},
     )
     if count and not agreement_readiness(program=program).has_items:
         # Said again after the fact: the confirm step warned, but nothing stopped it.

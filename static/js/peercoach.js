@@ -8,4 +8,25 @@ document.addEventListener("DOMContentLoaded", () => {
       }
     });
   });
+
+  // New program: picking a format sets the pairing rules that suit it (circles mix
+  // groups), unless the coordinator already set that rule by hand.
+  document.querySelectorAll("form[data-format-defaults]").forEach((form) => {
+    const defaults = JSON.parse(form.dataset.formatDefaults);
+    const touched = new Set();
+    form.addEventListener("change", (event) => {
+      const name = event.target.name;
+      if (name !== "format") {
+        touched.add(name);
+        return;
+      }
+      Object.entries(defaults[event.target.value] || {}).forEach(([field, value]) => {
+        if (touched.has(field)) return;
+        form.querySelectorAll(`[name="${field}"]`).forEach((input) => {
+          if (input.type === "checkbox") input.checked = value;
+          else if (input.type === "radio") input.checked = input.value === value;
+        });
+      });
+    });
+  });
 });

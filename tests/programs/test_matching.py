@@ -201,8 +201,24 @@ def check_proposal(proposal, candidates, rules):
     assert all(u.reason for u in proposal.unmatched)
 
 
-def brute_force(candidates, rules) -> tuple[int, int]:
-    """(pairs, score) of the best matching over all matchings: most pairs, then most points."""
+def same_extreme(a: Candidate, b: Candidate, rules: Rules) -> bool:
+    """The "avoid two people at the same extreme" rule, written out again."""
+    for spec in rules.traits:
+        if spec.rule != "avoid_both_extreme":
+            continue
+        low, high = (spec.low, spec.high) if spec.kind == "scale" else (0, spec.high)
+        if spec.kind == "choice" and spec.options:
+            high = len(spec.options) - 1
+        x, y = a.traits.get(spec.key), b.traits.get(spec.key)
+        if x is not None and x == y and x in (low, high):
+            return True
+    return False
+
+
+def brute_force(candidates, rules) -> tuple[int, int, int]:
+    """(pairs, -pairs at the same extreme, score) of the best matching over all matchings:
+    most pairs, then fewest at the same extreme (a hard rule that gives way only to leave
+    fewer people waiting), then most points."""
     n = len(candidates)
     value = {
         (i, j): pair_value(candidates[i], candidates[j], rules)
@@ -210,37 +226,53 @@ def brute_force(candidates, rules) -> tuple[int, int]:
     }
 
     @cache
-    def best(free: frozenset) -> tuple[int, int]:
+    def best(free: frozenset) -> tuple[int, int, int]:
         if not free:
-            return (0, 0)
+            return (0, 0, 0)
         i = min(free)
         rest = free - {i}
         options = [best(rest)]
         for j in rest:
             if value[(i, j)] is not None:
-                count, score = best(rest - {j})
-                options.append((count + 1, score + value[(i, j)]))
+                count, clear, score = best(rest - {j})
+                clash = same_extreme(candidates[i], candidates[j], rules)
+                options.append((count + 1, clear - clash, score + value[(i, j)]))
         return max(options)
 
     return best(frozenset(range(n)))
 
 
-def cardinality_and_score(proposal) -> tuple[int, int]:
-    return len(proposal.groups), proposal.total_score
+def cardinality_and_score(proposal, candidates, rules) -> tuple[int, int, int]:
+    by_id = {c.id: c for c in candidates}
+    clashes = sum(
+        same_extreme(by_id[a], by_id[b], rules)
+        for g in proposal.groups
+        for a, b in combinations(g.members, 2)
+    )
+    return len(proposal.groups), -clashes, proposal.total_score
 
 
-def networkx_optimum(candidates, rules) -> tuple[int, int]:
+def networkx_optimum(candidates, rules) -> tuple[int, int, int]:
     import networkx as nx
 
-    pool = Pool(sorted(candidates, key=lambda c: c.id), rules)
+    ordered = sorted(candidates, key=lambda c: c.id)
+    pool = Pool(ordered, rules)
     everyone = np.arange(pool.n)
     weights = pool.pair_weights(everyone[:, None], everyone[None, :])
+    bonus = 501 * pool.n
     graph = nx.Graph()
     graph.add_nodes_from(range(pool.n))
+    clash = {}
     for i, j in zip(*np.nonzero(np.triu(weights >= 0, 1)), strict=True):
-        graph.add_edge(int(i), int(j), weight=int(weights[i, j]))
-    matching = nx.max_weight_matching(graph, maxcardinality=True)
-    return len(matching), sum(int(weights[i, j]) for i, j in matching)
+        clash[i, j] = same_extreme(ordered[i], ordered[j], rules)
+        weight = int(weights[i, j]) + (0 if clash[i, j] else bonus)
+        graph.add_edge(int(i), int(j), weight=weight)
+    matching = [tuple(sorted(p)) for p in nx.max_weight_matching(graph, maxcardinality=True)]
+    return (
+        len(matching),
+        -sum(clash[p] for p in matching),
+        sum(int(weights[p]) for p in matching),
+    )
 
 
 # -- scores -------------------------------------------------------------------------------
@@ -351,8 +383,10 @@ def test_proposals_keep_every_hard_rule_and_everyone_once(instance):
 def test_pairs_are_optimal_against_brute_force(instance):
     candidates, rules = instance
     proposal = propose(candidates, rules)
-    assert cardinality_and_score(proposal) == brute_force(candidates, rules)
-    assert cardinality_and_score(greedy(candidates, rules)) <= cardinality_and_score(proposal)
+    assert cardinality_and_score(proposal, candidates, rules) == brute_force(candidates, rules)
+    assert cardinality_and_score(greedy(candidates, rules), candidates, rules) <= (
+        cardinality_and_score(proposal, candidates, rules)
+    )
 
 
 @settings(FAST, max_examples=40)
@@ -401,7 +435,15 @@ def test_circles_on_realistic_data():
     proposal = propose(candidates, rules)
     check_proposal(proposal, candidates, rules)
     assert not proposal.unmatched
+    # The planned size holds: circles do not shrink to keep the "same extreme" rule; where
+    # it gives way, the circle says so.
     assert {len(g.members) for g in proposal.groups} == {5}
+    by_id = {c.id: c for c in candidates}
+    for group in proposal.groups:
+        clashes = sum(
+            same_extreme(by_id[a], by_id[b], rules) for a, b in combinations(group.members, 2)
+        )
+        assert len(group.warnings) == clashes
     assert proposal.total_score > greedy(candidates, rules).total_score
 
 
@@ -420,7 +462,7 @@ def test_full_graph_equals_networkx(fmt, n, seed, mix):
     candidates, rules = generated(n, fmt, seed, role_mix=mix)
     proposal = propose(candidates, rules)
     assert "exact" in proposal.method
-    assert cardinality_and_score(proposal) == networkx_optimum(candidates, rules)
+    assert cardinality_and_score(proposal, candidates, rules) == networkx_optimum(candidates, rules)
     check_proposal(proposal, candidates, rules)
 
 
@@ -434,7 +476,7 @@ def test_candidate_graph_equals_networkx(monkeypatch, fmt, n, seed, groups):
     candidates, rules = generated(n, fmt, seed, groups=groups)
     proposal = propose(candidates, rules)
     assert "20 nearest + LP reduced cost" in proposal.method
-    assert cardinality_and_score(proposal) == networkx_optimum(candidates, rules)
+    assert cardinality_and_score(proposal, candidates, rules) == networkx_optimum(candidates, rules)
     check_proposal(proposal, candidates, rules)
 
 
@@ -465,7 +507,101 @@ def test_candidate_graph_resolves_when_it_missed_an_augmenting_path(monkeypatch)
     rules = Rules(format="reciprocal", weights=Weights(0, 10, 0, 0, 0))
     proposal = propose([star, *others], rules)
     assert "re-solved with more edges for 5 left over" in proposal.method
-    assert cardinality_and_score(proposal) == brute_force([star, *others], rules) == (3, 75)
+    everyone = [star, *others]
+    assert cardinality_and_score(proposal, everyone, rules) == brute_force(everyone, rules)
+    assert brute_force(everyone, rules) == (3, 0, 75)
+
+
+# -- the "avoid two people at the same extreme" rule -----------------------------------------
+
+CONTROL = TraitSpec("q2", "Need for control", "avoid_both_extreme")
+
+
+def _extremes_case():
+    """Ann and Bea both at the top of Need for control, and each the other's best fit on
+    everything else; Cy and Dov are clash-free partners for them."""
+    topics = frozenset({"Delegation", "Feedback"})
+    ann = Candidate(1, "Ann", traits={"q2": 5}, priorities=topics, strengths=topics)
+    bea = Candidate(2, "Bea", traits={"q2": 5}, priorities=topics, strengths=topics)
+    cy = Candidate(3, "Cy", traits={"q2": 3})
+    dov = Candidate(4, "Dov", traits={"q2": 3})
+    rules = Rules(format="reciprocal", traits=(CONTROL,), weights=Weights(1, 10, 0, 0, 0))
+    return [ann, bea, cy, dov], rules
+
+
+def _pairs_of(proposal):
+    return sorted(tuple(g.members) for g in proposal.groups)
+
+
+def test_two_at_the_same_extreme_are_not_paired_when_a_clash_free_matching_exists():
+    people, rules = _extremes_case()
+    # The points alone favour Ann with Bea (what the rule as a small penalty produced).
+    soft = propose(people, Rules(**{**vars(rules), "avoid_extremes_hard": False}))
+    assert (1, 2) in _pairs_of(soft)
+    for fmt in ("reciprocal", "one_way"):
+        hard = propose(people, Rules(**{**vars(rules), "format": fmt}))
+        assert len(hard.groups) == 2
+        assert all(set(g.members) != {1, 2} for g in hard.groups), fmt
+        assert not any(g.warnings for g in hard.groups)
+
+
+def test_the_same_extreme_gives_way_only_to_pair_someone_and_says_so():
+    people, rules = _extremes_case()
+    # Cy and Dov may not be with Ann or Bea: only Ann with Bea pairs them.
+    forbidden = frozenset(frozenset(p) for p in ((1, 3), (1, 4), (2, 3), (2, 4)))
+    proposal = propose(people, Rules(**{**vars(rules), "forbidden": forbidden}))
+    assert _pairs_of(proposal) == [(1, 2), (3, 4)]
+    clash = next(g for g in proposal.groups if g.members == (1, 2))
+    (warning,) = clash.warnings
+    assert warning.startswith("Ann and Bea are both at the top of Need for control")
+    assert "gives way here" in warning
+
+
+def test_circles_keep_people_at_the_same_extreme_apart():
+    people = [
+        Candidate(i, f"P{i}", traits={"q2": 5 if i <= 3 else 3}) for i in range(1, 10)
+    ]  # three at the top, six in the middle: three circles of three
+    rules = Rules(format="circle", traits=(CONTROL,), circle_size=3)
+    proposal = propose(people, rules)
+    assert not proposal.unmatched
+    for group in proposal.groups:
+        assert len({m for m in group.members if m <= 3}) <= 1
+        assert not group.warnings
+
+
+# -- circles: more circles before anyone waits ------------------------------------------------
+
+
+def test_fourteen_in_three_groups_open_more_circles_before_anyone_waits():
+    groups = ["Networking"] * 5 + ["Security"] * 5 + ["Service desk"] * 4
+    people = [Candidate(i, f"P{i}", group=g) for i, g in enumerate(groups, start=1)]
+    # Without the different-groups rule (the default for circles): nobody waits.
+    proposal = propose(people, Rules(format="circle", circle_size=5))
+    assert not proposal.unmatched
+    assert sorted(len(g.members) for g in proposal.groups) == [4, 5, 5]
+    # With it a circle holds at most three: the plan of three circles left five waiting;
+    # four circles of three leave two, and each is told why.
+    proposal = propose(people, Rules(format="circle", circle_size=5, different_group=True))
+    assert sorted(len(g.members) for g in proposal.groups) == [3, 3, 3, 3]
+    assert len(proposal.unmatched) == 2
+    assert all(u.reason.startswith("Could not be placed") for u in proposal.unmatched)
+    assert "more circle" in proposal.method
+
+
+# -- questions the form never asked -----------------------------------------------------------
+
+
+def test_components_the_form_never_asked_give_and_take_no_points():
+    ann = Candidate(1, "Ann", priorities=frozenset({"Feedback"}))
+    bob = Candidate(2, "Bob", strengths=frozenset({"Feedback"}))
+    asked_all = Rules(format="reciprocal")
+    asked_goals = Rules(format="reciprocal", asked=frozenset({"goals"}))
+    _score, every = evaluate([ann, bob], asked_all)
+    assert [c.key for c in every] == KEYS  # unanswered traits cost half their points
+    assert next(c for c in every if c.key == "traits").points == 25
+    score, components = evaluate([ann, bob], asked_goals)
+    assert [c.key for c in components] == ["goals"]
+    assert score == components[0].points and components[0].max_points == 50
 
 
 # -- explanations and reasons ------------------------------------------------------------------
@@ -522,8 +658,8 @@ def test_unmatched_reasons_say_which_rule_excludes_everyone():
     pair = [Candidate(1, "Ann"), Candidate(2, "Bob")]
     rules = Rules(format="one_way", forbidden=frozenset({frozenset({1, 2})}))
     assert [u.reason for u in propose(pair, rules).unmatched] == [
-        "No feasible partner: the only other person was a previous partner or marked never "
-        "together."
+        "No feasible partner: the only other person was a previous partner, marked never "
+        "together or taken apart by hand."
     ] * 2
 
     coaches = [Candidate(i, preferred_role="coach") for i in (1, 2, 3)]

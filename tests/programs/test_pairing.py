@@ -83,7 +83,8 @@ def test_a_run_pairs_everyone_across_groups(org, commit):
     with scope(organization=org):
         match = Match.objects.filter(program=program).first()
     assert match.score == sum(c["points"] for c in match.explanation)
-    assert {c["key"] for c in match.explanation} >= {"traits", "goals", "roles"}
+    # The form asks only a group and a trait question: only traits count.
+    assert {c["key"] for c in match.explanation} == {"traits"}
 
 
 def test_previous_partners_from_any_term_are_never_paired_again(org, commit):
@@ -315,7 +316,7 @@ def test_pages_run_edit_with_htmx_and_publish(org, coordinator, client_for, comm
     )
     assert response.status_code == 200
     fragment = response.content.decode()
-    assert "Done: the scores were recalculated." in fragment
+    assert "Done: the scores were recalculated" in fragment
     # Only the proposal: a whole page would carry a <style> whose nonce the page refuses.
     assert fragment.lstrip().startswith('<div id="proposal">') and "<html" not in fragment
 
@@ -384,7 +385,7 @@ def test_a_hand_edit_scores_seniority_on_the_whole_level_list(org, commit):
     with scope(organization=org):
         for match in Match.objects.filter(program=program):
             applications = [m.application for m in match.members.order_by("position")]
-            score, _components = proposals._group_check(program, applications)
+            score, _components, _warnings = proposals._group_check(program, applications)
             assert score == match.score
 
 
@@ -496,3 +497,190 @@ def test_a_run_whose_worker_died_is_marked_failed_and_does_not_block(org, coordi
     with scope(organization=org):
         services.matching_run_start(program=program, started_by=None)
         assert MatchingRun.objects.get(pk=dead.pk).status == "failed"
+
+
+# --- Hand edits survive a new run (issue 15) ------------------------------------------
+
+
+def paced_program(org, paces, **kw):
+    """A reciprocal program with one "similar" pace trait, everyone in a group of their
+    own: the best pairs are the people with equal paces, and nothing else matters."""
+    users = people(org, len(paces), prefix="pace")
+    with scope(organization=org):
+        program = ProgramFactory(organization=org, format=Program.Format.RECIPROCAL, **kw)
+        trait = QuestionFactory(program=program, kind="trait", label="Pace", trait_rule="similar")
+        for user, pace in zip(users, paces, strict=True):
+            ApplicationFactory(program=program, user=user, answers={trait.key: pace})
+    return program, users
+
+
+def test_a_swap_survives_a_new_run(org, commit):
+    program, users = paced_program(org, [1, 1, 3, 3, 5, 5])
+    run(program, commit)
+    emails = [u.email for u in users]
+    best = sorted([sorted(emails[0:2]), sorted(emails[2:4]), sorted(emails[4:6])])
+    assert sorted(current_groups(program)) == best
+    pair_a, pair_b, _ = slots_of(program)
+    with scope(organization=org):
+        changed = proposals.proposal_swap(program=program, first=pair_a[1], second=pair_b[0])
+        assert all(Match.objects.get(pk=m.pk).locked for m in changed)
+    swapped = sorted(current_groups(program))
+    assert swapped != best
+    finished = run(program, commit)
+    assert finished.status == MatchingRun.Status.DONE
+    assert sorted(current_groups(program)) == swapped
+
+
+def test_two_people_split_by_hand_stay_apart_until_publish(org, commit):
+    program, users = paced_program(org, [1, 1, 5, 5])
+    run(program, commit)
+    (first, second), (other, _) = slots_of(program)
+    with scope(organization=org):
+        proposals.match_lock(program=program, match_id=other[1], locked=True)
+        proposals.proposal_remove(program=program, match_id=first[1], application_id=first[2])
+        program.refresh_from_db()
+        assert program.held_apart == [sorted([first[2], second[2]])]
+    finished = run(program, commit)
+    split = {first[2], second[2]}
+    with scope(organization=org):
+        together = [
+            set(m.members.values_list("application_id", flat=True))
+            for m in Match.objects.filter(program=program)
+        ]
+    assert split not in together
+    assert {row["application"] for row in finished.unmatched} == split
+    assert all("taken apart by hand" in row["reason"] for row in finished.unmatched)
+    # Paired again by hand: the coordinator changed their mind, the hold is released.
+    with scope(organization=org):
+        proposals.proposal_swap(
+            program=program, first=("pool", first[2]), second=("pool", second[2])
+        )
+        program.refresh_from_db()
+        assert program.held_apart == []
+        proposals.proposal_publish(program=program, published_by=None)
+        program.refresh_from_db()
+        assert program.held_apart == []
+
+
+def test_an_unlocked_proposal_goes_back_to_the_next_run(org, commit):
+    program, _users = paced_program(org, [1, 1, 3, 3])
+    run(program, commit)
+    pair_a, pair_b = slots_of(program)
+    with scope(organization=org):
+        changed = proposals.proposal_swap(program=program, first=pair_a[1], second=pair_b[0])
+        for match in changed:
+            proposals.match_lock(program=program, match_id=match.pk, locked=False)
+    swapped = sorted(current_groups(program))
+    run(program, commit)
+    assert sorted(current_groups(program)) != swapped  # the run restored the best pairs
+
+
+def test_previous_partners_rule_is_switchable(org, commit):
+    a, b = people(org, 2, prefix="prev")
+    with scope(organization=org):
+        old = ProgramFactory(organization=org, status=Program.Status.RUNNING)
+        match_make(program=old, users=[a, b], status=Match.Status.ENDED)
+        program = ProgramFactory(organization=org, format=Program.Format.RECIPROCAL)
+        for user in (a, b):
+            ApplicationFactory(program=program, user=user)
+    assert run(program, commit).unmatched  # "any program": never again
+    for rule, paired in (("program", True), ("allow", True), ("any", False)):
+        with scope(organization=org):
+            Match.objects.filter(program=program).delete()
+            Program.objects.filter(pk=program.pk).update(previous_partners=rule)
+            program.refresh_from_db()
+        finished = run(program, commit)
+        assert (not finished.unmatched) is paired, rule
+
+
+def test_an_htmx_edit_updates_the_publish_count_and_the_page_speaks_plainly(
+    org, coordinator, client_for, commit
+):
+    program, _users = paced_program(org, [1, 1, 3, 3])
+    client = client_for(coordinator)
+    kwargs = {"org_slug": org.slug, "pk": program.pk}
+    with commit():
+        client.post(reverse("programs:pairing_run", kwargs=kwargs))
+    page = client.get(reverse("programs:pairing", kwargs=kwargs)).content.decode()
+    for engine in ("scipy", "linear_sum_assignment", "rustworkx", "blossom"):
+        assert engine not in page
+    assert "checked, no better pairing exists" in page
+    assert "score 50 of 50" in page and "Publish 2 proposals" in page
+    assert "Goals and strengths" not in page  # the form never asked about goals
+
+    (first, _), _other = slots_of(program)
+    response = client.post(
+        reverse("programs:pairing_edit", kwargs=kwargs),
+        {"action": "remove", "slot": [f"m:{first[1]}:{first[2]}"]},
+        headers={"HX-Request": "true"},
+    )
+    fragment = response.content.decode()
+    # The action bar comes along out of band, with the new count and the right plural.
+    assert 'id="pairing-actions" hx-swap-oob="true"' in fragment
+    assert "Publish 1 proposal<" in fragment
+    assert "2 people waiting" in fragment and "held-apart" in fragment
+
+    response = client.post(reverse("programs:pairing_publish", kwargs=kwargs), follow=True)
+    assert "1 pair published; its members were emailed." in response.content.decode()
+
+
+def test_fourteen_circle_applicants_in_three_groups_all_get_a_circle_or_a_reason(org, commit):
+    groups = ["Networking"] * 5 + ["Security"] * 5 + ["Service desk"] * 4
+    users = people(org, 14, prefix="circle")
+    program = program_with_applicants(
+        org, users, format=Program.Format.CIRCLE, groups=groups, different_group=False
+    )
+    finished = run(program, commit)
+    assert finished.unmatched == []
+    assert sorted(len(c) for c in current_groups(program)) == [4, 5, 5]
+
+    with scope(organization=org):
+        Match.objects.filter(program=program).delete()
+        Program.objects.filter(pk=program.pk).update(different_group=True)
+        program.refresh_from_db()
+    finished = run(program, commit)
+    # A circle holds one person per group: four circles of three, not three.
+    assert sorted(len(c) for c in current_groups(program)) == [3, 3, 3, 3]
+    assert len(finished.unmatched) == 2 and all(row["reason"] for row in finished.unmatched)
+
+
+def test_a_same_extreme_pair_is_flagged_on_the_page(org, coordinator, client_for, commit):
+    users = people(org, 2, prefix="extreme")
+    with scope(organization=org):
+        program = ProgramFactory(organization=org, format=Program.Format.RECIPROCAL)
+        control = QuestionFactory(
+            program=program, kind="trait", label="Control", trait_rule="avoid_both_extreme"
+        )
+        for user in users:
+            ApplicationFactory(program=program, user=user, answers={control.key: 5})
+    run(program, commit)  # the only pair possible: the rule gives way, and says so
+    page = (
+        client_for(coordinator)
+        .get(reverse("programs:pairing", kwargs={"org_slug": org.slug, "pk": program.pk}))
+        .content.decode()
+    )
+    assert page.count('data-testid="rule-warning"') == 1
+    assert "both at the top of Control" in page and "gives way here" in page
+
+
+def test_the_form_builder_explains_the_same_extreme_rule(org, coordinator, client_for):
+    with scope(organization=org):
+        program = ProgramFactory(organization=org)
+        QuestionFactory(
+            program=program, kind="trait", label="Control", trait_rule="avoid_both_extreme"
+        )
+    page = (
+        client_for(coordinator)
+        .get(reverse("programs:form", kwargs={"org_slug": org.slug, "pk": program.pk}))
+        .content.decode()
+    )
+    assert "Never pair two people at the same extreme (a hard rule)" in page
+    assert 'data-testid="extreme-rule"' in page
+
+
+def test_a_new_circle_program_starts_without_the_different_groups_rule():
+    from programs.forms.setup import ProgramForm
+
+    assert ProgramForm(initial={"format": "circle"})["different_group"].value() is False
+    assert ProgramForm(initial={"format": "circle"})["previous_partners"].value() == "program"
+    assert ProgramForm(initial={"format": "reciprocal"})["different_group"].value() is True

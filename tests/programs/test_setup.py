@@ -643,7 +643,7 @@ def test_form_builder_starter_and_preview(client_for, coordinator, program):
     content = response.content.decode()
     assert "The standard questions were added." in content
     assert "How do you prefer to make decisions?" in content
-    assert "Avoid pairing two people at the same extreme" in content
+    assert "Never pair two people at the same extreme" in content
     assert "still lists the example groups" in content  # the warning to edit them
     assert 'id="preview_' in content  # the applicants' form, disabled
     assert "Start with the standard questions" not in content

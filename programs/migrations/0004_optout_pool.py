@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('programs', '0002_program_first_session_checklist_and_more'),
+        ('programs', '0003_pairing_rules'),
     ]
 
     operations = [
