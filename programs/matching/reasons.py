@@ -9,7 +9,7 @@ from .explain import display_name, listing
 from .scoring import COACH, COACHEE, ROLE_CODES, Pool
 
 ODD_ONE_OUT = (
-    "Odd one out: {each} feasible partner{s} {was} matched with someone else.{why} You can "
+    "Odd one out: {each} possible partner{s} {was} matched with someone else.{why} You can "
     "add them to a pair to make a trio, pair them by hand, or wait-list them."
 )
 SURPLUS = {
@@ -44,7 +44,7 @@ def no_partner(pool: Pool, u: int) -> str:
     """Which rules exclude everyone else; each other person is counted under one rule."""
     n, person = pool.n, pool.candidates[u]
     if n == 1:
-        return "No feasible partner: no one else is in the pool."
+        return "No possible partner: no one else is in the pool."
     everyone = np.arange(n)
     rules = pool.rules
     counted = everyone == u
@@ -74,10 +74,10 @@ def no_partner(pool: Pool, u: int) -> str:
             )
             counted |= new
     if not parts:
-        return "No feasible partner under the program's rules."
+        return "No possible partner under the program's rules."
     if n == 2:
-        return f"No feasible partner: the only other person {parts[0].removeprefix('1 ')}."
-    return f"No feasible partner: of the {n - 1} others, {listing(parts, 5)}."
+        return f"No possible partner: the only other person {parts[0].removeprefix('1 ')}."
+    return f"No possible partner: of the {n - 1} others, {listing(parts, 5)}."
 
 
 def violations(members: list[Candidate], rules: Rules) -> list[str]:

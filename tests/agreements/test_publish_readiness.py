@@ -50,7 +50,7 @@ def test_publishing_without_an_agreement_says_so_afterwards(bare, coordinator, c
     response = client_for(coordinator).post(
         program_url("programs:pairing_publish", program), follow=True
     )
-    assert "published; every member was emailed" in response.text
+    assert "1 pair published; its members were emailed." in response.text
     assert "They have no coaching agreement yet" in response.text
     match.refresh_from_db()
     assert match.status == Match.Status.ACTIVE

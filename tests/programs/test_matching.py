@@ -652,25 +652,25 @@ def test_unmatched_reasons_say_which_rule_excludes_everyone():
     rules = Rules(format="reciprocal", different_group=True)
     proposal = propose(people, rules)
     assert [u.reason for u in proposal.unmatched] == [
-        "No feasible partner: of the 2 others, 2 are in the same group (Networking)."
+        "No possible partner: of the 2 others, 2 are in the same group (Networking)."
     ] * 3
 
     pair = [Candidate(1, "Ann"), Candidate(2, "Bob")]
     rules = Rules(format="one_way", forbidden=frozenset({frozenset({1, 2})}))
     assert [u.reason for u in propose(pair, rules).unmatched] == [
-        "No feasible partner: the only other person was a previous partner, marked never "
+        "No possible partner: the only other person was a previous partner, marked never "
         "together or taken apart by hand."
     ] * 2
 
     coaches = [Candidate(i, preferred_role="coach") for i in (1, 2, 3)]
     (first, *_) = propose(coaches, Rules(format="one_way")).unmatched
-    assert first.reason == "No feasible partner: of the 2 others, 2 also only want to coach."
+    assert first.reason == "No possible partner: of the 2 others, 2 also only want to coach."
 
 
 def test_odd_one_out_gets_a_hint():
     proposal = propose([Candidate(i) for i in (1, 2, 3)], Rules(format="reciprocal"))
     (left,) = proposal.unmatched
-    assert left.reason.startswith("Odd one out: each of their 2 feasible partners")
+    assert left.reason.startswith("Odd one out: each of their 2 possible partners")
     assert "trio" in left.reason
 
 
@@ -681,7 +681,7 @@ def test_surplus_coaches_are_told_why():
     assert proposal.method == "scipy linear_sum_assignment (exact)"
     assert len(proposal.groups) == 1 and len(proposal.unmatched) == 2
     for left in proposal.unmatched:
-        assert left.reason.startswith("Odd one out: their only feasible partner was matched")
+        assert left.reason.startswith("Odd one out: their only possible partner was matched")
         assert "More applicants want only to coach than can be coached." in left.reason
 
 

@@ -112,7 +112,7 @@ def test_never_together_and_unmatched_reason(org, commit, coordinator):
     finished = run(program, commit)
     assert current_groups(program) == []
     reasons = {row["application"]: row["reason"] for row in finished.unmatched}
-    assert len(reasons) == 2 and all("No feasible partner" in r for r in reasons.values())
+    assert len(reasons) == 2 and all("No possible partner" in r for r in reasons.values())
 
 
 def test_locked_and_hand_made_pairs_survive_a_new_run(org, commit):
