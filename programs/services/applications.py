@@ -197,10 +197,7 @@ def application_submit(*, program, user, raw_answers, admitted_by=None):
                 raise ApplicationError(_("This program is not taking applications."))
             application = Application(organization=program.organization, program=program, user=user)
             if late:
-                application.status = Application.Status.ACCEPTED
-                application.source = Application.Source.TEAM
-                application.decided_at = timezone.now()
-                application.decided_by = admitted_by
+                accepted_by_team(application, by=admitted_by)
         elif not program.applications_editable:
             raise ApplicationError(
                 _("Matching has started: applications can no longer be changed.")
@@ -221,6 +218,16 @@ def application_submit(*, program, user, raw_answers, admitted_by=None):
             # A second tab submitted the first application at the same moment.
             raise ApplicationError(_("You have applied already; reload the page.")) from None
     return application
+
+
+def accepted_by_team(application, *, by):
+    """Mark a new `application` accepted as a late joiner the program team (`by`) added:
+    the one shape both ways in share (`joining.application_add_late` and a late admission
+    in `application_submit`)."""
+    application.status = Application.Status.ACCEPTED
+    application.source = Application.Source.TEAM
+    application.decided_at = timezone.now()
+    application.decided_by = by
 
 
 def application_withdraw(*, application):

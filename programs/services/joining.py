@@ -14,7 +14,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from peercoach.accounts.models import Invitation, User
@@ -25,7 +24,13 @@ from peercoach.notifications.tasks import send_templated_email
 from peercoach.tenancy.models import Membership
 
 from ..models import Application, Program
-from .applications import ApplicationError, _copy_columns, answers_clean, questions_of
+from .applications import (
+    ApplicationError,
+    _copy_columns,
+    accepted_by_team,
+    answers_clean,
+    questions_of,
+)
 
 LATE_SALT = "peercoach.programs.late_admission"
 
@@ -133,15 +138,9 @@ def application_add_late(*, program, email, added_by, first_name="", last_name="
                 }
             )
         application = Application(
-            organization=organization,
-            program=program,
-            user=user,
-            status=Application.Status.ACCEPTED,
-            source=Application.Source.TEAM,
-            answers=answers,
-            decided_at=timezone.now(),
-            decided_by=added_by,
+            organization=organization, program=program, user=user, answers=answers
         )
+        accepted_by_team(application, by=added_by)
         _copy_columns(application, questions)
         try:
             with transaction.atomic():
