@@ -528,11 +528,11 @@ def test_the_status_list_shows_status_never_content(pair, coordinator, client_fo
         value=secret,
         seen_revision=0,
     )
-    pair.save(pair.b, "Our social contract", value="Cameras on zz9")
+    pair.save(pair.b, "Our social contract", value="Cameras on zz9-sentinel")
     client = client_for(coordinator)
     page = client.get(url("status_list", pair.program))
     assert page.status_code == 200
-    assert secret not in page.text and "zz9" not in page.text
+    assert secret not in page.text and "zz9-sentinel" not in page.text
     assert "Pat Lee" in page.text and "Robin Diaz" in page.text
     assert "Being filled in" in page.text and "0 of 2" in page.text
 
@@ -543,7 +543,7 @@ def test_the_status_list_shows_status_never_content(pair, coordinator, client_fo
     Agreement.objects.filter(pk=pair.agreement.pk).update(pdf="agreements/x.pdf")
     page = client.get(url("status_list", pair.program))
     assert "Signed by everyone" in page.text and "2 of 2: Pat Lee, Robin Diaz" in page.text
-    assert secret not in page.text and "zz9" not in page.text
+    assert secret not in page.text and "zz9-sentinel" not in page.text
     pdf_url = reverse("agreements:pdf", kwargs={"org_slug": pair.org.slug, "pk": pair.agreement.pk})
     assert pdf_url not in page.text and "only the parties can read it" in page.text
     Agreement.objects.filter(pk=pair.agreement.pk).update(coordinator_sees_pdf=True)
