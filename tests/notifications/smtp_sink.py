@@ -155,14 +155,32 @@ class Sink:
         self._released.set()
 
     async def _hold(self, stage, before):
-        """Hold the message that has `before` messages ahead of it, if told so."""
+        """Hold the message that has `before` messages ahead of it, if told so.
+
+        Once that message is held, every other connection that reaches the same stage is
+        held too, until `release`: so a client sending on several connections at once
+        ends up with each one parked at a known point, none of them in between.
+        """
         rule = self._stall
-        if rule is None or rule[0] != stage or before < rule[1]:
+        if rule is None or rule[0] != stage:
             return
-        self._stall = None  # one message only
-        self.stalled.set()
+        if not self.stalled.is_set():
+            if before < rule[1]:
+                return
+            self.stalled.set()  # from now on everyone at this stage waits, until release
         while not self._released.is_set():
             await asyncio.sleep(0.01)
+
+    def settle(self, quiet=0.5, timeout=20):
+        """Wait until no message has arrived for `quiet` seconds (the held ones are parked)."""
+        deadline = time.monotonic() + timeout
+        last, since = self.total, time.monotonic()
+        while time.monotonic() - since < quiet:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"messages still arriving after {timeout}s")
+            time.sleep(0.02)
+            if self.total != last:
+                last, since = self.total, time.monotonic()
 
     def reset(self):
         with self._changed:

@@ -268,6 +268,10 @@ def test_kill_9_mid_run_every_recipient_gets_exactly_one_message(broker, org, tm
         try:
             if stage:
                 wait_until(sink.stalled.is_set, f"message {kill_at + 1}", START_TIMEOUT, worker)
+                # The batch's other connections go on until each reaches the same stage
+                # and is parked there too; kill only then, so none of them is caught
+                # between its COMMIT and its final "." (the "anywhere" case below).
+                sink.settle()
             else:
                 wait_until(
                     lambda: sink.total >= kill_at, f"{kill_at} messages", START_TIMEOUT, worker
@@ -291,9 +295,9 @@ def test_kill_9_mid_run_every_recipient_gets_exactly_one_message(broker, org, tm
             ).count()
         assert 0 < at_kill < COUNT, "the worker must be killed mid-run"
         assert set(stuck) <= set(lost_batch), "only the killed task's rows can be stuck"
-        # The batch's other SMTP connections (REMINDER_SMTP_CONNECTIONS) go on while
-        # one holds its message, so more than `kill_at` may have arrived; but every row
-        # marked sent is a message the sink has, and the other way round.
+        # The batch's other SMTP connections (REMINDER_SMTP_CONNECTIONS) went on until
+        # parked, so more than `kill_at` may have arrived; but every row marked sent is a
+        # message the sink has, and the other way round.
         if stage == "rcpt":  # the held message's row is claimed, not sent
             assert at_kill == snapshot["sent"] >= kill_at
             assert stuck
