@@ -72,3 +72,15 @@ class RedisServer:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def caches_for(url, timeout=0.5):
+    """CACHES as settings.py builds them when REDIS_URL is `url`."""
+    return {
+        "default": {
+            "BACKEND": "peercoach.cache.FallbackRedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": "peercoach",
+            "OPTIONS": {"socket_connect_timeout": timeout, "socket_timeout": timeout},
+        }
+    }

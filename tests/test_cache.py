@@ -17,7 +17,7 @@ from peercoach import cache as fallback
 from peercoach.ratelimit import over_limit
 from tests.factories import TEST_PASSWORD
 
-from .redis_server import RedisServer, free_port
+from .redis_server import RedisServer, caches_for, free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -25,17 +25,7 @@ pytestmark = pytest.mark.django_db
 def _caches(url):
     from django.conf import settings as django_settings
 
-    return {
-        "default": {
-            "BACKEND": "peercoach.cache.FallbackRedisCache",
-            "LOCATION": url,
-            "KEY_PREFIX": "peercoach",
-            "OPTIONS": {
-                "socket_connect_timeout": django_settings.REDIS_TIMEOUT,
-                "socket_timeout": django_settings.REDIS_TIMEOUT,
-            },
-        }
-    }
+    return caches_for(url, django_settings.REDIS_TIMEOUT)
 
 
 @pytest.fixture(autouse=True)
