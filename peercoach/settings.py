@@ -282,10 +282,14 @@ CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 # Longer than any task may run, so Redis never redelivers a task that is still running.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": 2 * 60 * 60,
-    # Connecting only: a request that enqueues while Redis is down waits REDIS_TIMEOUT per
-    # attempt, not the OS's minutes on a dropped SYN. Reads are left alone (the worker's
-    # BRPOP waits on purpose).
+    # A request that enqueues while Redis is down waits REDIS_TIMEOUT per connection
+    # attempt, not the OS's minutes on a dropped SYN; on a connection that went dead without
+    # closing (failover, NAT), a command gives up after 2 s instead of waiting forever.
+    # Longer than REDIS_TIMEOUT: the worker's own commands (acks, restores) must survive a
+    # short stall of Redis. The worker's BRPOP is read only once data is there, so it is
+    # not cut short by this.
     "socket_connect_timeout": REDIS_TIMEOUT,
+    "socket_timeout": max(REDIS_TIMEOUT, 2.0),
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT
 # An enqueue from a request tries three times within about a second and a half, then gives
