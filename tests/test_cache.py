@@ -17,6 +17,7 @@ from peercoach import cache as fallback
 from peercoach.ratelimit import over_limit
 from tests.factories import TEST_PASSWORD
 
+from .conftest import require_or_skip
 from .redis_server import RedisServer, caches_for, free_port
 
 pytestmark = pytest.mark.django_db
@@ -141,8 +142,7 @@ def test_the_warning_is_logged_at_most_once_a_minute(closed_redis, caplog, monke
 
 
 def test_redis_is_used_again_once_it_returns(settings):
-    if not RedisServer.available():
-        pytest.skip("redis-server is not installed")
+    require_or_skip(RedisServer.available(), "redis-server")
     server = RedisServer()
     settings.CACHES = _caches(server.url)
     settings_retry = fallback.RETRY_AFTER

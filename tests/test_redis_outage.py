@@ -44,6 +44,7 @@ from tests.factories import TEST_PASSWORD, ProgramFactory, match_make
 from tests.notifications.smtp_sink import HOST, Sink
 from tests.sessions.conftest import pair_make, person
 
+from .conftest import require_or_skip
 from .redis_server import RedisServer, caches_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -66,8 +67,7 @@ def _drop_broker_pools():
 @pytest.fixture
 def redis_port(settings):
     """The app configured for a redis-server on a free port (started, not yet stopped)."""
-    if not RedisServer.available():
-        pytest.skip("redis-server is not installed")
+    require_or_skip(RedisServer.available(), "redis-server")
     server = RedisServer().start()
     settings.REDIS_URL = server.url
     settings.CACHES = caches_for(server.url, settings.REDIS_TIMEOUT)
