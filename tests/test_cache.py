@@ -161,3 +161,13 @@ def test_redis_is_used_again_once_it_returns(settings):
             client.close()
     finally:
         fallback.RETRY_AFTER = settings_retry
+
+
+def test_the_public_verify_page_counts_in_memory_while_redis_is_unreachable(client, closed_redis):
+    from agreements.views.documents import VERIFY_LIMIT
+
+    statuses = [
+        client.post(reverse("agreements:verify"), {}).status_code for _ in range(VERIFY_LIMIT + 1)
+    ]
+    assert 500 not in statuses
+    assert statuses[-1] == 429
