@@ -4,6 +4,8 @@ A message named NAME lives in `templates/emails/NAME/{subject.txt,body.txt,body.
 Rendering happens in the organisation's time zone and with its branding.
 """
 
+import contextlib
+import contextvars
 import email.policy
 import hashlib
 import json
@@ -89,6 +91,19 @@ def email_send_rendered(
 # --- The outbox: every other email through the delivery ledger ---------------------------
 
 
+_muted = contextvars.ContextVar("messages_muted", default=False)
+
+
+@contextlib.contextmanager
+def messages_muted():
+    """Record no message while the block runs (demo data: made-up addresses)."""
+    token = _muted.set(True)
+    try:
+        yield
+    finally:
+        _muted.reset(token)
+
+
 def message_queue(
     *, template, to, context, organization, key=None, attachments=None, rendered=None
 ):
@@ -110,7 +125,7 @@ def message_queue(
     process that dies before it) leaves the rows pending for the dispatcher's next run.
     `key`: a name of the event (e.g. "signed:12"), so that an action retried after its
     commit records no second message; without one, every call is a new message.
-    Never raises for the broker.
+    Never raises for the broker. Records nothing inside `messages_muted()`.
     """
     from django_scopes import scope
 
@@ -145,7 +160,7 @@ def message_queue(
             due_at=now,
             enqueued_at=now,
         )
-    if not rows:
+    if not rows or _muted.get():
         return []
     with scope(organization=organization):
         Delivery.objects.bulk_create(rows.values(), ignore_conflicts=True)
@@ -157,14 +172,14 @@ def message_queue(
             ).values_list("pk", flat=True)
         )
     organization_id = organization.pk
-    transaction.on_commit(lambda: messages_send_soon(organization_id, ids), robust=True)
+    transaction.on_commit(lambda: deliveries_send_soon(organization_id, ids), robust=True)
     return ids
 
 
-def messages_send_soon(organization_id, ids):
-    """Queue the rows `ids` for sending now. Should the broker refuse, the rows are
-    handed to the dispatcher (`enqueued_at` cleared): a delay, never a loss or an error.
-    Called after commit; in embedded mode (eager tasks) it sends at once."""
+def deliveries_send_soon(organization_id, ids):
+    """Queue the ledger rows `ids` for sending now. Should the broker refuse, the rows
+    are handed to the dispatcher (`enqueued_at` cleared): a delay, never a loss or an
+    error. Called after commit; in embedded mode (eager tasks) it sends at once."""
     from django_scopes import scopes_disabled
 
     from .models import Delivery
