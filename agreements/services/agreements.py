@@ -561,21 +561,15 @@ def _void_signatures(agreement, actor, *, at, reason, except_sha256=None):
 
 def _email_parties(agreement, members, template, key=None, **context):
     """Email every party `templates/emails/<template>/` through the outbox (recorded in
-    the caller's transaction, sent after commit)."""
+    the caller's transaction, sent after commit; each greeted by their first name)."""
     url = settings.SITE_URL + agreement.get_absolute_url()
-    for member in members:
-        message_queue(
-            template=template,
-            to=[member.user],
-            organization=agreement.organization,
-            key=key,
-            context={
-                "first_name": member.user.first_name,
-                "program_name": agreement.program.name,
-                "agreement_url": url,
-                **context,
-            },
-        )
+    message_queue(
+        template=template,
+        to=[member.user for member in members],
+        organization=agreement.organization,
+        key=key,
+        context={"program_name": agreement.program.name, "agreement_url": url, **context},
+    )
 
 
 # --- Signing ---------------------------------------------------------------------------
