@@ -325,6 +325,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "agreements.tasks.agreements_pdf_sweep",
         "schedule": 10 * 60,
     },
+    # Matching runs whose task the broker never took (down at the commit) run after all.
+    "matching-runs-sweep": {
+        "task": "programs.tasks.matching_runs_sweep",
+        "schedule": 2 * 60,
+    },
 }
 
 # Reminder rules the dispatcher runs (peercoach/notifications/dispatch.py), each in the
