@@ -217,16 +217,14 @@ def test_redis_down_sign_in_signing_and_opt_out_work_and_every_email_arrives_onc
 
     expected = Counter()
     for pair, _sha in signing:
-        subject = f"[peercoach] Your agreement in {pair.program.name} is signed"
+        subject = f"Your agreement in {pair.program.name} is signed"
         expected[(pair.a.email, subject)] += 1
         expected[(pair.b.email, subject)] += 1
     for leaver in leaving:
         author = leaver.me.display_name
         program = leaver.program.name
-        expected[
-            (leaver.partner.email, f"[peercoach] {author} has ended your coaching in {program}")
-        ] += 1
-        expected[(coordinator.email, f"[peercoach] Opt-out in {program}: {author}")] += 1
+        expected[(leaver.partner.email, f"{author} has ended your coaching in {program}")] += 1
+        expected[(coordinator.email, f"Opt-out in {program}: {author}")] += 1
 
     # Redis returns on the same port; a worker runs the dispatcher as beat would.
     redis_port.start()
