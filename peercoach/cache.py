@@ -7,8 +7,9 @@ plain RedisCache raises on every one of them and sign-in answers 500.
 `FallbackRedisCache` catches every Redis error and answers from a LocMemCache instead,
 so the limits still hold, per process (a client gets at most `limit` x processes while
 Redis is down), instead of failing closed (500 for everyone) or open (no limit at all,
-what django-redis's DJANGO_REDIS_IGNORE_EXCEPTIONS does: `add` answers None, so a
-lock is never taken and a counter never counts). After a failure, Redis is left alone
+what django-redis's DJANGO_REDIS_IGNORE_EXCEPTIONS does: every call answers None and
+every write is dropped, so nothing is ever counted, and allauth's `cache.add` lock is
+never taken). After a failure, Redis is left alone
 for RETRY_AFTER seconds so that a dead server costs one short timeout, not one per cache
 call; then it is tried again. Counts kept in memory meanwhile are not copied back: a
 window restarts when Redis returns. A warning is logged at most once a minute.
