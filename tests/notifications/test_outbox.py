@@ -73,9 +73,7 @@ def test_an_event_recorded_twice_is_sent_once(org, participant, commit):
     assert len(rows(org)) == 1 and len(mail.outbox) == 1
 
 
-def test_an_address_without_an_account_with_a_date_rendered_in_the_organisations_zone(
-    org, commit
-):
+def test_an_address_without_an_account_with_a_date_rendered_in_the_organisations_zone(org, commit):
     org.time_zone = "Europe/Zurich"
     org.save()
     with scope(organization=org), commit():
@@ -100,7 +98,11 @@ def test_an_address_without_an_account_with_a_date_rendered_in_the_organisations
 
 
 def test_attachments_travel_with_the_row(org, participant, commit):
-    calendar = {"filename": "session.ics", "content": "BEGIN:VCALENDAR", "mimetype": "text/calendar"}
+    calendar = {
+        "filename": "session.ics",
+        "content": "BEGIN:VCALENDAR",
+        "mimetype": "text/calendar",
+    }
     with scope(organization=org), commit():
         message_queue(
             template="application_decision",
@@ -126,9 +128,7 @@ def test_a_message_is_never_turned_off_and_is_no_kind_to_choose(org, participant
     assert len(mail.outbox) == 1
 
 
-def test_a_message_to_an_account_closed_meanwhile_is_skipped(
-    org, participant, commit, broker_down
-):
+def test_a_message_to_an_account_closed_meanwhile_is_skipped(org, participant, commit, broker_down):
     with scope(organization=org), commit():
         message_queue(
             template="application_decision", to=[participant], context=DECISION, organization=org
