@@ -171,3 +171,33 @@ def test_the_public_verify_page_counts_in_memory_while_redis_is_unreachable(clie
     ]
     assert 500 not in statuses
     assert statuses[-1] == 429
+
+
+def _current_code(user):
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import (
+        format_hotp_value,
+        hotp_value,
+        yield_hotp_counters_from_time,
+    )
+    from allauth.mfa.utils import decrypt
+
+    secret = Authenticator.objects.get(user=user, type="totp").wrap().instance.data["secret"]
+    return format_hotp_value(hotp_value(decrypt(secret), next(yield_hotp_counters_from_time())))
+
+
+def test_two_factor_sign_in_works_and_refuses_a_replayed_code_while_redis_is_unreachable(
+    client, coordinator, org, closed_redis
+):
+    """The TOTP replay marks live in the cache too: they must hold in memory."""
+    from django.test import Client
+
+    assert _login(client, coordinator.email)["Location"] == reverse("mfa_authenticate")
+    code = _current_code(coordinator)
+    assert client.post(reverse("mfa_authenticate"), {"code": code}).status_code == 302
+    assert client.get(f"/o/{org.slug}/").status_code == 200
+
+    again = Client()
+    assert _login(again, coordinator.email)["Location"] == reverse("mfa_authenticate")
+    assert again.post(reverse("mfa_authenticate"), {"code": code}).status_code == 200  # refused
+    assert again.get(f"/o/{org.slug}/").status_code == 302
