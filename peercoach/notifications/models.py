@@ -108,6 +108,13 @@ class Delivery(TenantModel):
             models.Index(
                 fields=["organization", "program", "created_at"], name="delivery_org_prog"
             ),
+            # /healthz: the oldest due row of any organisation, every 30 s; pending rows are
+            # few, so the partial index stays small however long the ledger grows.
+            models.Index(
+                fields=["due_at"],
+                condition=Q(status="pending"),
+                name="delivery_pending_due",
+            ),
         ]
 
     def __str__(self):
