@@ -147,7 +147,7 @@ def build(count):
     )
     from agreements.tasks import agreement_pdf_render
     from peercoach.accounts.models import User
-    from peercoach.notifications.tasks import send_templated_email
+    from peercoach.notifications.services import messages_muted
     from peercoach.tenancy.models import Membership, Organization
     from programs.models import Match, MatchMember, Program
 
@@ -160,7 +160,7 @@ def build(count):
     with (
         scope(organization=organization),
         mock.patch.object(agreement_pdf_render, "delay"),
-        mock.patch.object(send_templated_email, "delay"),
+        messages_muted(),
     ):
         program = Program.objects.create(
             organization=organization,

@@ -142,12 +142,20 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
 REDIS_URL = env("REDIS_URL")
+# Seconds to wait for Redis (cache and broker) before treating it as down: a dead Redis
+# must cost a request half a second, not a hang. See peercoach/cache.py.
+REDIS_TIMEOUT = float(env("REDIS_TIMEOUT", "0.5"))
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Redis; this process's memory while Redis is unreachable (peercoach/cache.py).
+            "BACKEND": "peercoach.cache.FallbackRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "peercoach",
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_TIMEOUT,
+                "socket_timeout": REDIS_TIMEOUT,
+            },
         }
     }
 else:
@@ -272,7 +280,27 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 15 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 # Longer than any task may run, so Redis never redelivers a task that is still running.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 2 * 60 * 60,
+    # A request that enqueues while Redis is down waits REDIS_TIMEOUT per connection
+    # attempt, not the OS's minutes on a dropped SYN; on a connection that went dead without
+    # closing (failover, NAT), a command gives up after 2 s instead of waiting forever.
+    # Longer than REDIS_TIMEOUT: the worker's own commands (acks, restores) must survive a
+    # short stall of Redis. The worker's BRPOP is read only once data is there, so it is
+    # not cut short by this.
+    "socket_connect_timeout": REDIS_TIMEOUT,
+    "socket_timeout": max(REDIS_TIMEOUT, 2.0),
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT
+# An enqueue from a request tries three times (0.4 s on a refused port, about 2 s when every
+# connect times out), then gives up: what it carried is in the database (ledger rows, PDF
+# and matching-run states) and the periodic sweeps send it once Redis is back.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES = [Queue("default"), Queue("email"), Queue("pdf")]
 CELERY_TASK_ROUTES = {
@@ -296,6 +324,11 @@ CELERY_BEAT_SCHEDULE = {
     "agreements-pdf-sweep": {
         "task": "agreements.tasks.agreements_pdf_sweep",
         "schedule": 10 * 60,
+    },
+    # Matching runs whose task the broker never took (down at the commit) run after all.
+    "matching-runs-sweep": {
+        "task": "programs.tasks.matching_runs_sweep",
+        "schedule": 2 * 60,
     },
 }
 

@@ -1,9 +1,8 @@
-from django.conf import settings
-from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
+from peercoach.health import health_report
 from peercoach.tenancy.selectors import memberships_for_request
 
 
@@ -19,24 +18,9 @@ def home(request):
 
 @never_cache
 def healthz(request):
-    """200 when the database (and Redis, when configured) answer; 503 otherwise."""
-    checks = {}
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-        checks["database"] = "ok"
-    except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
-        checks["database"] = f"error: {exc.__class__.__name__}"
-    if settings.REDIS_URL:
-        try:
-            import redis
-
-            redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2).ping()
-            checks["redis"] = "ok"
-        except Exception as exc:  # noqa: BLE001
-            checks["redis"] = f"error: {exc.__class__.__name__}"
-    healthy = all(value == "ok" for value in checks.values())
+    """Per-component JSON; 200 when "ok" or "degraded" (Redis down), 503 when the database
+    is down. See peercoach/health.py for why a Redis outage is not a 503."""
+    status, components = health_report()
     return JsonResponse(
-        {"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503
+        {"status": status, "components": components}, status=503 if status == "down" else 200
     )

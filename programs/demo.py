@@ -19,7 +19,7 @@ from unittest import mock
 
 from django.utils import timezone
 
-from peercoach.notifications.tasks import send_templated_email
+from peercoach.notifications.services import messages_muted
 from peercoach.tenancy.models import Membership
 
 from .demo_content import PROGRAMS
@@ -94,14 +94,15 @@ def programs_demo_load(*, organizations):
 def quiet():
     """Queue no task while the block runs: no email, no matching task.
 
-    The services queue with `delay_on_commit`; patching the task objects themselves (not
-    one module's import of them) covers every caller, and leaves nothing to fire at
-    commit. Demo addresses are made up, and the demo runs the matcher itself.
+    Emails: the outbox records none (`messages_muted`). The matching task: patching the
+    task object itself (not one module's import of it) covers every caller, and leaves
+    nothing to fire at commit. Demo addresses are made up, and the demo runs the matcher
+    itself.
     """
     with ExitStack() as stack:
-        for task in (send_templated_email, matching_task):
-            for method in ("delay_on_commit", "apply_async"):
-                stack.enter_context(mock.patch.object(task, method, _not_queued))
+        stack.enter_context(messages_muted())
+        for method in ("delay_on_commit", "apply_async", "delay"):
+            stack.enter_context(mock.patch.object(matching_task, method, _not_queued))
         yield
 
 

@@ -20,8 +20,7 @@ from django.utils.translation import gettext as _
 
 from peercoach.audit.models import Action
 from peercoach.audit.services import audit_record
-from peercoach.notifications.services import absolute_url
-from peercoach.notifications.tasks import send_templated_email
+from peercoach.notifications.services import absolute_url, message_queue
 
 from .models import RATING_HIGH, RATING_LOW, Answer, Recipient, Response, Survey
 from .models import SurveyQuestion as Question
@@ -386,10 +385,11 @@ def _email_link(survey, program, person):
             kwargs={"org_slug": survey.organization.slug, "survey_pk": survey.pk},
         )
     )
-    send_templated_email.delay_on_commit(
+    message_queue(
         template="survey_invitation",
-        to=[person.email],
-        organization_id=survey.organization_id,
+        to=[person],
+        organization=survey.organization,
+        key=f"survey:{survey.pk}",
         context={
             "first_name": person.first_name,
             "program_name": program.name,

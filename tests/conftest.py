@@ -143,3 +143,29 @@ def in_scope(org):
 def unscoped():
     with scopes_disabled():
         yield
+
+
+@pytest.fixture
+def broker_down():
+    """Every task enqueue fails as it does with Redis unreachable (kombu's error).
+    `broker_down.restore()` brings the broker back; `broker_down.refused` counts refusals."""
+    from celery.app.task import Task
+    from kombu.exceptions import OperationalError
+
+    patch = pytest.MonkeyPatch()
+
+    class Broker:
+        refused = 0
+
+        def restore(self):
+            patch.undo()
+
+    broker = Broker()
+
+    def refuse(task, *args, **kwargs):
+        broker.refused += 1
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    patch.setattr(Task, "apply_async", refuse)
+    yield broker
+    patch.undo()

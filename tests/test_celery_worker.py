@@ -24,9 +24,9 @@ from django.db import transaction
 from django_scopes import scope
 
 from peercoach.accounts import services
-from peercoach.accounts.tasks import invitation_send_email
 from peercoach.celery import app
-from peercoach.notifications.tasks import send_templated_email
+from peercoach.notifications.models import MESSAGE, Delivery
+from peercoach.notifications.tasks import deliveries_send, send_templated_email
 from peercoach.tenancy.models import Membership
 
 from .conftest import TEST_REDIS_URL, redis_available, require_or_skip
@@ -175,16 +175,18 @@ def test_invitation_email_is_sent_once_even_when_redelivered(
             first_name="Rae",
         )
         assert published == [], "enqueued before the invitation was committed"
+    # The email is a row of the outbox, its sending the ledger's task.
     [(task_id, name, routing_key)] = published
-    assert (name, routing_key) == (invitation_send_email.name, "email")
+    assert (name, routing_key) == (deliveries_send.name, "email")
+    with scope(organization=org):
+        ids = list(Delivery.objects.filter(kind=MESSAGE).values_list("pk", flat=True))
+    assert len(ids) == 1
 
     with redis_worker():
         wait_for(lambda: any(run[0] == task_id for run in finished), "the worker to run it")
         wait_for(lambda: mail.outbox, "the invitation email")
         # A redelivery hands the worker the same message again: same id, same arguments.
-        invitation_send_email.apply_async(
-            kwargs={"invitation_id": invitation.pk, "organization_id": org.pk}, task_id=task_id
-        )
+        deliveries_send.apply_async(kwargs={"organization_id": org.pk, "ids": ids}, task_id=task_id)
         wait_for(
             lambda: sum(run[0] == task_id for run in finished) == 2, "the worker to run it again"
         )

@@ -21,15 +21,80 @@ PRODUCTION_ENV = {
 def test_healthz_checks_the_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json()["database"] == "ok"
+    body = response.json()
+    assert body["components"]["database"]["status"] == "ok"
+    assert body["components"]["ledger"] == {
+        "status": "ok",
+        "pending_due": 0,
+        "oldest_due_seconds": 0,
+        "ms": body["components"]["ledger"]["ms"],
+    }
 
 
 @pytest.mark.django_db
-def test_healthz_reports_unreachable_redis(client, settings):
+def test_healthz_says_degraded_not_503_when_redis_is_unreachable(client, settings):
+    """A load balancer must not take the web tier out because Redis blips: pages work."""
+    from peercoach.celery import app
+
     settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    saved = {"broker_url": app.conf.broker_url, "task_always_eager": app.conf.task_always_eager}
+    app.conf.update(broker_url=settings.REDIS_URL, task_always_eager=False)
+    try:
+        response = client.get("/healthz")
+    finally:
+        app.conf.update(saved)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "degraded"
+    components = body["components"]
+    assert components["database"]["status"] == "ok"
+    assert components["cache"]["status"] == "down"
+    assert components["cache"]["error"] == "ConnectionError"
+    assert components["broker"]["status"] == "down"
+
+
+@pytest.mark.django_db
+def test_healthz_answers_503_when_the_database_is_down(client, monkeypatch):
+    from django.db import OperationalError, connection
+
+    def refuse(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(connection, "cursor", refuse)
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json()["redis"].startswith("error")
+    body = response.json()
+    assert body["status"] == "down"
+    assert body["components"]["database"] == {
+        "status": "down",
+        "error": "OperationalError",
+        "ms": body["components"]["database"]["ms"],
+    }
+    assert "ledger" not in body["components"]
+
+
+@pytest.mark.django_db
+def test_healthz_reports_email_that_waits_too_long(client, participant, org):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_scopes import scope
+
+    from peercoach.notifications.models import Delivery, Kind
+
+    with scope(organization=org):
+        Delivery.objects.create(
+            organization=org,
+            recipient=participant,
+            kind=Kind.AGREEMENT,
+            period="health",
+            due_at=timezone.now() - timedelta(hours=1),
+        )
+    body = client.get("/healthz").json()
+    assert body["status"] == "degraded"
+    assert body["components"]["ledger"]["status"] == "late"
+    assert body["components"]["ledger"]["pending_due"] == 1
+    assert body["components"]["ledger"]["oldest_due_seconds"] >= 3600
 
 
 @pytest.mark.django_db
@@ -67,7 +132,7 @@ def test_production_settings_use_postgres_pool_redis_and_smtp():
         "False",
         "django.db.backends.postgresql",
         "True",
-        "django.core.cache.backends.redis.RedisCache",
+        "peercoach.cache.FallbackRedisCache",
         "False",
         "django.core.mail.backends.smtp.EmailBackend",
         "True",

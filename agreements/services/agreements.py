@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from peercoach.audit.models import Action
 from peercoach.audit.services import audit_record
-from peercoach.notifications.tasks import send_templated_email
+from peercoach.notifications.services import message_queue
 from programs.models import Match, MatchMember
 
 from .. import canonical, fields
@@ -559,21 +559,17 @@ def _void_signatures(agreement, actor, *, at, reason, except_sha256=None):
     return True
 
 
-def _email_parties(agreement, members, template, **context):
-    """Email every party `templates/emails/<template>/`, after commit."""
+def _email_parties(agreement, members, template, key=None, **context):
+    """Email every party `templates/emails/<template>/` through the outbox (recorded in
+    the caller's transaction, sent after commit; each greeted by their first name)."""
     url = settings.SITE_URL + agreement.get_absolute_url()
-    for member in members:
-        send_templated_email.delay_on_commit(
-            template=template,
-            to=[member.user.email],
-            organization_id=agreement.organization_id,
-            context={
-                "first_name": member.user.first_name,
-                "program_name": agreement.program.name,
-                "agreement_url": url,
-                **context,
-            },
-        )
+    message_queue(
+        template=template,
+        to=[member.user for member in members],
+        organization=agreement.organization,
+        key=key,
+        context={"program_name": agreement.program.name, "agreement_url": url, **context},
+    )
 
 
 # --- Signing ---------------------------------------------------------------------------
@@ -708,7 +704,7 @@ def _complete(agreement, members, text, sha, now, *, quiet=False):
         ),
         robust=True,
     )
-    _email_parties(agreement, members, "agreement_signed", sha256=sha)
+    _email_parties(agreement, members, "agreement_signed", key=f"signed:{agreement.pk}", sha256=sha)
 
 
 # --- Amending --------------------------------------------------------------------------

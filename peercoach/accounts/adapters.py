@@ -10,9 +10,18 @@ class AccountAdapter(DefaultAccountAdapter):
         return False
 
     def send_mail(self, template_prefix, email, context):
-        """Render in the request, send from the `email` queue after commit."""
-        from peercoach.notifications.tasks import send_rendered_email
+        """Render in the request (allauth's templates need it), then hand the message to
+        the outbox (`notifications.services.message_queue`): a row of the delivery
+        ledger, stored rendered, sent after commit, its bodies cleared once sent.
 
+        allauth's messages belong to no organisation; the row goes to the organisation
+        of the person's oldest membership (any would do: it only decides which
+        organisation's ledger holds the row). Someone with no membership (an operator,
+        a person removed from every organisation, an address with no account) has no
+        ledger to write to: the message is queued after commit, and sent at once from
+        this process if the broker refuses it, so a broker outage still loses nothing
+        and answers no error page (only an SMTP server down as well would).
+        """
         message = self.render_mail(template_prefix, email, context)
         html = next(
             (
@@ -25,10 +34,63 @@ class AccountAdapter(DefaultAccountAdapter):
         text = message.body if message.content_subtype == "plain" else ""
         if message.content_subtype == "html":
             html = message.body
-        send_rendered_email.delay_on_commit(
-            subject=message.subject,
-            text=text,
-            html=html,
-            to=list(message.to),
-            from_email=message.from_email,
+        rendered = {
+            "subject": message.subject,
+            "text": text,
+            "html": html,
+            "from_email": message.from_email,
+        }
+        user = context.get("user")
+        organization = _organization_of(user, email)
+        if organization is not None:
+            from peercoach.notifications.services import message_queue
+
+            message_queue(
+                template="",
+                to=list(message.to),
+                context={},
+                organization=organization,
+                rendered=rendered,
+            )
+            return
+        from django.db import transaction
+
+        transaction.on_commit(lambda: _send_site_message(rendered, list(message.to)), robust=True)
+
+
+def _organization_of(user, email):
+    """The organisation of the person's oldest membership, or None."""
+    from django_scopes import scopes_disabled
+
+    from peercoach.accounts.models import User
+    from peercoach.tenancy.models import Membership
+
+    with scopes_disabled():
+        if not isinstance(user, User):
+            user = User.objects.filter(email__iexact=email).first()
+        if user is None or user.pk is None:
+            return None
+        membership = (
+            Membership.objects.filter(user=user)
+            .select_related("organization")
+            .order_by("created_at", "pk")
+            .first()
         )
+    return membership.organization if membership else None
+
+
+def _send_site_message(rendered, to):
+    """Queue a message of no organisation; send it here if the broker refuses it."""
+    import logging
+
+    from peercoach.notifications.services import email_send_rendered
+    from peercoach.notifications.tasks import send_rendered_email
+
+    try:
+        send_rendered_email.apply_async(kwargs={**rendered, "to": to}, retry=False)
+    except Exception:
+        logging.getLogger(__name__).warning(
+            "Broker unreachable: sending an account email from the web process.",
+            exc_info=True,
+        )
+        email_send_rendered(**rendered, to=to)

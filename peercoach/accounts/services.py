@@ -21,7 +21,7 @@ from django_scopes import scope, scopes_disabled
 from peercoach.audit.models import Action
 from peercoach.audit.services import audit_record
 from peercoach.csvio import CsvImportError, CsvRowError, csv_email_problem, csv_read_table
-from peercoach.notifications.services import email_send
+from peercoach.notifications.services import message_queue
 from peercoach.tenancy.models import Membership
 
 from .models import Invitation, User, new_nonce
@@ -58,11 +58,7 @@ def _check_invitable(*, organization, email):
 
 
 def _queue_invitation_email(invitation):
-    from .tasks import invitation_send_email
-
-    invitation_send_email.delay_on_commit(
-        invitation_id=invitation.pk, organization_id=invitation.organization_id
-    )
+    invitation_email_send(invitation=invitation)
 
 
 def invitation_create(*, organization, email, role, invited_by, first_name="", last_name=""):
@@ -353,18 +349,20 @@ def invitation_accept(*, invitation, user=None, first_name="", last_name="", pas
 
 
 def invitation_email_send(*, invitation):
-    """Email the current link of `invitation`, once per link.
+    """Record the email of the current link of `invitation` in the outbox (sent after the
+    caller's transaction commits), once per link; `sent_at` is when it was recorded.
 
-    Idempotent: a redelivered task finds the link already sent and does nothing.
-    A closed invitation is not sent.
+    Idempotent: a second call for the same link (a redelivered task, a retried action)
+    does nothing. A closed invitation is not sent.
     """
     if invitation.status != Invitation.Status.PENDING or invitation.sent_nonce == invitation.nonce:
         return False
     organization = invitation.organization
-    email_send(
+    message_queue(
         template="invitation",
         to=[invitation.email],
         organization=organization,
+        key=f"invitation:{invitation.pk}:{invitation.nonce}",
         context={
             "first_name": invitation.first_name,
             "inviter": invitation.invited_by.display_name if invitation.invited_by else "",

@@ -6,7 +6,9 @@ from peercoach.tenancy.models import Organization
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, retry_kwargs={"max_retries": 5})
 def invitation_send_email(*, invitation_id, organization_id):
-    """Email an invitation's link (idempotent: see services.invitation_email_send)."""
+    """Record the email of an invitation's link in the outbox (idempotent: see
+    services.invitation_email_send). Nothing queues it any more: services record the
+    email in their own transaction; it stays for tasks queued before the upgrade."""
     from .models import Invitation
     from .services import invitation_email_send
 

@@ -4,10 +4,20 @@ Due reminders live in the database, one `Delivery` row per (organization, recipi
 kind, period): the unique constraint is what makes a second dispatcher, a redelivered
 task or a retry harmless. A row is claimed (`pending` -> `sending`) before its message
 goes out and marked `sent` before the SMTP transaction is committed (see `delivery.py`).
+
+The same ledger is the outbox of every other email the product sends (decisions,
+invitations, signatures, opt-outs...): a row of kind `message`, written in the
+transaction of the action that causes it (`services.message_queue`). Such a row names
+the template to render (`template`), is due at once, can never be turned off, and goes
+to `address` when set (someone without an account, or a new address to verify), else to
+the recipient's address. A row rendered in the request (allauth's account emails) keeps
+subject, text and HTML in `rendered` until it is sent, then the bodies are cleared: a
+password-reset link must not outlive its message in the database.
 """
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from peercoach.tenancy.models import TenantModel
@@ -23,6 +33,12 @@ class Kind(models.TextChoices):
     DIGEST = "digest", _("Coordinators: the weekly digest of pairs at risk")
 
 
+# A transactional email (a decision, an invitation, a signature...): never switchable,
+# so it is no `Kind` (the kinds are what the preferences page lists).
+MESSAGE = "message"
+DELIVERY_KINDS = [*Kind.choices, (MESSAGE, _("A message about something that just happened"))]
+
+
 class Delivery(TenantModel):
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting")
@@ -32,11 +48,26 @@ class Delivery(TenantModel):
         SKIPPED = "skipped", _("Not sent (turned off or no longer due)")
 
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
     )
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    # What makes this reminder the one of its period, e.g. "2026-11", "s:512" or "p3".
+    # Where a message goes instead of the recipient's address (an invitation to someone
+    # without an account, an address to verify). Reminders never set it.
+    address = models.EmailField(blank=True)
+    kind = models.CharField(max_length=20, choices=DELIVERY_KINDS)
+    # What makes this reminder the one of its period, e.g. "2026-11", "s:512" or "p3";
+    # for a message, its key (one per event and recipient, or a random one).
     period = models.CharField(max_length=64)
+    # The `templates/emails/<template>/` of a message; "" for a reminder (reminder_<kind>).
+    template = models.CharField(max_length=64, blank=True)
+    # [{"filename", "content" (text), "mimetype"}], e.g. a calendar file.
+    attachments = models.JSONField(default=list, blank=True)
+    # {"subject", "text", "html", "from_email"} of a message rendered in the request;
+    # emptied once sent.
+    rendered = models.JSONField(default=dict, blank=True)
     program = models.ForeignKey(
         "programs.Program", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
@@ -61,12 +92,28 @@ class Delivery(TenantModel):
             models.UniqueConstraint(
                 fields=["organization", "recipient", "kind", "period"], name="delivery_once"
             ),
+            models.UniqueConstraint(
+                fields=["organization", "kind", "period"],
+                condition=Q(kind=MESSAGE),
+                name="delivery_message_once",
+            ),
             models.UniqueConstraint(fields=["organization", "id"], name="delivery_org_id"),
+            models.CheckConstraint(
+                condition=Q(recipient__isnull=False) | ~Q(address=""),
+                name="delivery_has_address",
+            ),
         ]
         indexes = [
             models.Index(fields=["organization", "status", "due_at"], name="delivery_org_due"),
             models.Index(
                 fields=["organization", "program", "created_at"], name="delivery_org_prog"
+            ),
+            # /healthz: the oldest due row of any organisation, every 30 s; pending rows are
+            # few, so the partial index stays small however long the ledger grows.
+            models.Index(
+                fields=["due_at"],
+                condition=Q(status="pending"),
+                name="delivery_pending_due",
             ),
         ]
 

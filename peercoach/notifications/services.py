@@ -4,13 +4,24 @@ A message named NAME lives in `templates/emails/NAME/{subject.txt,body.txt,body.
 Rendering happens in the organisation's time zone and with its branding.
 """
 
+import contextlib
+import contextvars
 import email.policy
+import hashlib
+import json
+import logging
 import smtplib
+import uuid
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+logger = logging.getLogger(__name__)
 
 
 def absolute_url(path):
@@ -75,6 +86,174 @@ def email_send_rendered(
     for attachment in attachments or ():
         message.attach(attachment["filename"], attachment["content"], attachment["mimetype"])
     return message.send()
+
+
+# --- The outbox: every other email through the delivery ledger ---------------------------
+
+
+_muted = contextvars.ContextVar("messages_muted", default=False)
+
+
+@contextlib.contextmanager
+def messages_muted():
+    """Record no message while the block runs (demo data: made-up addresses)."""
+    token = _muted.set(True)
+    try:
+        yield
+    finally:
+        _muted.reset(token)
+
+
+def message_queue(
+    *, template, to, context, organization, key=None, attachments=None, rendered=None
+):
+    """Record one email per recipient in the delivery ledger, in the caller's transaction,
+    and ask for it to be sent once that transaction commits. Returns the rows' ids.
+
+    `to`: users (the message goes to their address at send time, rendered in their time
+    zone, and is skipped if the account is closed meanwhile) and/or plain addresses
+    (someone without an account). `context` must be JSON-safe once datetimes, dates and
+    lazy strings are written as strings: keys ending in `_at` come back as datetimes when
+    the message is rendered. A `first_name` the context does not give is the recipient's.
+    `template` names `templates/emails/<template>/`; `rendered` (allauth's messages,
+    rendered in the request) gives {"subject", "text", "html", "from_email"} instead, and
+    is cleared once the row is sent, failed or skipped.
+
+    Guarantees: the rows exist if and only if the caller's transaction commits; each is
+    sent at most once (the ledger's claim) and at least once while the SMTP server
+    accepts it: the send after commit is only a shortcut, a broker that is down (or a
+    process that dies before it) leaves the rows pending for the dispatcher's next run.
+    `key`: a name of the event (e.g. "signed:12"), so that an action retried after its
+    commit records no second message; without one, every call is a new message.
+    Never raises for the broker. Records nothing inside `messages_muted()`.
+    """
+    from django_scopes import scope
+
+    from .models import MESSAGE, Delivery
+
+    base = key or uuid.uuid4().hex
+    if len(base) > 40:
+        base = hashlib.sha256(base.encode()).hexdigest()[:40]
+    safe = json.loads(json.dumps(context, cls=DjangoJSONEncoder))
+    files = json.loads(json.dumps(attachments or [], cls=DjangoJSONEncoder))
+    now = timezone.now()
+    rows = {}
+    for person in to:
+        if isinstance(person, str):
+            address, recipient = person.strip(), None
+            if not address:
+                continue
+            period = f"{base}:{hashlib.sha256(address.lower().encode()).hexdigest()[:16]}"
+        else:
+            address, recipient = "", person
+            period = f"{base}:u{person.pk}"
+        rows[period] = Delivery(
+            organization=organization,
+            recipient=recipient,
+            address=address,
+            kind=MESSAGE,
+            period=period,
+            template=template,
+            context=safe,
+            attachments=files,
+            rendered=rendered or {},
+            due_at=now,
+            enqueued_at=now,
+        )
+    if not rows or _muted.get():
+        return []
+    with scope(organization=organization):
+        Delivery.objects.bulk_create(rows.values(), ignore_conflicts=True)
+        # Ignored conflicts have no id: read them all back (a retried action's rows too,
+        # which the claim then leaves alone when they were sent).
+        ids = list(
+            Delivery.objects.filter(
+                organization=organization, kind=MESSAGE, period__in=list(rows)
+            ).values_list("pk", flat=True)
+        )
+    organization_id = organization.pk
+    transaction.on_commit(lambda: deliveries_send_soon(organization_id, ids), robust=True)
+    return ids
+
+
+def deliveries_send_soon(organization_id, ids):
+    """Queue the ledger rows `ids` for sending now. Should the broker refuse, the rows
+    are handed to the dispatcher (`enqueued_at` cleared): a delay, never a loss or an
+    error. Called after commit; in embedded mode (eager tasks) it sends at once."""
+    from django_scopes import scopes_disabled
+
+    from .models import Delivery
+    from .tasks import deliveries_send
+
+    try:
+        # No publish retries: the dispatcher is the retry, the request should not wait.
+        deliveries_send.apply_async(
+            kwargs={"organization_id": organization_id, "ids": ids}, queue="email", retry=False
+        )
+    except Exception:
+        logger.warning(
+            "Could not queue %d message(s) of organisation %s; the dispatcher sends them.",
+            len(ids),
+            organization_id,
+            exc_info=True,
+        )
+        with scopes_disabled():
+            Delivery.objects.filter(
+                organization_id=organization_id, pk__in=ids, status=Delivery.Status.PENDING
+            ).update(enqueued_at=None)
+
+
+def _revived(context):
+    """The stored context with `*_at` ISO strings back as datetimes."""
+    return {
+        key: (parse_datetime(value) or value)
+        if key.endswith("_at") and isinstance(value, str)
+        else value
+        for key, value in context.items()
+    }
+
+
+def message_email(*, delivery, recipient, organization):
+    """The email of one `message` row: its stored rendering, else its template rendered
+    in the recipient's time zone (the organisation's for a bare address)."""
+    rendered = delivery.rendered
+    if rendered:
+        subject, text, html = rendered["subject"], rendered["text"], rendered["html"]
+        from_email = rendered.get("from_email") or settings.DEFAULT_FROM_EMAIL
+        reply_to = []
+    else:
+        context = {
+            "first_name": recipient.first_name if recipient else "",
+            **_revived(delivery.context),
+        }
+        subject, text, html = email_render(
+            template=delivery.template,
+            context=context,
+            organization=organization,
+            zone=(recipient.time_zone if recipient else "") or organization.time_zone,
+        )
+        from_email = settings.DEFAULT_FROM_EMAIL
+        reply_to = [organization.help_email] if organization.help_email else []
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=from_email,
+        to=[delivery.address or recipient.email],
+        reply_to=reply_to,
+    )
+    if html:
+        message.attach_alternative(html, "text/html")
+    for attachment in delivery.attachments or ():
+        message.attach(attachment["filename"], attachment["content"], attachment["mimetype"])
+    return message
+
+
+def _forget_rendered(*, organization, row):
+    """A stored rendering (a password-reset link...) does not outlive its row's sending."""
+    from .models import Delivery
+
+    if row.rendered:
+        Delivery.objects.filter(organization=organization, pk=row.pk).update(rendered={})
 
 
 # --- Reminders from the delivery ledger --------------------------------------------------
@@ -154,7 +333,7 @@ def deliveries_send(*, organization, ids, token):
     from .models import Delivery, Preference
 
     rows = {row.pk: row for row in Delivery.objects.filter(organization=organization, pk__in=ids)}
-    users = User.objects.in_bulk({row.recipient_id for row in rows.values()})
+    users = User.objects.in_bulk({row.recipient_id for row in rows.values()} - {None})
     members = set(
         Membership.objects.filter(organization=organization, user_id__in=users).values_list(
             "user_id", flat=True
@@ -217,19 +396,21 @@ def _send_lane(organization, ids, rows, users, members, off, token):
     from datetime import timedelta
 
     from . import delivery as ledger
-    from .models import Delivery
+    from .models import MESSAGE, Delivery
 
     counts = {"sent": 0, "skipped": 0, "failed": 0}
     with ledger.Transport() as transport:
         for delivery_id in ids:
             row = rows[delivery_id]
-            user = users[row.recipient_id]
+            user = users.get(row.recipient_id)
             reason = _skip_reason(row, user, members, off)
             if reason:
                 ledger.mark_skipped(organization=organization, delivery_id=row.pk, reason=reason)
+                _forget_rendered(organization=organization, row=row)
                 counts["skipped"] += 1
                 continue
-            message = delivery_message(delivery=row, recipient=user, organization=organization)
+            build = message_email if row.kind == MESSAGE else delivery_message
+            message = build(delivery=row, recipient=user, organization=organization)
             try:
                 transport.send(
                     message,
@@ -241,6 +422,7 @@ def _send_lane(organization, ids, rows, users, members, off, token):
                 continue  # its new owner sends it
             except ledger.OutcomeUnknown:
                 ledger.mark_outcome_unknown(organization=organization, delivery_id=row.pk)
+                _forget_rendered(organization=organization, row=row)
                 counts["sent"] += 1
                 transport.smtp = None
                 continue
@@ -252,6 +434,8 @@ def _send_lane(organization, ids, rows, users, members, off, token):
                 ledger.mark_failed(
                     organization=organization, delivery_id=row.pk, error=exc, final=final
                 )
+                if final:
+                    _forget_rendered(organization=organization, row=row)
                 if not final:
                     Delivery.objects.filter(organization=organization, pk=row.pk).update(
                         due_at=timezone.now() + timedelta(minutes=2**attempts)
@@ -263,11 +447,22 @@ def _send_lane(organization, ids, rows, users, members, off, token):
                     ledger.release(organization=organization, ids=rest, token=token)
                     break
                 continue
+            _forget_rendered(organization=organization, row=row)
             counts["sent"] += 1
     return counts
 
 
 def _skip_reason(row, user, members, off):
+    from .models import MESSAGE
+
+    if row.kind == MESSAGE:
+        # A message follows an action of the organisation; it is never turned off, and
+        # one to an address (an invitation) has no account to check.
+        if user is not None and (user.deleted_at is not None or not user.is_active):
+            return "The account is closed."
+        if not (row.address or (user is not None and user.email)):
+            return "No address."
+        return ""
     if user.deleted_at is not None or not user.is_active or not user.email:
         return "The account is closed."
     if user.pk not in members:

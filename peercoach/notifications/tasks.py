@@ -15,6 +15,9 @@ RETRY = {"autoretry_for": (OSError,), "retry_backoff": True, "retry_kwargs": {"m
 def send_templated_email(*, template, to, context, organization_id=None, attachments=None):
     """Render `templates/emails/<template>/` with a JSON-safe context and send it.
 
+    Nothing queues it any more (emails go through the outbox, `services.message_queue`);
+    it stays for the messages a broker still holds from before the upgrade.
+
     `attachments` are JSON-safe too: [{"filename", "content" (text), "mimetype"}].
 
     Datetimes travel as ISO strings (JSON); values of keys ending in `_at` are turned back
@@ -40,7 +43,8 @@ def send_templated_email(*, template, to, context, organization_id=None, attachm
 
 @shared_task(**RETRY)
 def send_rendered_email(*, subject, text, html, to, from_email=None):
-    """Send a message rendered in the request (allauth's account emails)."""
+    """Send a message rendered in the request: allauth's account emails to someone with
+    no membership, hence no organisation's ledger (see accounts/adapters.py)."""
     email_send_rendered(subject=subject, text=text, html=html, to=to, from_email=from_email)
 
 

@@ -19,7 +19,7 @@ from peercoach.accounts.services import InvitationError, invitation_create, invi
 from peercoach.audit.models import Action
 from peercoach.audit.services import audit_record
 from peercoach.csvio import CsvImportError, CsvRowError, csv_email_problem, csv_read_table
-from peercoach.notifications.tasks import send_templated_email
+from peercoach.notifications.services import message_queue
 from peercoach.ratelimit import over_limit
 from peercoach.tenancy.models import Membership
 
@@ -361,10 +361,10 @@ def applications_decide(*, program, application_ids, decision, decided_by):
                 ),
             )
         for application in applications:
-            send_templated_email.delay_on_commit(
+            message_queue(
                 template="application_decision",
-                to=[application.user.email],
-                organization_id=program.organization_id,
+                to=[application.user],
+                organization=program.organization,
                 context={
                     "first_name": application.user.first_name,
                     "program_name": program.name,
@@ -581,10 +581,10 @@ def open_link_request(*, program, email, ip):
 
     with scope(organization=organization), transaction.atomic():
         if User.objects.filter(email__iexact=email).exists():
-            send_templated_email.delay_on_commit(
+            message_queue(
                 template="open_link_existing",
                 to=[email],
-                organization_id=organization.pk,
+                organization=organization,
                 context={
                     "program_name": program.name,
                     "join_url": settings.SITE_URL

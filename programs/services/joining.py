@@ -20,7 +20,7 @@ from peercoach.accounts.models import Invitation, User
 from peercoach.accounts.services import InvitationError, invitation_create
 from peercoach.audit.models import Action
 from peercoach.audit.services import audit_record
-from peercoach.notifications.tasks import send_templated_email
+from peercoach.notifications.services import message_queue
 from peercoach.tenancy.models import Membership
 
 from ..models import Application, Program
@@ -157,10 +157,10 @@ def application_add_late(*, program, email, added_by, first_name="", last_name="
             program=program,
             summary=f"{user.display_name}: added late, accepted",
         )
-        send_templated_email.delay_on_commit(
+        message_queue(
             template="application_decision",
-            to=[user.email],
-            organization_id=organization.pk,
+            to=[user],
+            organization=organization,
             context={
                 "first_name": user.first_name,
                 "program_name": program.name,

@@ -11,6 +11,7 @@ The coordinator's edits, publishing and ending live in `proposals`.
 
 import logging
 import time
+from functools import partial
 from itertools import combinations
 
 from django.core.exceptions import ValidationError
@@ -237,6 +238,9 @@ def _free_proposals(program):
 def matching_run_start(*, program, started_by):
     """Queue a matching run for `program`; the task runs after commit.
 
+    A broker that refuses the task is logged, not raised (the run is committed): the
+    sweep (`programs.tasks.matching_runs_sweep`) queues a run still waiting again.
+
     Refused while another run of the program is queued or running (unless that one is
     stale), and for draft or closed programs. Opening the matching stage ends changes
     to applications.
@@ -274,7 +278,10 @@ def matching_run_start(*, program, started_by):
             program=program,
             summary="Started",
         )
-        matching_run_execute.delay_on_commit(run_id=run.pk, organization_id=run.organization_id)
+        transaction.on_commit(
+            partial(matching_run_execute.delay, run_id=run.pk, organization_id=run.organization_id),
+            robust=True,
+        )
     return run
 
 

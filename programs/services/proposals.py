@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from agreements.services.agreements import agreements_create_for_matches, agreements_on_match_end
 from peercoach.audit.models import Action
 from peercoach.audit.services import audit_record
-from peercoach.notifications.tasks import send_templated_email
+from peercoach.notifications.services import message_queue
 
 from .. import matching
 from ..models import Match, MatchMember, PairingExclusion, Program
@@ -329,10 +329,11 @@ def _notify_published(program, members):
     show_roles = program.format == Program.Format.ONE_WAY
     for group in by_match.values():
         for member in group:
-            send_templated_email.delay_on_commit(
+            message_queue(
                 template="match_published",
-                to=[member.user.email],
-                organization_id=program.organization_id,
+                to=[member.user],
+                organization=program.organization,
+                key=f"published:{member.match_id}",
                 context={
                     "first_name": member.user.first_name,
                     "program_name": program.name,

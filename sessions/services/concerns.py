@@ -18,8 +18,7 @@ from django.utils.translation import gettext as _
 
 from peercoach.audit.models import Action
 from peercoach.audit.services import audit_record
-from peercoach.notifications.services import absolute_url
-from peercoach.notifications.tasks import send_templated_email
+from peercoach.notifications.services import absolute_url, message_queue
 from peercoach.ratelimit import over_limit
 from peercoach.tenancy.models import Membership
 
@@ -88,10 +87,11 @@ def _notify_raised(concern):
             reverse("sessions:concern_detail", kwargs={"org_slug": org.slug, "pk": concern.pk})
         )
         for person in handlers:
-            send_templated_email.delay_on_commit(
+            message_queue(
                 template="concern_raised",
-                to=[person.email],
-                organization_id=org.pk,
+                to=[person],
+                organization=org,
+                key=f"concern:{concern.pk}",
                 context={"first_name": person.first_name, "concern_url": url},
             )
         return
@@ -101,10 +101,11 @@ def _notify_raised(concern):
         recipients.setdefault(org.help_email, "")
     for email, first_name in recipients.items():
         if email:
-            send_templated_email.delay_on_commit(
+            message_queue(
                 template="concern_needs_handler",
                 to=[email],
-                organization_id=org.pk,
+                organization=org,
+                key=f"concern:{concern.pk}",
                 context={"first_name": first_name, "handlers_url": url},
             )
 

@@ -25,8 +25,7 @@ from django.utils.translation import gettext as _
 
 from peercoach.audit.models import Action
 from peercoach.audit.services import audit_record
-from peercoach.notifications.services import absolute_url
-from peercoach.notifications.tasks import send_templated_email
+from peercoach.notifications.services import absolute_url, message_queue
 from programs.models import Match, MatchMember, Program
 from programs.services.applications import application_record_opt_out
 from programs.services.proposals import match_end
@@ -161,10 +160,10 @@ def _notify_pause(match, pause, actor, *, template):
         reverse("sessions:pause", kwargs={"org_slug": match.organization.slug, "pk": match.pk})
     )
     for person in _reachable(others):
-        send_templated_email.delay_on_commit(
+        message_queue(
             template=template,
-            to=[person.email],
-            organization_id=match.organization_id,
+            to=[person],
+            organization=match.organization,
             context={
                 "first_name": person.first_name,
                 "actor_name": actor.display_name,
@@ -290,10 +289,11 @@ def _notify_opt_out(match, opt_out, author, partners, *, ended):
     # The pair's page stays readable after the end: the log, their own private notes.
     url = pair_url(org, match.pk)
     for person in _reachable(partners):
-        send_templated_email.delay_on_commit(
+        message_queue(
             template="opt_out_partner",
-            to=[person.email],
-            organization_id=org.pk,
+            to=[person],
+            organization=org,
+            key=f"opt-out:{opt_out.pk}",
             context={
                 **common,
                 "first_name": person.first_name,
@@ -306,10 +306,11 @@ def _notify_opt_out(match, opt_out, author, partners, *, ended):
     )
     team = [m.user for m in program_team(organization=org) if m.user_id != author.pk]
     for person in _reachable(team):
-        send_templated_email.delay_on_commit(
+        message_queue(
             template="opt_out_team",
-            to=[person.email],
-            organization_id=org.pk,
+            to=[person],
+            organization=org,
+            key=f"opt-out-team:{opt_out.pk}",
             context={
                 **common,
                 "first_name": person.first_name,

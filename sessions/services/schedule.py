@@ -27,7 +27,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from peercoach.notifications.tasks import send_templated_email
+from peercoach.notifications.services import message_queue
 from peercoach.tenancy.zones import zone_of
 from programs.models import Match, MatchMember
 
@@ -545,10 +545,10 @@ def _email_others(*, match, members, by, template, sessions, note="", withdrawn=
         if user.deleted_at is not None or not user.email or not user.is_active:
             continue
         zone = zone_of(user, organization)
-        send_templated_email.delay_on_commit(
+        message_queue(
             template=template,
-            to=[user.email],
-            organization_id=organization.pk,
+            to=[user],
+            organization=organization,
             attachments=attachments,
             context={
                 "first_name": user.first_name,

@@ -137,3 +137,39 @@ def test_password_reset_sends_a_working_link(client, participant, commit):
     assert response.status_code == 302
     client.logout()
     assert _login(client, participant.email, "brand-new-passphrase-42").status_code == 302
+
+
+def test_a_password_reset_goes_through_the_outbox_and_its_link_is_not_kept(
+    client, participant, org, commit, broker_down
+):
+    from django_scopes import scope
+
+    from peercoach.notifications.dispatch import reminders_dispatch
+    from peercoach.notifications.models import MESSAGE, Delivery
+
+    with commit():
+        response = client.post(reverse("account_reset_password"), {"email": participant.email})
+    assert response.status_code == 302 and mail.outbox == []
+    with scope(organization=org):  # the organisation of the person's membership
+        row = Delivery.objects.get(kind=MESSAGE)
+    assert row.address == participant.email and "/password/reset/key/" in row.rendered["text"]
+    broker_down.restore()
+    reminders_dispatch()
+    reminders_dispatch()
+    assert len(mail.outbox) == 1 and "/password/reset/key/" in mail.outbox[0].body
+    row.refresh_from_db()
+    assert row.status == "sent" and row.rendered == {}  # the link is not left in the database
+
+
+def test_a_password_reset_for_someone_of_no_organisation_with_the_broker_down(
+    client, commit, broker_down
+):
+    from tests.factories import UserFactory
+
+    operator = UserFactory(email="operator@example.org")
+    with commit():
+        response = client.post(reverse("account_reset_password"), {"email": operator.email})
+    assert response.status_code == 302
+    assert broker_down.refused == 1
+    (message,) = mail.outbox  # sent from the web process instead
+    assert message.to == [operator.email] and "/password/reset/key/" in message.body

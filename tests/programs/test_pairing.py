@@ -1,5 +1,6 @@
 """Pairing in the database: runs, the coordinator's edits, publishing, ending, re-pairing."""
 
+from datetime import timedelta
 from itertools import combinations
 
 import pytest
@@ -260,6 +261,26 @@ def test_a_second_run_is_refused_while_one_is_queued(org):
         services.matching_run_start(program=program, started_by=None)
         with pytest.raises(services.PairingError, match="already in progress"):
             services.matching_run_start(program=program, started_by=None)
+
+
+def test_a_run_the_broker_refused_is_queued_again_by_the_sweep(org, commit, broker_down):
+    from programs.tasks import matching_runs_sweep
+
+    users = people(org, 4)
+    program = program_with_applicants(org, users, groups=["X", "Y", "Z", "W"])
+    started = run(program, commit)  # no error: the run is committed, its task refused
+    assert started.status == "queued" and broker_down.refused == 1
+    broker_down.restore()
+    assert matching_runs_sweep() == 0  # a run just queued may still be on its way
+    with scope(organization=org):
+        MatchingRun.objects.filter(pk=started.pk).update(
+            created_at=started.created_at - timedelta(minutes=3)
+        )
+    assert matching_runs_sweep() == 1
+    with scope(organization=org):
+        assert MatchingRun.objects.get(pk=started.pk).status == "done"
+    assert len(current_groups(program)) == 2
+    assert matching_runs_sweep() == 0
 
 
 def test_running_a_finished_run_again_changes_nothing(org, commit):

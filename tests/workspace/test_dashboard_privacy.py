@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope
 
-from peercoach.notifications.models import Delivery
+from peercoach.notifications.models import Delivery, Kind
 from programs.models import Match
 from sessions.models import (
     Concern,
@@ -148,7 +148,9 @@ def test_no_private_content_on_the_dashboard_or_in_a_nudge(
     assert "Nudge sent to" in after.content.decode()
     assert_clean(after.content.decode(), "the dashboard after a nudge")
     with scope(organization=org):
-        contexts = [str(row.context) for row in Delivery.objects.all()]
+        # The nudge's rows; the ledger also holds the opt-out's message to the partner,
+        # whose notice is written for that partner.
+        contexts = [str(row.context) for row in Delivery.objects.filter(kind=Kind.NUDGE)]
     assert contexts
     for context in contexts:
         assert_clean(context, "a nudge's ledger row")

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from peercoach.audit.models import Action
 from peercoach.audit.services import audit_record
 from peercoach.notifications.models import Delivery, Kind, Preference
-from peercoach.notifications.tasks import deliveries_send
+from peercoach.notifications.services import deliveries_send_soon
 from programs.models import Program
 from programs.reminders import day_text, link, local_date, reachable
 from sessions.reminders.common import active_pairs, last_held_days, pair_links, since_day
@@ -114,10 +114,7 @@ def pair_nudge(*, organization, match, by, request=None, now=None):
                 summary=f"Nudged pair {match.pk}: {len(created)} email(s) to "
                 + ", ".join(result.queued),
             )
-            ids = list(created)
-            transaction.on_commit(
-                lambda: deliveries_send.apply_async(
-                    kwargs={"organization_id": organization.pk, "ids": ids}, queue="email"
-                )
-            )
+            ids, organization_id = list(created), organization.pk
+            # robust: the nudge is committed; a refused enqueue leaves it to the dispatcher.
+            transaction.on_commit(lambda: deliveries_send_soon(organization_id, ids), robust=True)
     return result
