@@ -34,7 +34,8 @@ COPY . .
 RUN SECRET_KEY=collectstatic-build-only DEBUG=false \
         python manage.py collectstatic --noinput --verbosity 0 \
     && mkdir -p /var/lib/peercoach/media /var/lib/peercoach/beat /var/lib/peercoach/private /var/lib/peercoach/seal \
-    && chown -R peercoach:peercoach /var/lib/peercoach
+    && chown -R peercoach:peercoach /var/lib/peercoach \
+    && chmod 0700 /var/lib/peercoach/private /var/lib/peercoach/seal
 
 USER peercoach
 
