@@ -12,6 +12,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from .wire import message_id
+
 
 def absolute_url(path):
     """The full address of a path of this site, for links in emails and calendar files."""
@@ -67,7 +69,7 @@ def email_send_rendered(
         body=text,
         from_email=from_email or settings.DEFAULT_FROM_EMAIL,
         to=list(to),
-        headers=headers or {},
+        headers={"Message-ID": message_id(), **(headers or {})},
         reply_to=reply_to or [],
     )
     if html:
@@ -120,7 +122,7 @@ def delivery_message(*, delivery, recipient, organization):
         headers={
             "List-Unsubscribe": f"<{unsubscribe}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            "Message-ID": f"<delivery-{delivery.pk}.{organization.pk}@peercoach>",
+            "Message-ID": message_id(f"delivery-{delivery.pk}.{organization.pk}"),
         },
     )
     if html:
