@@ -31,3 +31,6 @@ timeout = _positive_int("WEB_TIMEOUT", "30")
 # string, where tokens travel: no second, raw access log.
 accesslog = None
 errorlog = "-"
+# gunicorn's control socket (for gunicornc) lives in $HOME, which the image's user may not
+# write: it would only warn at every start, and nothing here uses it.
+control_socket_disable = True

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from ruamel.yaml import YAML
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -191,3 +192,15 @@ def test_a_malformed_admins_value_stops_start_up_with_a_clear_message():
     result = _settings_value("", ADMINS="ops team")
     assert result.returncode != 0
     assert "ADMINS='ops team': 'ops' is not an email address" in result.stderr
+
+
+@pytest.mark.django_db
+def test_the_first_operator_comes_from_createsuperuser_without_the_demo(client, monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a-long-operator-passphrase")
+    call_command("createsuperuser", "--noinput", "--email", "ops@example.org", verbosity=0)
+    response = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": "ops@example.org", "password": "a-long-operator-passphrase"},
+    )
+    assert (response.status_code, response["Location"]) == (302, "/admin/")
+    assert client.get("/admin/").status_code == 200
