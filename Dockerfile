@@ -34,7 +34,8 @@ COPY . .
 RUN SECRET_KEY=collectstatic-build-only DEBUG=false \
         python manage.py collectstatic --noinput --verbosity 0 \
     && mkdir -p /var/lib/peercoach/media /var/lib/peercoach/beat /var/lib/peercoach/private /var/lib/peercoach/seal \
-    && chown -R peercoach:peercoach /var/lib/peercoach
+    && chown -R peercoach:peercoach /var/lib/peercoach \
+    && chmod 0700 /var/lib/peercoach/private /var/lib/peercoach/seal
 
 USER peercoach
 
@@ -44,5 +45,5 @@ HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
     CMD ["python", "/app/scripts/healthcheck.py"]
 
 # FORWARDED_ALLOW_IPS=* trusts X-Forwarded-* from the reverse proxy: publish the port only to it.
-CMD ["gunicorn", "peercoach.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2", \
-     "--access-logfile", "-"]
+# Workers, threads and timeout: WEB_CONCURRENCY, WEB_THREADS, WEB_TIMEOUT (gunicorn.conf.py).
+CMD ["gunicorn", "-c", "gunicorn.conf.py", "--bind", "0.0.0.0:8000", "peercoach.wsgi:application"]

@@ -13,8 +13,13 @@ from django.core.files.storage import FileSystemStorage
 
 
 class PrivateStorage(FileSystemStorage):
+    """Files 0600 and folders 0700: signed agreements are readable by the app's user only,
+    whatever the umask of the process that wrote them."""
+
     def __init__(self):
-        super().__init__(base_url=None)
+        super().__init__(
+            base_url=None, file_permissions_mode=0o600, directory_permissions_mode=0o700
+        )
 
     @property
     def base_location(self):

@@ -398,7 +398,9 @@ def main():
         manage = [sys.executable, "manage.py"]
         setup = {
             "migrate": run([*manage, "migrate", "--noinput"], env, "migrate"),
-            "demo": run([*manage, "demo"], env, "manage.py demo"),
+            "demo": run(
+                [*manage, "demo", "--i-know-this-is-not-production"], env, "manage.py demo"
+            ),
             "collectstatic": run([*manage, "collectstatic", "--noinput"], env, "collectstatic"),
         }
         print("setup: " + ", ".join(f"{k} {v:.1f}s" for k, v in setup.items()), flush=True)

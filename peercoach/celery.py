@@ -8,8 +8,11 @@ import os
 
 from celery import Celery
 
+from .logs import task_logging_connect
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "peercoach.settings")
 
 app = Celery("peercoach")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+task_logging_connect()

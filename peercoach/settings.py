@@ -7,9 +7,12 @@ variables (any secret may also come from a file named by VAR_FILE).
 """
 
 import os
+import re
+from email.utils import formataddr, getaddresses
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 from kombu import Queue
@@ -37,6 +40,22 @@ def env_bool(name, default=False):
 
 def env_list(name, default=""):
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+def env_addresses(name):
+    """NAME as a list of addresses, from `Name <a@example.org>, b@example.org`."""
+    value = env(name, "")
+    addresses = []
+    for display, address in getaddresses([value]):
+        if not display and not address:
+            continue  # a stray comma
+        if not re.fullmatch(r"[^@\s]+@[^@\s]+", address):
+            raise ImproperlyConfigured(
+                f"{name}={value!r}: {display or address!r} is not an email address; write "
+                f'"Name <name@example.org>, other@example.org".'
+            )
+        addresses.append(formataddr((display, address)))
+    return addresses
 
 
 SECRET_KEY = env("SECRET_KEY")
@@ -77,6 +96,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that its one line per request times and sees everything below it.
+    "peercoach.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -94,7 +115,7 @@ MIDDLEWARE = [
 
 if not DEBUG:
     # Production serves static files itself (runserver does it in embedded mode).
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "peercoach.urls"
 WSGI_APPLICATION = "peercoach.wsgi.application"
@@ -245,6 +266,8 @@ STORAGES = {
 # Email: SMTP when EMAIL_HOST is set, otherwise the console (or EMAIL_BACKEND, e.g. a file).
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "peercoach <noreply@localhost>")
 SERVER_EMAIL = env("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+# Who gets an email for every server error (DEBUG off): "Ops <ops@example.org>,dev@...".
+ADMINS = env_addresses("ADMINS")
 if env("EMAIL_HOST"):
     MAILERS = {
         "default": {
@@ -392,16 +415,35 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
+# One line per request (peercoach.request) and per task (peercoach.task), see
+# peercoach/logs.py; LOG_FORMAT=json writes every line as one JSON object.
+LOG_FORMAT = env("LOG_FORMAT", "plain").strip().lower()
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        # Its "Not Found: /path" warnings would be a second line for a 4xx; server errors
+        # still log their traceback and mail ADMINS.
+        "django.request": {"level": "ERROR"},
         # WeasyPrint reports every layout step at INFO; its warnings still show.
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # Celery's own "received" and "succeeded in ...: <return value>" lines: the
+        # peercoach.task line replaces them (failures still come with their traceback).
+        "celery.app.trace": {"level": "WARNING"},
+        "celery.worker.strategy": {"level": "WARNING"},
     },
 }

@@ -8,6 +8,7 @@ queues of that Redis first, so do not point REDIS_URL at a broker a real worker
 uses.
 """
 
+import logging
 import re
 import threading
 import time
@@ -249,3 +250,35 @@ def test_matching_run_goes_through_a_worker_once(
         assert sorted(Match.objects.filter(program=program).values_list("pk", "score")) == first
         assert len(first) == 20
         assert MatchMember.objects.filter(program=program, is_current=True).count() == 40
+
+
+def test_a_task_through_a_worker_writes_one_log_line(redis_broker, org):
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = logging.getLogger("peercoach.task")
+    logger.addHandler(handler)
+    try:
+        with redis_worker():
+            result = send_templated_email.delay(
+                template="invitation",
+                to=[f"logged-{uuid.uuid4().hex[:8]}@example.org"],
+                context={"first_name": "Noor", "inviter": "Lena", "role": "participant"},
+                organization_id=org.pk,
+            )
+
+            def lines():
+                return [r for r in records if getattr(r, "task_id", None) == result.id]
+
+            wait_for(lines, "the task's log line")
+            settle()
+    finally:
+        logger.removeHandler(handler)
+    (line,) = lines()
+    assert (line.task, line.state, line.levelname) == (
+        "peercoach.notifications.tasks.send_templated_email",
+        "SUCCESS",
+        "INFO",
+    )
+    assert line.organization_id == org.pk and line.duration_ms > 0
+    assert "@" not in line.getMessage()

@@ -23,6 +23,8 @@ from django.utils.dateparse import parse_datetime
 
 logger = logging.getLogger(__name__)
 
+from .wire import message_id
+
 
 def absolute_url(path):
     """The full address of a path of this site, for links in emails and calendar files."""
@@ -78,7 +80,7 @@ def email_send_rendered(
         body=text,
         from_email=from_email or settings.DEFAULT_FROM_EMAIL,
         to=list(to),
-        headers=headers or {},
+        headers={"Message-ID": message_id(), **(headers or {})},
         reply_to=reply_to or [],
     )
     if html:
@@ -299,7 +301,7 @@ def delivery_message(*, delivery, recipient, organization):
         headers={
             "List-Unsubscribe": f"<{unsubscribe}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            "Message-ID": f"<delivery-{delivery.pk}.{organization.pk}@peercoach>",
+            "Message-ID": message_id(f"delivery-{delivery.pk}.{organization.pk}"),
         },
     )
     if html:

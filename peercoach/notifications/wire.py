@@ -28,13 +28,23 @@ import uuid
 from datetime import UTC, datetime
 from email.header import Header
 from email.utils import format_datetime, make_msgid
+from urllib.parse import urlsplit
 
-from django.core.mail.utils import DNS_NAME
+from django.conf import settings
 
 CRLF = "\r\n"
 # Set from the message's own fields, never from its extra headers.
 OWN_HEADERS = {"from", "to", "cc", "bcc", "reply-to"}
 SAFE_FILENAME = re.compile(r"[A-Za-z0-9._ -]{1,100}\Z")
+
+
+def message_id(local_part=None):
+    """A Message-ID in the site's own domain (the host of SITE_URL), never the machine's
+    name, which is `localhost` in a container: `<local_part@domain>`, or a unique one."""
+    domain = urlsplit(settings.SITE_URL).hostname or "localhost"
+    if local_part is None:
+        return make_msgid(domain=domain)
+    return f"<{local_part}@{domain}>"
 
 
 def message_bytes(message):
@@ -62,7 +72,7 @@ def message_bytes(message):
         "Cc": ", ".join(message.cc),
         "Reply-To": ", ".join(message.reply_to),
         "Date": format_datetime(datetime.now(UTC)),
-        "Message-ID": make_msgid(domain=DNS_NAME),
+        "Message-ID": message_id(),
     }
     for name, value in message.extra_headers.items():
         if name.lower() not in OWN_HEADERS:

@@ -276,6 +276,15 @@ def test_an_organisation_with_its_own_certificate_seals_with_it(signed, settings
     assert pdf_verify(pdf_bytes(agreement)).seal_valid is True
 
 
+def test_the_signed_pdf_and_its_folders_are_readable_by_the_app_user_only(signed, settings):
+    agreement = issue(signed)
+    pdf = Path(settings.PRIVATE_ROOT, agreement.pdf.name)
+    assert oct(pdf.stat().st_mode & 0o777) == "0o600"
+    # Every folder the storage made on the way, PRIVATE_ROOT included.
+    for folder in (pdf.parent, pdf.parent.parent, Path(settings.PRIVATE_ROOT)):
+        assert oct(folder.stat().st_mode & 0o777) == "0o700", folder
+
+
 def test_issuing_twice_renders_once_and_records_one_pdf(signed, monkeypatch):
     renders = []
     real_render = documents.pdf_render

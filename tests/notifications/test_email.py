@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.core import mail
 
@@ -51,6 +53,19 @@ def test_task_runs_in_process_in_embedded_mode(org):
     message = mail.outbox[0]
     assert message.to == ["ana@example.org"]
     assert [mimetype for _, mimetype in message.alternatives] == ["text/html"]
+
+
+def test_a_transactional_email_has_a_message_id_in_the_sites_domain(org, settings):
+    settings.SITE_URL = "https://coach.example.org:8443"
+    send_templated_email.delay(
+        template="invitation", to=["ana@example.org"], context=_context(), organization_id=org.pk
+    )
+    send_templated_email.delay(
+        template="invitation", to=["bo@example.org"], context=_context(), organization_id=org.pk
+    )
+    ids = [message.message()["Message-ID"] for message in mail.outbox]
+    assert all(re.fullmatch(r"<[^@<>]+@coach\.example\.org>", value) for value in ids), ids
+    assert ids[0] != ids[1]
 
 
 def test_task_turns_iso_datetimes_back_into_dates(org):

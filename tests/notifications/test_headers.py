@@ -30,6 +30,15 @@ def test_the_unsubscribe_header_stays_a_plain_url_whatever_its_length(org, parti
     assert len(message.extra_headers["List-Unsubscribe"]) > 78  # long enough to be folded
 
 
+def test_a_reminder_message_id_is_in_the_sites_domain(org, participant, settings):
+    settings.SITE_URL = "https://coach.example.org"
+    with scope(organization=org):
+        row = _row(org, participant, "agreement", "a1:1")
+        message = delivery_message(delivery=row, recipient=participant, organization=org)
+    parsed = message.message()
+    assert parsed["Message-ID"] == f"<delivery-{row.pk}.{org.pk}@coach.example.org>"
+
+
 def _row(org, user, kind, period):
     return Delivery.objects.create(
         organization=org, recipient=user, kind=kind, period=period, due_at=timezone.now()

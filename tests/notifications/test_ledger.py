@@ -6,8 +6,10 @@ the rest use Django's locmem outbox.
 """
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.utils import timezone
 from django_scopes import scope
@@ -165,7 +167,9 @@ def test_the_row_is_marked_sent_before_the_final_dot(org, participant, sink, mon
     [header] = [line for line in raw.split(b"\r\n") if line.startswith(b"List-Unsubscribe:")]
     assert header.startswith(b"List-Unsubscribe: <http") and header.endswith(b"/>")
     assert b"/unsubscribe/" in header
-    assert message["Message-ID"] == f"<delivery-{row.pk}.{org.pk}@peercoach>"
+    # The site's domain (SITE_URL), never the machine's.
+    domain = urlsplit(settings.SITE_URL).hostname
+    assert message["Message-ID"] == f"<delivery-{row.pk}.{org.pk}@{domain}>"
     assert [part.get_content_type() for part in message.walk()] == [
         "multipart/alternative",
         "text/plain",

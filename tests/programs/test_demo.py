@@ -57,9 +57,9 @@ def counts():
 
 
 def test_the_demo_runs_twice_without_duplicates(capsys):
-    call_command("demo")
+    call_command("demo", "--i-know-this-is-not-production")
     first = counts()
-    call_command("demo")
+    call_command("demo", "--i-know-this-is-not-production")
     assert counts() == first
     assert first["Program"] == 5 and first["Match"] == 9 + 9 + 9 + 7 + 4
     out = capsys.readouterr().out

@@ -20,9 +20,9 @@ def counts():
 
 
 def test_each_demo_program_has_activity_and_a_second_run_adds_nothing(capsys):
-    call_command("demo")
+    call_command("demo", "--i-know-this-is-not-production")
     first = counts()
-    call_command("demo")
+    call_command("demo", "--i-know-this-is-not-production")
     assert counts() == first
     assert mail.outbox == []
     assert "logged" in capsys.readouterr().out
@@ -61,7 +61,7 @@ def test_the_demo_shows_a_mix_of_pairs_at_risk_not_every_pair():
     from peercoach.tenancy.models import Organization
     from workspace.selectors.risk import pairs_at_risk, watched_pairs
 
-    call_command("demo")
+    call_command("demo", "--i-know-this-is-not-production")
     now = timezone.now()
     at_risk = total = 0
     with scopes_disabled():

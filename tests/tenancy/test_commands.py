@@ -3,7 +3,7 @@ from django.core import mail
 from django.core.management import CommandError, call_command
 from django_scopes import scope, scopes_disabled
 
-from peercoach.accounts.models import Invitation
+from peercoach.accounts.models import Invitation, User
 from peercoach.tenancy.models import Membership, Organization
 
 pytestmark = pytest.mark.django_db
@@ -35,9 +35,9 @@ def test_org_create_duplicate_slug_is_a_clear_error():
 
 
 def test_demo_is_idempotent_and_prints_logins(capsys):
-    call_command("demo")
+    call_command("demo", "--i-know-this-is-not-production")
     counts = _counts()
-    call_command("demo")
+    call_command("demo", "--i-know-this-is-not-production")
     assert _counts() == counts
     out = capsys.readouterr().out
     assert "peercoach-demo" in out and "coordinator@one-it.example.org" in out
@@ -170,3 +170,26 @@ def test_the_operator_admin_resends_an_organisations_coordinator_invitation(
     assert "Acme: emailed again to kim@acme.example.org." in page
     assert "Bare: no open coordinator invitation to resend." in page
     assert [m.to for m in mail.outbox] == [["kim@acme.example.org"]] * 2
+
+
+def test_demo_refuses_to_run_with_debug_off(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="--i-know-this-is-not-production"):
+        call_command("demo")
+    assert not Organization.objects.exists()
+    assert not User.objects.filter(is_superuser=True).exists()
+
+
+def test_demo_with_the_override_warns_about_the_published_password(settings, capsys):
+    settings.DEBUG = False
+    call_command("demo", "--i-know-this-is-not-production")
+    assert User.objects.get(email="admin@example.org").is_superuser
+    err = capsys.readouterr().err
+    assert "WARNING" in err and "admin@example.org" in err and "peercoach-demo" in err
+
+
+def test_demo_runs_without_the_override_in_debug_mode(settings, capsys):
+    settings.DEBUG = True
+    call_command("demo")
+    assert Organization.objects.filter(slug="one-it").exists()
+    assert "WARNING" not in capsys.readouterr().err
