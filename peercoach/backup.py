@@ -333,6 +333,9 @@ def _last_lines(text, count=5):
 
 
 def _sqlite_dump(connection, path):
+    if connection.in_atomic_block:
+        # Python's backup() retries a locked source for ever: refuse instead of hanging.
+        raise BackupError("Back up outside a transaction: the database is locked by it.")
     connection.ensure_connection()
     target = sqlite3.connect(path)
     try:
