@@ -29,7 +29,10 @@ def all_rows():
 
 
 if __name__ == "__main__":
+    import os
+
     import django
 
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "peercoach.settings")
     django.setup()
     print(json.dumps(all_rows()))

@@ -57,7 +57,11 @@ def fresh(tmp_path):
     var = tmp_path / "restored"
     var.mkdir()
     env = {key: value for key, value in os.environ.items() if key not in LEAKY}
-    env.update(PEERCOACH_VAR_DIR=str(var), ALLOWED_HOSTS="testserver")
+    env.update(
+        PEERCOACH_VAR_DIR=str(var),
+        ALLOWED_HOSTS="testserver",
+        DJANGO_SETTINGS_MODULE="peercoach.settings",
+    )
     dropper = None
     if connection.vendor == "postgresql":
         import psycopg
