@@ -5,6 +5,7 @@ newer archives and non-empty installations are refused with a clear message."""
 import io
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from django.db import connection
 from django_scopes import scope
 
 from agreements.models import Agreement
-from peercoach.backup import MANIFEST, backup_create
+from peercoach.backup import MANIFEST, BackupError, backup_create, pg_tool
 from programs.models import Program
 from tests.agreements.conftest import pair, partner  # noqa: F401 - fixtures
 from tests.backup_rows import all_rows
@@ -324,8 +325,6 @@ def test_a_non_empty_database_is_refused(archive, installation):
     for folder in ("PRIVATE_ROOT", "MEDIA_ROOT", "SEAL_DIR"):
         for path in Path(getattr(installation, folder)).iterdir():
             if path.is_dir():
-                import shutil
-
                 shutil.rmtree(path)
             else:
                 path.unlink()
@@ -334,3 +333,39 @@ def test_a_non_empty_database_is_refused(archive, installation):
     # Nothing staged or moved into the (empty) folders.
     for folder in ("PRIVATE_ROOT", "MEDIA_ROOT", "SEAL_DIR"):
         assert list(Path(getattr(installation, folder)).iterdir()) == []
+
+
+# --- Finding pg_dump ---------------------------------------------------------------
+
+
+class _Server:
+    """Stands in for a PostgreSQL connection: pg_tool asks only for the server version."""
+
+    pg_version = 160004
+
+    def ensure_connection(self):
+        pass
+
+
+def fake_tool(folder, major):
+    folder.mkdir(parents=True)
+    tool = folder / "pg_dump"
+    tool.write_text(f"#!/bin/sh\necho 'pg_dump (PostgreSQL) {major}.2'\n")
+    tool.chmod(0o755)
+    return tool
+
+
+def test_pg_dump_at_least_as_new_as_the_server_is_taken(tmp_path, monkeypatch):
+    monkeypatch.setenv("PG_BINDIR", str(fake_tool(tmp_path / "17", 17).parent))
+    assert pg_tool("pg_dump", _Server()) == str(tmp_path / "17" / "pg_dump")
+
+
+def test_an_older_pg_dump_gives_a_clear_message_naming_the_package(tmp_path, monkeypatch):
+    monkeypatch.setenv("PG_BINDIR", str(fake_tool(tmp_path / "old", 9).parent))
+    monkeypatch.setattr("peercoach.backup.Path.glob", lambda self, pattern: iter(()))
+    monkeypatch.setattr("peercoach.backup.shutil.which", lambda name: None)
+    with pytest.raises(BackupError) as refused:
+        pg_tool("pg_dump", _Server())
+    message = str(refused.value)
+    assert "No pg_dump for PostgreSQL 16 or newer" in message and "(9)" in message
+    assert "apt-get install postgresql-client" in message
