@@ -12,10 +12,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     FORWARDED_ALLOW_IPS=*
 
 # WeasyPrint renders the agreement PDFs with Pango/HarfBuzz; DejaVu is the fallback font.
+# postgresql-client: pg_dump and pg_restore for `manage.py backup` and `restore` (Debian's
+# version must be at least the server's, PostgreSQL 16 in docker-compose.yml).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libffi8 \
-        fonts-dejavu-core \
+        fonts-dejavu-core postgresql-client \
     && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system --gid 1000 peercoach \

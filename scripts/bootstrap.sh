@@ -16,10 +16,11 @@ VENV=.venv
 LOCK=requirements.lock
 STAMP=$VENV/.requirements.lock.sha256
 # WeasyPrint needs Pango/HarfBuzz, the browser tests drive Debian's Chromium, pdftoppm
-# (poppler-utils) turns PDFs into images for checks, gettext compiles translations.
+# (poppler-utils) turns PDFs into images for checks, gettext compiles translations,
+# postgresql-client gives pg_dump/pg_restore to `manage.py backup` and `restore`.
 SYSTEM_PACKAGES=(
     chromium libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libffi8
-    fonts-dejavu-core poppler-utils gettext
+    fonts-dejavu-core poppler-utils gettext postgresql-client
 )
 
 say() { printf 'bootstrap: %s\n' "$*" >&2; }
