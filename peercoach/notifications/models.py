@@ -68,6 +68,13 @@ class Delivery(TenantModel):
             models.Index(
                 fields=["organization", "program", "created_at"], name="delivery_org_prog"
             ),
+            # The frequent dispatcher's look-ups across organisations (due rows, stale
+            # claims) read only the rows not yet sent: a small index, whatever the history.
+            models.Index(
+                fields=["status", "due_at"],
+                name="delivery_unsent",
+                condition=models.Q(status__in=["pending", "sending"]),
+            ),
         ]
 
     def __str__(self):
