@@ -14,7 +14,8 @@ What it can be told to do (attributes, changeable while it runs):
 - `refuse(reply, stage="data", recipients=None, times=None)`: answer RCPT ("rcpt") or the
   end of DATA ("data") with `reply` (e.g. "451 4.3.0 Try later", "550 5.1.1 No such
   user"), for every recipient or only those named, `times` times or for good;
-- `delay`: seconds to wait before answering the end of DATA (a slow server);
+- `delay`: seconds to wait before answering the end of DATA (a slow server; the message
+  counts before the wait, as a server that has the final "." delivers it);
 - `drop(stage)`: close the connection without answering: at RCPT ("rcpt", before the
   message) or at the end of DATA ("data": the server keeps the message, the client never
   hears so);
@@ -78,8 +79,6 @@ class _Handler:
 
     async def handle_DATA(self, server, session, envelope):
         sink = self.sink
-        if sink.delay:
-            await asyncio.sleep(sink.delay)
         recipients = [address.lower() for address in envelope.rcpt_tos]
         reply = sink._take_refusal("data", recipients)
         if reply:
@@ -88,6 +87,8 @@ class _Handler:
         # Kept before any wait: a server that has the whole message and its final "."
         # delivers it even when the client goes away before the answer.
         sink._receive(recipients, envelope.content)
+        if sink.delay:
+            await asyncio.sleep(sink.delay)
         await sink._hold("data", sink.total - 1)
         if sink._take_drop("data"):
             server.transport.abort()
