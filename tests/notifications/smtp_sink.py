@@ -22,7 +22,8 @@ What it can be told to do (attributes, changeable while it runs):
 - `stall(stage, after=n)`: hold the message that comes after the first `n` at RCPT
   ("rcpt": the client waits before sending it) or at the end of DATA ("data": the server
   has it, the client waits for the answer) until `release()`; `stalled` is set meanwhile
-  (a test kills a client at a known point this way);
+  (a test kills a client at a known point this way); `pause()`: hold every message at
+  RCPT until `release()`;
 - `events`: what happened, in order ("MAIL", sender), ("RCPT", recipient), ("DATA",
   recipients); tests may append their own markers to compare the order.
 
@@ -111,6 +112,7 @@ class Sink:
         self._changed = threading.Condition()
         self._controller = None
         self._stall = None  # (stage, after)
+        self._paused = False
         self.stalled = threading.Event()
         self._released = threading.Event()
 
@@ -151,12 +153,24 @@ class Sink:
         self.stalled.clear()
         self._stall = (stage, after)
 
+    def pause(self):
+        """Hold every message at RCPT from now on, until `release()`: once every
+        connection waits there, a client killed is nowhere between its mark and its
+        final "." (see delivery.py), so a kill test measures recovery, not that window."""
+        self._released.clear()
+        self._paused = True
+
     def release(self):
         self._stall = None
+        self._paused = False
         self._released.set()
 
     async def _hold(self, stage, before):
         """Hold the message that has `before` messages ahead of it, if told so."""
+        if self._paused and stage == "rcpt":
+            while not self._released.is_set():
+                await asyncio.sleep(0.01)
+            return
         rule = self._stall
         if rule is None or rule[0] != stage or before < rule[1]:
             return
