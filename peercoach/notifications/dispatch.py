@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -102,8 +103,7 @@ def deliveries_fan_out(*, organization, now, batch_size=BATCH_SIZE, lease=None):
         .order_by("due_at", "id")
         .values_list("id", flat=True)
     )
-    _queue(organization.pk, ids, now, batch_size)
-    return ids
+    return _queue(organization.pk, ids, now, stale, batch_size)
 
 
 def deliveries_dispatch(*, now=None, batch_size=BATCH_SIZE, lease=None):
@@ -128,9 +128,10 @@ def deliveries_dispatch(*, now=None, batch_size=BATCH_SIZE, lease=None):
         by_organization = {}
         for organization_id, pk in due:
             by_organization.setdefault(organization_id, []).append(pk)
+        queued = 0
         for organization_id, ids in by_organization.items():
-            _queue(organization_id, ids, now, batch_size)
-    return len(due)
+            queued += len(_queue(organization_id, ids, now, stale, batch_size))
+    return queued
 
 
 def _reclaim(rows, stale):
@@ -148,17 +149,41 @@ def _due(rows, now, stale):
     )
 
 
-def _queue(organization_id, ids, now, batch_size):
+def _queue(organization_id, ids, now, stale, batch_size):
+    """Queue `ids` on `email` in batches; returns the ids queued by this call.
+
+    Each batch is marked queued by the statement that picks it (UPDATE ... RETURNING,
+    with the same conditions as `_due`): of two dispatchers at once (the 30-second and
+    the 5-minute runs fall on the same instant) only one queues a given row.
+    """
     from .tasks import deliveries_send
 
+    queued = []
     for start in range(0, len(ids), batch_size):
-        chunk = ids[start : start + batch_size]
-        Delivery.objects.filter(organization_id=organization_id, pk__in=chunk).update(
-            enqueued_at=now
-        )
+        chunk = _mark_queued(organization_id, ids[start : start + batch_size], now, stale)
+        if not chunk:
+            continue
         deliveries_send.apply_async(
             kwargs={"organization_id": organization_id, "ids": chunk}, queue="email"
         )
+        queued.extend(chunk)
+    return queued
+
+
+def _mark_queued(organization_id, ids, now, stale):
+    table = Delivery._meta.db_table
+    marks = ", ".join(["%s"] * len(ids))
+    query = (
+        f"UPDATE {table} SET enqueued_at = %s WHERE organization_id = %s "  # noqa: S608 - names are ours, values are parameters
+        f"AND id IN ({marks}) AND status = %s "
+        "AND (enqueued_at IS NULL OR enqueued_at < %s) RETURNING id"
+    )
+    adapt = connection.ops.adapt_datetimefield_value
+    params = [adapt(now), organization_id, *ids, Delivery.Status.PENDING, adapt(stale)]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(query, params)
+        marked = {row[0] for row in cursor.fetchall()}
+    return [pk for pk in ids if pk in marked]
 
 
 def reminders_dispatch(*, now=None, batch_size=BATCH_SIZE, lease=None):
