@@ -3,6 +3,7 @@
 import datetime
 
 from celery import shared_task
+from django.db import transaction
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
@@ -21,7 +22,9 @@ def agreement_pdf_render(*, organization_id, agreement_id):
         agreement_pdf_issue(organization=organization, agreement_id=agreement_id)
 
 
-SWEEP_AFTER = datetime.timedelta(minutes=5)
+# The render queued on the last signature normally starts within a second or two: the
+# sweep leaves an agreement this long to it before queuing another.
+SWEEP_AFTER = datetime.timedelta(seconds=30)
 SWEEP_BATCH = 500
 # After this many failed renders the sweep leaves an agreement alone: its pdf_error says
 # why, and an operator queues it again once the cause is fixed.
@@ -30,17 +33,23 @@ SWEEP_MAX_ATTEMPTS = 5
 
 @shared_task
 def agreements_pdf_sweep():
-    """Queue the PDF of every agreement signed a while ago that still has none.
+    """Queue the PDF of every agreement signed a while ago that still has none and that
+    no live render holds.
 
     The render is queued after commit on the last signature; this periodic sweep (beat,
-    every ten minutes) catches a render that failed for good (e.g. a seal misconfigured,
-    since fixed) or a message lost with its broker. Rendering is idempotent, so a render
-    still under way when the sweep runs costs only a check.
+    every minute) catches a render that failed (e.g. a seal misconfigured, since fixed),
+    a message lost with its broker, or a render whose worker was killed. A render holds
+    its agreement's row lock from start to commit (`agreement_pdf_issue`), and the lock
+    dies with the worker's database connection: on PostgreSQL the sweep skips the rows
+    locked now (SKIP LOCKED), so it never queues a second render of one under way, and
+    a killed render is queued again at the next run (within SWEEP_AFTER + a minute of
+    the signature). Rendering is idempotent anyway, so a render still waiting in the
+    queue when the sweep runs costs only a check.
     """
     from .models import Agreement
 
     cutoff = timezone.now() - SWEEP_AFTER
-    with scopes_disabled():
+    with scopes_disabled(), transaction.atomic():
         pending = list(
             Agreement.objects.filter(
                 status__in=[Agreement.Status.SIGNED, Agreement.Status.SUPERSEDED],
@@ -49,6 +58,7 @@ def agreements_pdf_sweep():
                 pdf_attempts__lt=SWEEP_MAX_ATTEMPTS,
             )
             .order_by("signed_at")
+            .select_for_update(skip_locked=True, no_key=True, of=("self",))
             .values_list("organization_id", "pk")[:SWEEP_BATCH]
         )
     for organization_id, agreement_id in pending:

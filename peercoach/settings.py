@@ -328,6 +328,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES = [Queue("default"), Queue("email"), Queue("pdf")]
 CELERY_TASK_ROUTES = {
     "peercoach.notifications.tasks.reminders_dispatch": {"queue": "default"},
+    "peercoach.notifications.tasks.deliveries_dispatch": {"queue": "default"},
     "peercoach.notifications.tasks.*": {"queue": "email"},
     "peercoach.accounts.tasks.*": {"queue": "email"},
     "agreements.tasks.*": {"queue": "pdf"},
@@ -343,10 +344,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "peercoach.notifications.tasks.reminders_dispatch",
         "schedule": 5 * 60,
     },
-    # Signed agreements whose PDF render failed or was lost get it queued again.
+    # Queue what is due and take back the claims of dead workers: with the lease below,
+    # a killed worker's rows are sent again within lease + this interval (90 s). A run
+    # with nothing to do is two indexed queries over the unsent rows only.
+    "deliveries-dispatch": {
+        "task": "peercoach.notifications.tasks.deliveries_dispatch",
+        "schedule": 30,
+    },
+    # Signed agreements whose PDF render failed, was lost with its broker message or
+    # died with its worker get it queued again (within about 90 s of the signature).
     "agreements-pdf-sweep": {
         "task": "agreements.tasks.agreements_pdf_sweep",
-        "schedule": 10 * 60,
+        "schedule": 60,
     },
     # Matching runs whose task the broker never took (down at the commit) run after all.
     "matching-runs-sweep": {
@@ -354,6 +363,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 2 * 60,
     },
 }
+# A reminder batch's claim on its rows lasts this long unless renewed: the sending task
+# renews it every REMINDER_HEARTBEAT_SECONDS (from a thread of its own, so that a slow
+# SMTP message does not hold it up); the claims of a worker that died are taken back by
+# the next dispatcher run after the lease. Keep the lease several heartbeats long.
+REMINDER_LEASE_SECONDS = int(env("REMINDER_LEASE_SECONDS", "60"))
+REMINDER_HEARTBEAT_SECONDS = int(env("REMINDER_HEARTBEAT_SECONDS", "15"))
 
 # Reminder rules the dispatcher runs (peercoach/notifications/dispatch.py), each in the
 # app that owns its data.

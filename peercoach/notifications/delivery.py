@@ -30,6 +30,8 @@ import re
 import smtplib
 import socket
 import ssl
+import threading
+import time
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
@@ -82,6 +84,75 @@ def claim_batch(*, organization, ids, token):
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {row[0] for row in cursor.fetchall()}
+
+
+class ClaimHeartbeat:
+    """Keeps a sending task's claims alive: every `every` seconds, `claimed_at` of the rows
+    `token` still holds (`sending`) is set to now, so that the dispatcher takes back only
+    the claims of a dead worker (not renewed for the lease, see `dispatch.py`), never
+    those of a live batch, however slow its SMTP server.
+
+    On PostgreSQL outside a transaction it beats from a thread with its own database
+    connection, so that a message stuck in SMTP (up to its timeout) does not hold it up;
+    a row locked by its sent mark at that moment is skipped (SKIP LOCKED), never waited
+    for. Elsewhere (SQLite, tests inside a transaction) the sender calls `tick()` between
+    messages, which beats when one is due.
+    """
+
+    def __init__(self, *, organization, token, every=None):
+        self.organization = organization
+        self.token = token
+        self.every = every if every is not None else settings.REMINDER_HEARTBEAT_SECONDS
+        self.last = time.monotonic()
+        self.stopped = threading.Event()
+        self.thread = None
+
+    def __enter__(self):
+        if connection.vendor == "postgresql" and not connection.in_atomic_block:
+            self.thread = threading.Thread(
+                target=self._run, name=f"claim-heartbeat-{self.token}", daemon=True
+            )
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopped.set()
+        if self.thread is not None:
+            self.thread.join()
+            self.thread = None
+
+    def tick(self):
+        """Beat now if one is due and no thread beats (call between messages)."""
+        if self.thread is None and time.monotonic() - self.last >= self.every:
+            self.beat()
+
+    def beat(self):
+        """Renew the claims; returns how many rows were renewed."""
+        self.last = time.monotonic()
+        table = Delivery._meta.db_table
+        skip = connection.features.has_select_for_update_skip_locked
+        locked = " FOR UPDATE SKIP LOCKED" if skip else ""
+        query = (
+            f"UPDATE {table} SET claimed_at = %s WHERE id IN (SELECT id FROM {table} "  # noqa: S608 - names are ours, values are parameters
+            f"WHERE organization_id = %s AND status = %s AND claim_token = %s{locked})"
+        )
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        params = [now, self.organization.pk, Delivery.Status.SENDING, self.token]
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(query, params)
+            return cursor.rowcount
+
+    def _run(self):
+        try:
+            while not self.stopped.wait(self.every):
+                try:
+                    self.beat()
+                except Exception:
+                    # The next beat tries again; the lease spans several of them.
+                    logger.exception("renewing the claims of task %s failed", self.token)
+                    connection.close()
+        finally:
+            connection.close()  # this thread's own connection
 
 
 def release(*, organization, ids, token):

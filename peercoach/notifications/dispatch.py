@@ -6,6 +6,11 @@ organisation's scope and must run a number of queries that does not grow with th
 
 Running the dispatcher twice at once, or twice in a row, records each reminder once (the
 ledger's unique constraint) and sends it once (the claim in `delivery.py`).
+
+Recovery: a sending task holds its rows with a claim it renews every few seconds (the
+heartbeat in `delivery.py`); a claim not renewed for the lease (REMINDER_LEASE_SECONDS)
+belongs to a dead worker, and `deliveries_dispatch` (beat, every 30 s) puts its rows back
+and queues them again. So a killed worker's rows go out again within lease + interval.
 """
 
 import zoneinfo
@@ -13,19 +18,23 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
-from django_scopes import scope
+from django_scopes import scope, scopes_disabled
 
 from peercoach.tenancy.models import Organization
 
 from .models import Delivery, Preference
 
 BATCH_SIZE = 200
-# A claim or a fan-out older than this is taken as lost (longer than any batch may run).
-LEASE = timedelta(minutes=20)
 MORNING = time(8, 0)
+
+
+def default_lease():
+    """A claim not renewed, or a fan-out not claimed, for this long is taken as lost."""
+    return timedelta(seconds=settings.REMINDER_LEASE_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -81,36 +90,103 @@ def reminders_record(*, organization, now):
     return Delivery.objects.filter(organization=organization).count() - before
 
 
-def deliveries_fan_out(*, organization, now, batch_size=BATCH_SIZE, lease=LEASE):
+def deliveries_fan_out(*, organization, now, batch_size=BATCH_SIZE, lease=None):
     """Queue the organisation's due rows on `email` in batches of ids; returns the ids.
 
     Claims older than `lease` go back to `pending` first: their worker died before the
     message was committed on the server (see `delivery.py`), so sending again is safe.
     """
-    from .tasks import deliveries_send
-
-    stale = now - lease
-    Delivery.objects.filter(
-        organization=organization, status=Delivery.Status.SENDING, claimed_at__lt=stale
-    ).update(status=Delivery.Status.PENDING, claim_token="", enqueued_at=None)
+    stale = now - (lease or default_lease())
+    _reclaim(Delivery.objects.filter(organization=organization), stale)
     ids = list(
-        Delivery.objects.filter(
-            organization=organization, status=Delivery.Status.PENDING, due_at__lte=now
-        )
-        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stale))
+        _due(Delivery.objects.filter(organization=organization), now, stale)
         .order_by("due_at", "id")
         .values_list("id", flat=True)
     )
-    for start in range(0, len(ids), batch_size):
-        chunk = ids[start : start + batch_size]
-        Delivery.objects.filter(organization=organization, pk__in=chunk).update(enqueued_at=now)
-        deliveries_send.apply_async(
-            kwargs={"organization_id": organization.pk, "ids": chunk}, queue="email"
+    return _queue(organization.pk, ids, now, stale, batch_size)
+
+
+def deliveries_dispatch(*, now=None, batch_size=BATCH_SIZE, lease=None):
+    """Take back the claims of dead workers and queue every organisation's due rows;
+    returns how many rows were queued.
+
+    The frequent half of the dispatcher (beat, every 30 s): it records nothing, and with
+    nothing to do it costs two queries whatever the number of organisations, both on the
+    index of unsent rows. Claims are renewed by their task's heartbeat, so only a dead
+    worker's claim grows older than `lease`; sending its rows again is safe (see
+    `delivery.py`).
+    """
+    now = now or timezone.now()
+    stale = now - (lease or default_lease())
+    with scopes_disabled():
+        _reclaim(Delivery.objects.all(), stale)
+        due = list(
+            _due(Delivery.objects.all(), now, stale)
+            .order_by("organization_id", "due_at", "id")
+            .values_list("organization_id", "id")
         )
-    return ids
+        by_organization = {}
+        for organization_id, pk in due:
+            by_organization.setdefault(organization_id, []).append(pk)
+        queued = 0
+        for organization_id, ids in by_organization.items():
+            queued += len(_queue(organization_id, ids, now, stale, batch_size))
+    return queued
 
 
-def reminders_dispatch(*, now=None, batch_size=BATCH_SIZE, lease=LEASE):
+def _reclaim(rows, stale):
+    """Claims not renewed since `stale` go back to pending (their worker is gone)."""
+    return rows.filter(status=Delivery.Status.SENDING, claimed_at__lt=stale).update(
+        status=Delivery.Status.PENDING, claim_token="", enqueued_at=None
+    )
+
+
+def _due(rows, now, stale):
+    """Pending rows that are due and not queued, or queued before `stale` and never
+    claimed (the message went with its broker or its worker)."""
+    return rows.filter(status=Delivery.Status.PENDING, due_at__lte=now).filter(
+        Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stale)
+    )
+
+
+def _queue(organization_id, ids, now, stale, batch_size):
+    """Queue `ids` on `email` in batches; returns the ids queued by this call.
+
+    Each batch is marked queued by the statement that picks it (UPDATE ... RETURNING,
+    with the same conditions as `_due`): of two dispatchers at once (the 30-second and
+    the 5-minute runs fall on the same instant) only one queues a given row.
+    """
+    from .tasks import deliveries_send
+
+    queued = []
+    for start in range(0, len(ids), batch_size):
+        chunk = _mark_queued(organization_id, ids[start : start + batch_size], now, stale)
+        if not chunk:
+            continue
+        deliveries_send.apply_async(
+            kwargs={"organization_id": organization_id, "ids": chunk}, queue="email"
+        )
+        queued.extend(chunk)
+    return queued
+
+
+def _mark_queued(organization_id, ids, now, stale):
+    table = Delivery._meta.db_table
+    marks = ", ".join(["%s"] * len(ids))
+    query = (
+        f"UPDATE {table} SET enqueued_at = %s WHERE organization_id = %s "  # noqa: S608 - names are ours, values are parameters
+        f"AND id IN ({marks}) AND status = %s "
+        "AND (enqueued_at IS NULL OR enqueued_at < %s) RETURNING id"
+    )
+    adapt = connection.ops.adapt_datetimefield_value
+    params = [adapt(now), organization_id, *ids, Delivery.Status.PENDING, adapt(stale)]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(query, params)
+        marked = {row[0] for row in cursor.fetchall()}
+    return [pk for pk in ids if pk in marked]
+
+
+def reminders_dispatch(*, now=None, batch_size=BATCH_SIZE, lease=None):
     """One dispatcher run over every organisation; returns {"recorded", "queued"}."""
     now = now or timezone.now()
     recorded = queued = 0

@@ -21,9 +21,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-logger = logging.getLogger(__name__)
-
 from .wire import message_id
+
+logger = logging.getLogger(__name__)
 
 
 def absolute_url(path):
@@ -348,9 +348,18 @@ def deliveries_send(*, organization, ids, token):
     )
     claimed = ledger.claim_batch(organization=organization, ids=list(rows), token=token)
     todo = [pk for pk in ids if pk in claimed]
+    if not todo:
+        return {"sent": 0, "skipped": 0, "failed": 0}
+    # The claims stay ours while we send: renewed until the batch is done (see
+    # ledger.ClaimHeartbeat); a worker that dies stops renewing them.
+    with ledger.ClaimHeartbeat(organization=organization, token=token) as heartbeat:
+        return _send_lanes(organization, todo, rows, users, members, off, token, heartbeat)
+
+
+def _send_lanes(organization, todo, rows, users, members, off, token, heartbeat):
     lanes = _lanes(len(todo))
     if lanes == 1:
-        return _send_lane(organization, todo, rows, users, members, off, token)
+        return _send_lane(organization, todo, rows, users, members, off, token, heartbeat)
     # Several SMTP connections, one thread each, so that one connection's waits (the
     # server's replies, PostgreSQL's answers) overlap with another's work.
     from concurrent.futures import ThreadPoolExecutor
@@ -361,7 +370,7 @@ def deliveries_send(*, organization, ids, token):
 
         try:
             with scope(organization=organization):
-                return _send_lane(organization, part, rows, users, members, off, token)
+                return _send_lane(organization, part, rows, users, members, off, token, heartbeat)
         finally:
             thread_connection.close()
 
@@ -393,7 +402,7 @@ def _lanes(count):
     return min(wanted, count)
 
 
-def _send_lane(organization, ids, rows, users, members, off, token):
+def _send_lane(organization, ids, rows, users, members, off, token, heartbeat=None):
     """Send the claimed rows `ids` in order over one connection (see deliveries_send)."""
     from datetime import timedelta
 
@@ -403,6 +412,8 @@ def _send_lane(organization, ids, rows, users, members, off, token):
     counts = {"sent": 0, "skipped": 0, "failed": 0}
     with ledger.Transport() as transport:
         for delivery_id in ids:
+            if heartbeat is not None:
+                heartbeat.tick()
             row = rows[delivery_id]
             user = users.get(row.recipient_id)
             reason = _skip_reason(row, user, members, off)

@@ -66,3 +66,12 @@ def reminders_dispatch():
     from .dispatch import reminders_dispatch as dispatch
 
     return dispatch()
+
+
+@shared_task
+def deliveries_dispatch():
+    """The frequent half of the dispatcher (beat, every 30 s): queue what is due and take
+    back the rows of a worker that died (see dispatch.deliveries_dispatch)."""
+    from .dispatch import deliveries_dispatch as dispatch
+
+    return dispatch()

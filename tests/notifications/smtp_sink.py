@@ -14,14 +14,16 @@ What it can be told to do (attributes, changeable while it runs):
 - `refuse(reply, stage="data", recipients=None, times=None)`: answer RCPT ("rcpt") or the
   end of DATA ("data") with `reply` (e.g. "451 4.3.0 Try later", "550 5.1.1 No such
   user"), for every recipient or only those named, `times` times or for good;
-- `delay`: seconds to wait before answering the end of DATA (a slow server);
+- `delay`: seconds to wait before answering the end of DATA (a slow server; the message
+  counts before the wait, as a server that has the final "." delivers it);
 - `drop(stage)`: close the connection without answering: at RCPT ("rcpt", before the
   message) or at the end of DATA ("data": the server keeps the message, the client never
   hears so);
 - `stall(stage, after=n)`: hold the message that comes after the first `n` at RCPT
   ("rcpt": the client waits before sending it) or at the end of DATA ("data": the server
   has it, the client waits for the answer) until `release()`; `stalled` is set meanwhile
-  (a test kills a client at a known point this way);
+  (a test kills a client at a known point this way); `pause()`: hold every message at
+  RCPT until `release()`;
 - `events`: what happened, in order ("MAIL", sender), ("RCPT", recipient), ("DATA",
   recipients); tests may append their own markers to compare the order.
 
@@ -78,8 +80,6 @@ class _Handler:
 
     async def handle_DATA(self, server, session, envelope):
         sink = self.sink
-        if sink.delay:
-            await asyncio.sleep(sink.delay)
         recipients = [address.lower() for address in envelope.rcpt_tos]
         reply = sink._take_refusal("data", recipients)
         if reply:
@@ -88,6 +88,8 @@ class _Handler:
         # Kept before any wait: a server that has the whole message and its final "."
         # delivers it even when the client goes away before the answer.
         sink._receive(recipients, envelope.content)
+        if sink.delay:
+            await asyncio.sleep(sink.delay)
         await sink._hold("data", sink.total - 1)
         if sink._take_drop("data"):
             server.transport.abort()
@@ -110,6 +112,7 @@ class Sink:
         self._changed = threading.Condition()
         self._controller = None
         self._stall = None  # (stage, after)
+        self._paused = False
         self.stalled = threading.Event()
         self._released = threading.Event()
 
@@ -150,8 +153,16 @@ class Sink:
         self.stalled.clear()
         self._stall = (stage, after)
 
+    def pause(self):
+        """Hold every message at RCPT from now on, until `release()`: once every
+        connection waits there, a client killed is nowhere between its mark and its
+        final "." (see delivery.py), so a kill test measures recovery, not that window."""
+        self._released.clear()
+        self._paused = True
+
     def release(self):
         self._stall = None
+        self._paused = False
         self._released.set()
 
     async def _hold(self, stage, before):
@@ -161,6 +172,10 @@ class Sink:
         held too, until `release`: so a client sending on several connections at once
         ends up with each one parked at a known point, none of them in between.
         """
+        if self._paused and stage == "rcpt":
+            while not self._released.is_set():
+                await asyncio.sleep(0.01)
+            return
         rule = self._stall
         if rule is None or rule[0] != stage:
             return

@@ -4,7 +4,8 @@ the middle of 2,000 reminders and every recipient still gets exactly one message
 The worker is a separate `celery -A peercoach worker` process (prefork, one child), so it
 reads the test's committed data (PostgreSQL only: a second process cannot see an
 in-memory SQLite database) and sends over SMTP to a local aiosmtpd sink in this process.
-The broker is Redis database 11 of TEST_REDIS_URL's server, flushed before and after.
+The broker is Redis database 11 (PEERCOACH_WORKER_REDIS_DB) of TEST_REDIS_URL's server,
+flushed before and after.
 """
 
 import base64
@@ -41,7 +42,8 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 BASE_DIR = Path(__file__).resolve().parents[2]
 COUNT = 2000
 BATCH = 200
-REDIS_DB = 11
+# Another number for runs side by side on one Redis (each run flushes its database).
+REDIS_DB = int(os.environ.get("PEERCOACH_WORKER_REDIS_DB", "11"))
 NO_LOGIN = "!"  # an unusable password hash
 START_TIMEOUT = 90  # the worker imports Django and the app before its first task
 TIMEOUT = 180
@@ -72,7 +74,7 @@ def _drop_broker_pools():
 
 @pytest.fixture
 def broker():
-    """This process publishes to Redis database 11 (not eager); yields a client on it."""
+    """This process publishes to Redis database REDIS_DB (not eager); yields a client on it."""
     require_or_skip(connection.vendor == "postgresql", "PostgreSQL")
     url = redis_url(REDIS_DB)
     require_or_skip(redis_available(url), "Redis")
@@ -91,15 +93,15 @@ def broker():
 
 
 class Worker:
-    """`celery -A peercoach worker -Q email` in its own process group."""
+    """`celery -A peercoach worker -Q email` (or `queues`) in its own process group."""
 
-    def __init__(self, *, name, env, log, concurrency=1):
+    def __init__(self, *, name, env, log, concurrency=1, queues="email"):
         args = [
             "-A",
             "peercoach",
             "worker",
             "-Q",
-            "email",
+            queues,
             "--pool",
             "prefork",
             "--concurrency",

@@ -134,7 +134,7 @@ def test_a_stale_claim_goes_back_to_the_queue_after_the_lease(org, participant, 
         ledger.claim(organization=org, delivery_id=row.pk, token="dead-task")
     now = timezone.now()
     assert _dispatch(org, now) == []  # claimed a moment ago: still someone's
-    assert _dispatch(org, now + dispatch.LEASE + timedelta(seconds=1)) == [row.pk]
+    assert _dispatch(org, now + dispatch.default_lease() + timedelta(seconds=1)) == [row.pk]
     assert _get(org, row).status == "sent"
     assert len(mailoutbox) == 1
 
