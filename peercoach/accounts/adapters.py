@@ -83,11 +83,13 @@ def _send_site_message(rendered, to):
     """Queue a message of no organisation; send it here if the broker refuses it."""
     import logging
 
-    from peercoach.notifications.services import email_send_rendered
+    from peercoach.notifications.services import NO_PUBLISH_RETRY, email_send_rendered
     from peercoach.notifications.tasks import send_rendered_email
 
     try:
-        send_rendered_email.apply_async(kwargs={**rendered, "to": to}, retry=False)
+        send_rendered_email.apply_async(
+            kwargs={**rendered, "to": to}, retry_policy=NO_PUBLISH_RETRY
+        )
     except Exception:
         logging.getLogger(__name__).warning(
             "Broker unreachable: sending an account email from the web process.",

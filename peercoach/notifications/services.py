@@ -94,6 +94,7 @@ def email_send_rendered(
 
 
 _muted = contextvars.ContextVar("messages_muted", default=False)
+NO_PUBLISH_RETRY = {"max_retries": 0}
 
 
 @contextlib.contextmanager
@@ -188,9 +189,13 @@ def deliveries_send_soon(organization_id, ids):
     from .tasks import deliveries_send
 
     try:
-        # No publish retries: the dispatcher is the retry, the request should not wait.
+        # No publish retries: the dispatcher is the retry, and the request should not
+        # wait (Redis closed: 0.01 s to fail, against 0.7-2 s with the default policy and
+        # 6 s with retry=False, which leaves the connection's own retries on).
         deliveries_send.apply_async(
-            kwargs={"organization_id": organization_id, "ids": ids}, queue="email", retry=False
+            kwargs={"organization_id": organization_id, "ids": ids},
+            queue="email",
+            retry_policy=NO_PUBLISH_RETRY,
         )
     except Exception:
         logger.warning(
