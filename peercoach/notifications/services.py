@@ -247,6 +247,8 @@ def message_email(*, delivery, recipient, organization):
         from_email=from_email,
         to=[delivery.address or recipient.email],
         reply_to=reply_to,
+        # One id per ledger row: a resend after an unknown outcome carries the same one.
+        headers={"Message-ID": message_id(f"delivery-{delivery.pk}.{organization.pk}")},
     )
     if html:
         message.attach_alternative(html, "text/html")

@@ -175,3 +175,16 @@ def test_muted_records_nothing(org, participant, commit):
             == []
         )
     assert rows(org) == [] and mail.outbox == []
+
+
+def test_a_message_has_a_message_id_of_its_row_in_the_sites_domain(
+    org, participant, commit, settings
+):
+    settings.SITE_URL = "https://coach.example.org:8443"
+    with scope(organization=org), commit():
+        message_queue(
+            template="application_decision", to=[participant], context=DECISION, organization=org
+        )
+    (row,) = rows(org)
+    (message,) = mail.outbox
+    assert message.message()["Message-ID"] == f"<delivery-{row.pk}.{org.pk}@coach.example.org>"
