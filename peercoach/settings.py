@@ -449,6 +449,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Our own lines keep LOG_LEVEL even where Celery sets the root logger's level
+        # (a worker started with `-l warning`, or the test worker at ERROR).
+        "peercoach": {"level": env("LOG_LEVEL", "INFO")},
         "django.db.backends": {"level": "INFO"},
         # Its "Not Found: /path" warnings would be a second line for a 4xx; server errors
         # still log their traceback and mail ADMINS.
