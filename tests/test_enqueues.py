@@ -18,7 +18,9 @@ ENQUEUE = {"delay", "delay_on_commit", "apply_async"}
 # (module path, function): why the enqueue there is safe.
 ALLOWED = {
     # Periodic tasks, in a worker: a refused enqueue fails the run, the next one retries.
-    ("peercoach/notifications/dispatch.py", "deliveries_fan_out"),
+    # The dispatchers' one publishing helper (deliveries_fan_out, deliveries_dispatch):
+    # a row it marks queued and the broker drops is queued again once its lease is over.
+    ("peercoach/notifications/dispatch.py", "_queue"),
     ("agreements/tasks.py", "agreements_pdf_sweep"),
     ("programs/tasks.py", "matching_runs_sweep"),
     # Called after commit; catches the broker's refusal and hands the rows to the
