@@ -5,6 +5,7 @@ organisation requires), a participant and an unrelated same-tenant participant
 (`stranger`); in `other_org` a coordinator and a participant.
 """
 
+import logging
 import os
 import socket
 from urllib.parse import urlparse
@@ -27,6 +28,9 @@ def pytest_configure(config):
     # Tests run tasks in-process unless a test starts a real worker itself.
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
+    # One INFO line per request, written and captured thousands of times in the page walks,
+    # made them ~40% slower; tests/test_logs.py turns the line on where it is the subject.
+    logging.getLogger("peercoach.request").setLevel(logging.WARNING)
 
 
 def require_or_skip(available, what):

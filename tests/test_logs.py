@@ -36,13 +36,14 @@ def lines():
     handler = Collect()
     handler.setFormatter(json_formatter())
     loggers = [logging.getLogger("peercoach.request"), logging.getLogger("peercoach.task")]
+    levels = [logger.level for logger in loggers]
     for logger in loggers:
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
     yield written
-    for logger in loggers:
+    for logger, level in zip(loggers, levels, strict=True):
         logger.removeHandler(handler)
-        logger.setLevel(logging.NOTSET)
+        logger.setLevel(level)
 
 
 def test_a_request_writes_one_json_line_with_its_fields(client_for, coordinator, org, lines):
