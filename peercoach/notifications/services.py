@@ -210,7 +210,7 @@ def deliveries_send_soon(organization_id, ids):
             ).update(enqueued_at=None)
 
 
-def _revived(context):
+def context_revive(context):
     """The stored context with `*_at` ISO strings back as datetimes."""
     return {
         key: (parse_datetime(value) or value)
@@ -231,7 +231,7 @@ def message_email(*, delivery, recipient, organization):
     else:
         context = {
             "first_name": recipient.first_name if recipient else "",
-            **_revived(delivery.context),
+            **context_revive(delivery.context),
         }
         subject, text, html = email_render(
             template=delivery.template,

@@ -1,12 +1,11 @@
 """Thin email tasks on the `email` queue: ids and plain values in, services do the work."""
 
 from celery import shared_task
-from django.utils.dateparse import parse_datetime
 from django_scopes import scope
 
 from peercoach.tenancy.models import Organization
 
-from .services import email_send, email_send_rendered
+from .services import context_revive, email_send, email_send_rendered
 
 RETRY = {"autoretry_for": (OSError,), "retry_backoff": True, "retry_kwargs": {"max_retries": 5}}
 
@@ -23,12 +22,7 @@ def send_templated_email(*, template, to, context, organization_id=None, attachm
     Datetimes travel as ISO strings (JSON); values of keys ending in `_at` are turned back
     into datetimes so templates can format them in the organisation's time zone.
     """
-    context = {
-        key: (parse_datetime(value) or value)
-        if key.endswith("_at") and isinstance(value, str)
-        else value
-        for key, value in context.items()
-    }
+    context = context_revive(context)
     organization = (
         Organization.objects.filter(pk=organization_id).first() if organization_id else None
     )
