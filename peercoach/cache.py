@@ -1,7 +1,7 @@
 """The default cache: Redis, and this process's memory while Redis cannot be reached.
 
 What lives in the cache is short-lived and guards requests: allauth's rate limits and
-TOTP replay marks, and the fixed windows of `peercoach.ratelimit`. With Redis gone, a
+TOTP replay marks, and the fixed windows of `peercoach.web.ratelimit`. With Redis gone, a
 plain RedisCache raises on every one of them and sign-in answers 500.
 
 `FallbackRedisCache` catches every Redis error and answers from a LocMemCache instead,

@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "peercoach.audit",
     "surveys",
     "workspace",
+    "portal",
 ]
 
 MIDDLEWARE = [

@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("peercoach.audit.urls")),
     path("", include("surveys.urls")),
     path("", include("workspace.urls")),
+    path("", include("portal.urls")),
 ]
 
 if settings.DEBUG:

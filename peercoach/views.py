@@ -12,7 +12,7 @@ def home(request):
         return render(request, "landing.html")
     memberships = memberships_for_request(request)
     if len(memberships) == 1:
-        return redirect("tenancy:home", org_slug=memberships[0].organization.slug)
+        return redirect("portal:home", org_slug=memberships[0].organization.slug)
     return render(request, "choose_organization.html", {"memberships": memberships})
 
 

@@ -28,9 +28,9 @@ from django.utils.translation import gettext as _
 
 from peercoach.notifications.dispatch import Due, morning_of
 from peercoach.notifications.models import Delivery, Kind
-from peercoach.notifications.services import absolute_url
 from peercoach.tenancy.models import Membership
 from peercoach.tenancy.zones import zone_name
+from peercoach.web.urls import absolute_url
 
 from .models import Application, Match, MatchMember, Program, ProgramEvent
 

@@ -20,7 +20,8 @@ from django.utils.translation import gettext as _
 
 from peercoach.audit.models import Action
 from peercoach.audit.services import audit_record
-from peercoach.notifications.services import absolute_url, message_queue
+from peercoach.notifications.services import message_queue
+from peercoach.web.urls import absolute_url
 
 from .models import RATING_HIGH, RATING_LOW, Answer, Recipient, Response, Survey
 from .models import SurveyQuestion as Question

@@ -14,7 +14,7 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from peercoach import cache as fallback
-from peercoach.ratelimit import over_limit
+from peercoach.web.ratelimit import over_limit
 from tests.factories import TEST_PASSWORD
 
 from .conftest import require_or_skip

@@ -449,7 +449,7 @@ TABLE = {
         owner="participant",
         rationale="Global: the signed-in person's own profile.",
     ),
-    "tenancy:home": Row(
+    "portal:home": Row(
         checks={"GET": MEMBER_PAGE},
         owner="coordinator",
         kwargs=in_tenant,

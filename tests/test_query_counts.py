@@ -179,9 +179,9 @@ class Page:
 
 
 PAGES = {
-    "tenancy:home coordinator": Page(
+    "portal:home coordinator": Page(
         who="coordinator",
-        url_name="tenancy:home",
+        url_name="portal:home",
         grow=grow_people_and_invitations,
         shows=lambda n: (f'data-testid="participant-count">{n}<'.encode(),),
         # 10 today: session, user, membership, two-factor check, member counts, invitation
@@ -190,20 +190,20 @@ PAGES = {
         # waiting and pairs at risk too: tests/workspace/test_todo.py counts those).
         bound=12,
     ),
-    "tenancy:home participant": Page(
+    "portal:home participant": Page(
         who="participant",
-        url_name="tenancy:home",
+        url_name="portal:home",
         grow=grow_members_and_organisations,
         # The organisation switcher lists every membership of the person.
         shows=lambda n: (f"Extra {n - 1:02}".encode(),),
         # 9 today: session, user, membership, switcher, and the programs, the person's
         # applications, active pairs, past pairs (their members are one more query
-        # once there are any: see "tenancy:home participant programs") and open surveys.
+        # once there are any: see "portal:home participant programs") and open surveys.
         bound=10,
     ),
-    "tenancy:home participant programs": Page(
+    "portal:home participant programs": Page(
         who="participant",
-        url_name="tenancy:home",
+        url_name="portal:home",
         grow=grow_my_programs,
         shows=lambda n: (f"Grown program {n - 1:02}".encode(), f"Partner {n - 1:02}".encode()),
         # 24 today: session, user, membership, my applications, programs, active pairs,

@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from peercoach.accounts.views import coordinator_required
-from peercoach.viewutils import form_error, redirect_to
+from peercoach.tenancy.access import coordinator_required
+from peercoach.web.views import form_error, redirect_to
 from programs.access import coordinator_program
 
 from .. import fields as field_kinds

@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect, ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods
 
-from peercoach.ratelimit import over_limit
+from peercoach.web.ratelimit import over_limit
 
 from ..access import agreement_for_pdf
 from ..models import Agreement

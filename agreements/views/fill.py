@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from peercoach.viewutils import redirect_to
-from programs.access import object_id
+from peercoach.web.forms import object_id
+from peercoach.web.views import redirect_to
 
 from .. import fields
 from ..access import agreement_for_party

@@ -20,9 +20,9 @@ from django_scopes import scope, scopes_disabled
 
 from peercoach.audit.models import Action
 from peercoach.audit.services import audit_record
-from peercoach.csvio import CsvImportError, CsvRowError, csv_email_problem, csv_read_table
 from peercoach.notifications.services import message_queue
 from peercoach.tenancy.models import Membership
+from peercoach.web.csvio import CsvImportError, CsvRowError, csv_email_problem, csv_read_table
 
 from .models import Invitation, User, new_nonce
 

@@ -1,10 +1,7 @@
-from functools import wraps
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from peercoach.audit.models import Action
 from peercoach.audit.services import audit_record
+from peercoach.tenancy.access import coordinator_required
 from peercoach.tenancy.selectors import members_for_organization
 
 from . import services
@@ -23,18 +21,6 @@ from .models import Invitation, User
 from .selectors import invitations_for_organization
 
 PAGE_SIZE = 50
-
-
-def coordinator_required(view):
-    """Only the organisation's coordinators; others inside the tenant get 403."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if request.membership is None or not request.membership.is_coordinator:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 @coordinator_required
@@ -208,7 +194,7 @@ def invitation_accept(request, token):
         # Only a path inside the same organisation (the open application link sets one).
         if invitation.next_path.startswith(f"/o/{organization.slug}/"):
             return redirect(invitation.next_path)
-        return redirect("tenancy:home", org_slug=organization.slug)
+        return redirect("portal:home", org_slug=organization.slug)
     return render(
         request,
         "accounts/invitation_accept.html",

@@ -15,9 +15,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from peercoach.accounts.views import coordinator_required
-from peercoach.csvio import csv_response
+from peercoach.tenancy.access import coordinator_required
 from peercoach.tenancy.zones import zone_of
+from peercoach.web.csvio import csv_response
 
 from .forms import AuditFilterForm
 from .models import Action

@@ -26,11 +26,6 @@ from .wire import message_id
 logger = logging.getLogger(__name__)
 
 
-def absolute_url(path):
-    """The full address of a path of this site, for links in emails and calendar files."""
-    return settings.SITE_URL + path
-
-
 def email_render(*, template, context, organization=None, zone=None):
     """Return (subject, text, html) for the named template. The subject is one line.
 

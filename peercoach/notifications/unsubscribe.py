@@ -3,7 +3,7 @@
 from django.core import signing
 from django.urls import reverse
 
-from .services import absolute_url
+from peercoach.web.urls import absolute_url
 
 SALT = "peercoach.notifications.unsubscribe"
 

@@ -19,8 +19,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from django_scopes import scope
 
-from peercoach.accounts.views import coordinator_required
-from peercoach.ratelimit import over_limit
+from peercoach.tenancy.access import coordinator_required
+from peercoach.web.ratelimit import over_limit
 from programs.access import coordinator_program
 
 from .forms import PreferencesForm

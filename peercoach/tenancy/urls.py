@@ -8,7 +8,6 @@ app_name = "tenancy"
 TENANT = "o/<slug:org_slug>/"
 
 urlpatterns = [
-    path(f"{TENANT}", views.home, name="home"),
     path(f"{TENANT}logo/", views.logo, name="logo"),
     path(f"{TENANT}settings/", views.organization_settings, name="settings"),
 ]

@@ -18,10 +18,10 @@ from peercoach.accounts.models import Invitation, User
 from peercoach.accounts.services import InvitationError, invitation_create, invitation_resend
 from peercoach.audit.models import Action
 from peercoach.audit.services import audit_record
-from peercoach.csvio import CsvImportError, CsvRowError, csv_email_problem, csv_read_table
 from peercoach.notifications.services import message_queue
-from peercoach.ratelimit import over_limit
 from peercoach.tenancy.models import Membership
+from peercoach.web.csvio import CsvImportError, CsvRowError, csv_email_problem, csv_read_table
+from peercoach.web.ratelimit import over_limit
 
 from ..models import Application, MatchMember, Program, Question
 

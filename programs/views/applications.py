@@ -13,9 +13,10 @@ from django_scopes import scope
 
 from peercoach.audit.models import Action
 from peercoach.audit.services import audit_record
-from peercoach.csvio import CsvImportError, csv_response
+from peercoach.web.csvio import CsvImportError, csv_response
+from peercoach.web.forms import object_id
 
-from ..access import coordinator_program, object_id, program_for_request
+from ..access import coordinator_program, program_for_request
 from ..forms.applications import (
     ApplicationForm,
     ApplicationsCsvForm,

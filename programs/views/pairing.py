@@ -8,11 +8,12 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from agreements.selectors.templates import agreement_readiness
-from peercoach.accounts.views import coordinator_required
 from peercoach.audit.models import Action
 from peercoach.audit.services import audit_record
+from peercoach.tenancy.access import coordinator_required
+from peercoach.web.forms import object_id
 
-from ..access import coordinator_program, object_id
+from ..access import coordinator_program
 from ..models import Match, MatchingRun
 from ..selectors.pairing import (
     held_apart_names,

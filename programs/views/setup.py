@@ -17,10 +17,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from peercoach.accounts.views import coordinator_required
 from peercoach.audit.models import Action
 from peercoach.audit.services import audit_record, changed_fields_text
-from peercoach.viewutils import form_error, redirect_to
+from peercoach.tenancy.access import coordinator_required
+from peercoach.web.views import form_error, redirect_to
 
 from ..access import coordinator_program, program_for_request
 from ..forms.applications import ApplicationForm

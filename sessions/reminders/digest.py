@@ -2,8 +2,8 @@
 
 from peercoach.notifications.dispatch import Due
 from peercoach.notifications.models import Kind
-from peercoach.notifications.services import absolute_url
 from peercoach.tenancy.models import Membership
+from peercoach.web.urls import absolute_url
 from programs.reminders import (
     day_text,
     link,

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agreements.selectors.terms import agreement_terms
-from peercoach.notifications.services import absolute_url
+from peercoach.web.urls import absolute_url
 from programs.models import Application, Match, MatchMember, ProgramEvent
 
 from ..models import Session

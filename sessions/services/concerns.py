@@ -18,9 +18,10 @@ from django.utils.translation import gettext as _
 
 from peercoach.audit.models import Action
 from peercoach.audit.services import audit_record
-from peercoach.notifications.services import absolute_url, message_queue
-from peercoach.ratelimit import over_limit
+from peercoach.notifications.services import message_queue
 from peercoach.tenancy.models import Membership
+from peercoach.web.ratelimit import over_limit
+from peercoach.web.urls import absolute_url
 
 from ..models import Concern, ConcernAccess
 from ..selectors.concerns import concern_handlers, programs_of, takes_part

@@ -26,9 +26,9 @@ from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
 from peercoach.accounts.models import Invitation, User
-from peercoach.csvio import csv_safe_cell
 from peercoach.tenancy.models import Membership
 from peercoach.tenancy.zones import zone_of
+from peercoach.web.csvio import csv_safe_cell
 from programs.models import Application, Match, MatchMember, Question
 from programs.services.proposals import match_end
 
@@ -474,7 +474,7 @@ def data_export(*, organization, user):
     and a README. Read-only; the same number of queries however much there is.
 
     Contains only what the person wrote or what was shared with them; CSV cells a
-    spreadsheet would run as a formula are neutralised (peercoach.csvio).
+    spreadsheet would run as a formula are neutralised (peercoach.web.csvio).
     """
     tables = export_tables(organization=organization, user=user)
     zone = zone_of(user, organization)

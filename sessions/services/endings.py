@@ -25,7 +25,8 @@ from django.utils.translation import gettext as _
 
 from peercoach.audit.models import Action
 from peercoach.audit.services import audit_record
-from peercoach.notifications.services import absolute_url, message_queue
+from peercoach.notifications.services import message_queue
+from peercoach.web.urls import absolute_url
 from programs.models import Match, MatchMember, Program
 from programs.services.applications import application_record_opt_out
 from programs.services.proposals import match_end

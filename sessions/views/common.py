@@ -28,6 +28,6 @@ def read_only_answer(view):
                 request,
                 _("This pair or circle has ended, or you have left it: its pages are read-only."),
             )
-            return redirect("tenancy:home", org_slug=request.organization.slug)
+            return redirect("portal:home", org_slug=request.organization.slug)
 
     return wrapper

@@ -17,13 +17,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from peercoach.accounts.views import coordinator_required
 from peercoach.audit.models import Action
 from peercoach.audit.services import audit_record, client_ip
+from peercoach.tenancy.access import coordinator_required
 from peercoach.tenancy.models import Membership
 from peercoach.tenancy.urls import TENANT
-from peercoach.viewutils import form_error
-from programs.access import object_id
+from peercoach.web.forms import object_id
+from peercoach.web.views import form_error
 
 from ..forms.concerns import ConcernActionForm, ConcernForm
 from ..models import Concern, ConcernAccess

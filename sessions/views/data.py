@@ -16,8 +16,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django_scopes import scopes_disabled
 
-from peercoach.ratelimit import over_limit
 from peercoach.tenancy.models import Membership
+from peercoach.web.ratelimit import over_limit
 
 from ..services.data import AccountDeleteError, account_delete, data_export
 from .common import ME

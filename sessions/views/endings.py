@@ -14,11 +14,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from peercoach.accounts.views import coordinator_required
+from peercoach.tenancy.access import coordinator_required
 from peercoach.tenancy.urls import TENANT
 from peercoach.tenancy.zones import zone_of
-from peercoach.viewutils import form_error
-from programs.access import coordinator_program, object_id
+from peercoach.web.forms import object_id
+from peercoach.web.views import form_error
+from programs.access import coordinator_program
 from programs.models import Program
 
 from ..access import is_writable, match_for_member
@@ -161,7 +162,7 @@ def opt_out(request, org_slug, pk):
         messages.success(
             request, _("You have left the circle. Your notice has been sent to its members.")
         )
-    return redirect("tenancy:home", org_slug=match.organization.slug)
+    return redirect("portal:home", org_slug=match.organization.slug)
 
 
 # --- The program team's queue ---------------------------------------------------------

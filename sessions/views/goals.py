@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from peercoach.tenancy.urls import TENANT
-from peercoach.viewutils import redirect_to
+from peercoach.web.views import redirect_to
 from programs.models import Program
 
 from ..access import match_for_member

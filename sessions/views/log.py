@@ -21,7 +21,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from agreements.selectors.terms import agreement_terms
 from peercoach.tenancy.zones import zone_of
-from peercoach.viewutils import form_error, redirect_to
+from peercoach.web.views import form_error, redirect_to
 
 from ..access import is_writable, match_for_member, session_for_member
 from ..forms.log import (

@@ -15,9 +15,9 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from peercoach.accounts.views import coordinator_required
+from peercoach.tenancy.access import coordinator_required
 from peercoach.tenancy.urls import TENANT
-from peercoach.viewutils import redirect_to
+from peercoach.web.views import redirect_to
 from programs.access import coordinator_program
 
 from ..access import match_for_member

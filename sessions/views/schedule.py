@@ -21,11 +21,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_scopes import scope, scopes_disabled
 
-from peercoach.notifications.services import absolute_url
-from peercoach.ratelimit import over_limit
 from peercoach.tenancy.models import Membership
 from peercoach.tenancy.zones import zone_of
-from peercoach.viewutils import form_error, redirect_to
+from peercoach.web.ratelimit import over_limit
+from peercoach.web.urls import absolute_url
+from peercoach.web.views import form_error, redirect_to
 from programs.access import program_for_request
 from programs.models import ProgramEvent
 

@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from peercoach.accounts.views import coordinator_required
+from peercoach.tenancy.access import coordinator_required
 from peercoach.tenancy.urls import TENANT
-from peercoach.viewutils import form_error, redirect_to
+from peercoach.web.views import form_error, redirect_to
 from programs.access import coordinator_program
 
 from .. import services

@@ -393,7 +393,7 @@ def test_history_lists_changes_and_signatures(pair, client_for):
 
 
 def test_participant_home_links_to_the_agreement_with_its_state(pair, client_for):
-    page = client_for(pair.a).get(reverse("tenancy:home", kwargs={"org_slug": pair.org.slug}))
+    page = client_for(pair.a).get(reverse("portal:home", kwargs={"org_slug": pair.org.slug}))
     page = page.content.decode()
     assert "Agreement: signed by 0 of 2" in page
     assert pair.agreement.get_absolute_url() in page
@@ -568,7 +568,7 @@ def test_a_party_withdraws_an_amendment_and_the_signed_agreement_stays_in_force(
     assert amendment.values.filter(item__title="Where we meet").get().value == "Teams"  # kept
     assert amendment.events.last().kind == "withdrawn"
     # The home page shows the agreement in force, and a new amendment can start.
-    home = client.get(reverse("tenancy:home", kwargs={"org_slug": pair.org.slug})).text
+    home = client.get(reverse("portal:home", kwargs={"org_slug": pair.org.slug})).text
     assert signed.get_absolute_url() in home and "Agreement signed" in home
     again = agreement_amend(agreement=signed, actor=Actor(user=pair.b))
     assert again.number == 3

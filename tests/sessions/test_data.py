@@ -390,7 +390,7 @@ def test_deleting_empties_the_person_and_keeps_shared_records(
     assert not client.login(email=old_email, password=TEST_PASSWORD)
     assert not WebSession.objects.filter(pk=other_device.session.session_key).exists()
     assert all(s.get_decoded().get("_auth_user_id") != str(me.pk) for s in WebSession.objects.all())
-    answer = other_device.get(reverse("tenancy:home", kwargs={"org_slug": org.slug}))
+    answer = other_device.get(reverse("portal:home", kwargs={"org_slug": org.slug}))
     assert answer.status_code == 302 and answer["Location"].startswith(reverse("account_login"))
     assert not EmailAddress.objects.filter(user=me).exists()
     assert not Authenticator.objects.filter(user=me).exists()

@@ -98,7 +98,7 @@ def pair_url(pair, name="sessions:pair"):
 
 
 def home_url(org):
-    return reverse("tenancy:home", kwargs={"org_slug": org.slug})
+    return reverse("portal:home", kwargs={"org_slug": org.slug})
 
 
 def link(name, **kwargs):

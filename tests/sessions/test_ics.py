@@ -411,7 +411,7 @@ def test_an_event_has_its_own_calendar_file_linked_from_the_pages(org, pair, cli
     (vevent,) = events(parse(response))
     assert str(vevent["SUMMARY"]) == f"{pair.program.name}: Group meeting"
     assert 'filename="program-event-' in response["Content-Disposition"]
-    home = client.get(reverse("tenancy:home", kwargs={"org_slug": org.slug})).content.decode()
+    home = client.get(reverse("portal:home", kwargs={"org_slug": org.slug})).content.decode()
     assert f'href="{link}"' in home
     program_page = client.get(
         reverse("programs:detail", kwargs={"org_slug": org.slug, "pk": pair.program.pk})

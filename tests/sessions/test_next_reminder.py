@@ -149,7 +149,7 @@ def test_the_first_report_date_is_shown_before_it_falls_due(org, participant, cl
         )
     due_on = timezone.localdate() + days(30)
     client = client_for(participant)
-    home = client.get(reverse("tenancy:home", kwargs={"org_slug": org.slug})).content.decode()
+    home = client.get(reverse("portal:home", kwargs={"org_slug": org.slug})).content.decode()
     assert 'data-testid="home-report-next"' in home
     assert f"Your first report falls due on {due_on:%A} {due_on.day} {due_on:%B %Y}" in home
     assert 'data-testid="next-reminder"' in home and "a reminder to meet" in home

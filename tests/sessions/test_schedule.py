@@ -569,7 +569,7 @@ def test_an_ended_pair_is_read_only(pair, client_for):
     ):
         assert response.status_code in (200, 302)
         if response.status_code == 302:
-            assert response["Location"] == reverse("tenancy:home", kwargs={"org_slug": "acme"})
+            assert response["Location"] == reverse("portal:home", kwargs={"org_slug": "acme"})
     assert fresh(session).status == Session.Status.PROPOSED
     assert len(sessions_of(pair)) == 1
     # The calendar file is still theirs to read.

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 
 def home(org):
-    return reverse("tenancy:home", kwargs={"org_slug": org.slug})
+    return reverse("portal:home", kwargs={"org_slug": org.slug})
 
 
 def test_the_home_shows_an_open_survey_until_it_is_answered(org, debrief, client_for):

@@ -13,7 +13,7 @@ def test_anonymous_is_sent_to_login_whether_or_not_the_org_exists(client, org):
 
 
 def test_member_reaches_home(client_for, participant, org):
-    response = client_for(participant).get(reverse("tenancy:home", kwargs={"org_slug": org.slug}))
+    response = client_for(participant).get(reverse("portal:home", kwargs={"org_slug": org.slug}))
     assert response.status_code == 200
     assert response.context["organization"] == org
     assert b"You are a participant in Acme University" in response.content

@@ -139,7 +139,7 @@ def test_participants_and_other_tenants_memberships_are_refused(
 
 
 def test_the_coordinator_home_links_to_the_settings(org, coordinator, client_for):
-    home = client_for(coordinator).get(reverse("tenancy:home", kwargs={"org_slug": org.slug}))
+    home = client_for(coordinator).get(reverse("portal:home", kwargs={"org_slug": org.slug}))
     assert f'{settings_url(org)}#program-team"' in home.content.decode()
 
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from peercoach.accounts.views import coordinator_required
+from peercoach.tenancy.access import coordinator_required
 from programs.access import coordinator_program
 from programs.models import Match
 from programs.reminders import names_text

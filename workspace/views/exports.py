@@ -17,11 +17,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_safe
 
-from peercoach.accounts.views import coordinator_required
 from peercoach.audit.models import Action
 from peercoach.audit.services import audit_record
-from peercoach.csvio import csv_safe_cell
+from peercoach.tenancy.access import coordinator_required
 from peercoach.tenancy.zones import zone_of
+from peercoach.web.csvio import csv_safe_cell
 from programs.access import coordinator_program
 
 from ..selectors.exports import (

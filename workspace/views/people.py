@@ -5,8 +5,9 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
-from peercoach.accounts.views import coordinator_required
-from programs.access import coordinator_program, object_id
+from peercoach.tenancy.access import coordinator_required
+from peercoach.web.forms import object_id
+from programs.access import coordinator_program
 
 from ..selectors.people import (
     PeopleFilter,
