@@ -382,6 +382,20 @@ REMINDER_RULES = [
     "sessions.reminders.session_reminders",
     "sessions.reminders.coordinator_digest",
 ]
+# Cross-app reactions (peercoach/hooks.py: `hooks_run(name, **kwargs)`): the apps that react
+# to what happens in a lower app, called in this order, synchronously, inside the caller's
+# transaction; an exception undoes the whole change. Every name the code runs is listed,
+# with an empty list when nothing reacts. Each hook takes exactly these keyword arguments:
+HOOKS = {
+    # (*, program, matches): `matches` of `program` were just published (status active).
+    "match_published": ["agreements.hooks.match_published"],
+    # (*, match, ended_by): `match` was just ended, its members no longer current;
+    # `ended_by` is the User who ended it (the coordinator, a member who left or deleted
+    # their account) or None.
+    "match_ended": ["agreements.hooks.match_ended", "sessions.hooks.match_ended"],
+    # (*, program) -> [message]: warnings the pairing page shows after publishing.
+    "publish_readiness": ["agreements.hooks.publish_readiness"],
+}
 # What the organisation's home shows from the apps above the kernel, by role: dotted paths
 # of callables (*, request) -> template context. The home (peercoach.tenancy.views) reads
 # them here rather than importing surveys or workspace, which sit above it.

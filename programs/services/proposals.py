@@ -16,9 +16,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agreements.services.agreements import agreements_create_for_matches, agreements_on_match_end
 from peercoach.audit.models import Action
 from peercoach.audit.services import audit_record
+from peercoach.hooks import hooks_run
 from peercoach.notifications.services import message_queue
 
 from .. import matching
@@ -276,8 +276,9 @@ def proposal_publish(*, program, published_by):
     """Publish every proposed match of `program`; email every member their partners.
 
     Idempotent: only proposed matches change, so a repeated publish sends nothing.
-    The program moves to "running". Raises PairingError when nothing is proposed.
-    Returns the number of matches published.
+    The program moves to "running". The "match_published" hooks (settings.HOOKS) run in
+    the same transaction; what they raise undoes the publish. Raises PairingError when
+    nothing is proposed. Returns the number of matches published.
     """
     with _editing(program):
         matches = list(
@@ -303,8 +304,8 @@ def proposal_publish(*, program, published_by):
         program.held_apart = []
         for match in matches:
             match.status, match.published_at = Match.Status.ACTIVE, now
-        # Each pair or circle gets its agreement from the program's current template.
-        agreements_create_for_matches(program=program, matches=matches)
+        # The apps above react (settings.HOOKS): each pair or circle gets its agreement.
+        hooks_run("match_published", program=program, matches=matches)
         members = list(
             MatchMember.objects.filter(organization=program.organization, match__in=matches)
             .select_related("user")
@@ -357,7 +358,9 @@ def match_end(*, match, ended_by, reason):
     """End an active match: the members become free to be paired again.
 
     Nothing is deleted: the match stays as ended, and its members count as previous
-    partners for every later run. Idempotent for an already ended match.
+    partners for every later run. The "match_ended" hooks (settings.HOOKS) run in the
+    same transaction; what they raise undoes the ending. Idempotent for an already ended
+    match (the hooks do not run again).
     """
     reason = (reason or "").strip()
     if not reason:
@@ -376,9 +379,7 @@ def match_end(*, match, ended_by, reason):
         MatchMember.objects.filter(organization=match.organization, match=match).update(
             is_current=False
         )
-        agreements_on_match_end(match=match)
-        # Imported here: the sessions app builds on programs, not the other way round.
-        from sessions.services.schedule import sessions_on_match_end
-
-        sessions_on_match_end(match=match, ended_by=ended_by)
+        # The apps above react (settings.HOOKS): an amendment being prepared is withdrawn,
+        # the sessions still to come are cancelled.
+        hooks_run("match_ended", match=match, ended_by=ended_by)
     return match

@@ -7,9 +7,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from agreements.selectors.templates import agreement_readiness
 from peercoach.audit.models import Action
 from peercoach.audit.services import audit_record
+from peercoach.hooks import hooks_run
 from peercoach.tenancy.access import coordinator_required
 from peercoach.web.forms import object_id
 
@@ -228,16 +228,10 @@ def publish(request, org_slug, pk):
         )
         % {"n": count},
     )
-    if count and not agreement_readiness(program=program).has_items:
-        # Said again after the fact: the confirm step warned, but nothing stopped it.
-        messages.warning(
-            request,
-            _(
-                "They have no coaching agreement yet, because the program has none. Pick a "
-                "starter under Coaching agreement on the program page, then start their "
-                "agreements there."
-            ),
-        )
+    if count:
+        for warnings in hooks_run("publish_readiness", program=program):
+            for warning in warnings:
+                messages.warning(request, warning)
     return redirect("programs:matches", org_slug=org_slug, pk=program.pk)
 
 
