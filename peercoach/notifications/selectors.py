@@ -3,11 +3,11 @@
 import re
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 from django_scopes import scope
 
-from peercoach.accounts.models import User
 from peercoach.tenancy.models import Membership, Organization
 
 from .models import Delivery, Kind, Preference
@@ -116,7 +116,7 @@ def period_text(period):
 @dataclass(frozen=True)
 class Unsubscribe:
     organization: Organization
-    user: User
+    user: object  # settings.AUTH_USER_MODEL
     kind: str
 
     @property
@@ -134,7 +134,9 @@ def unsubscribe_target(*, organization_id, user_id, kind):
     if kind not in Kind.values:
         return None
     organization = Organization.objects.filter(pk=organization_id).first()
-    user = User.objects.filter(pk=user_id, is_active=True, deleted_at__isnull=True).first()
+    # The user model is looked up, not imported: accounts sits above notifications.
+    accounts = get_user_model().objects
+    user = accounts.filter(pk=user_id, is_active=True, deleted_at__isnull=True).first()
     if organization is None or user is None:
         return None
     with scope(organization=organization):

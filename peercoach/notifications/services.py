@@ -14,6 +14,7 @@ import smtplib
 import uuid
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -330,14 +331,14 @@ def deliveries_send(*, organization, ids, token):
     stops the batch; its remaining rows stay pending for the dispatcher's next run.
     Returns {"sent", "skipped", "failed"}.
     """
-    from peercoach.accounts.models import User
     from peercoach.tenancy.models import Membership
 
     from . import delivery as ledger
     from .models import Delivery, Preference
 
     rows = {row.pk: row for row in Delivery.objects.filter(organization=organization, pk__in=ids)}
-    users = User.objects.in_bulk({row.recipient_id for row in rows.values()} - {None})
+    # The user model is looked up, not imported: accounts sits above notifications.
+    users = get_user_model().objects.in_bulk({row.recipient_id for row in rows.values()} - {None})
     members = set(
         Membership.objects.filter(organization=organization, user_id__in=users).values_list(
             "user_id", flat=True
