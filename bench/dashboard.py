@@ -588,8 +588,8 @@ def our_numbers(org, program, now):
     """The same numbers as the dashboard computes them (its selector, no page)."""
     from django_scopes import scope
 
+    from sessions.selectors.risk import Rule
     from workspace.selectors.dashboard import Filters, dashboard_read
-    from workspace.selectors.risk import Rule
 
     program.organization = org
     with scope(organization=org):

@@ -374,7 +374,7 @@ REMINDER_HEARTBEAT_SECONDS = int(env("REMINDER_HEARTBEAT_SECONDS", "15"))
 # Reminder rules the dispatcher runs (peercoach/notifications/dispatch.py), each in the
 # app that owns its data.
 REMINDER_RULES = [
-    "agreements.reminders.agreement_reminders",
+    "sessions.reminders.agreement_reminders",
     "programs.reminders.event_reminders",
     "sessions.reminders.meeting_reminders",
     "sessions.reminders.nudges",

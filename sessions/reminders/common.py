@@ -11,8 +11,9 @@ from django.db.models import Max
 
 from agreements.models import Agreement
 from agreements.selectors.terms import terms_from_signed
+from peercoach.notifications.rules import link, local_date, names_text
 from programs.models import Match, Program
-from programs.reminders import current_members, link, local_date, members_by_match, names_text
+from programs.selectors.members import current_members, members_by_match
 
 from ..models import Pause, ProgressReport, Session
 from ..selectors.home import allowed_gap, pause_today, paused_days

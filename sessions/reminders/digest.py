@@ -2,17 +2,17 @@
 
 from peercoach.notifications.dispatch import Due
 from peercoach.notifications.models import Kind
-from peercoach.tenancy.models import Membership
-from peercoach.web.urls import absolute_url
-from programs.reminders import (
+from peercoach.notifications.rules import (
     day_text,
     link,
     local_date,
     morning_due,
     reachable,
     unrecorded,
-    zone_name,
 )
+from peercoach.tenancy.models import Membership
+from peercoach.tenancy.zones import zone_name
+from peercoach.web.urls import absolute_url
 
 from .common import DIGEST_LIMIT
 
@@ -51,13 +51,13 @@ def _digest_dues(organization, now):
 def pairs_at_risk(*, organization, now):
     """[{"names", "program_name", "reasons": [{"text", "url"}]}] of the active pairs that
     need the program team's attention today (the organisation's date), as the program
-    dashboard finds them (workspace.selectors.risk): no session within the agreed
+    dashboard finds them (sessions.selectors.risk): no session within the agreed
     frequency plus the grace period, a progress report more than a week late, no signed
     agreement a week after it was started, or low feedback ratings. Paused pairs are left
     out. Names and reasons only, nothing the pair wrote. Ten or eleven queries."""
-    # Imported here: the workspace's selector imports this package's `common`, so a
-    # module-level import would make the two packages import each other half-loaded.
-    from workspace.selectors.risk import pairs_at_risk as risks
+    # Imported here: the risk selector imports this package's `common`, so a module-level
+    # import would load the package half-way through itself.
+    from ..selectors.risk import pairs_at_risk as risks
 
     return [
         {

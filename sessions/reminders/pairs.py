@@ -5,21 +5,19 @@ from datetime import timedelta
 
 from peercoach.notifications.dispatch import Due
 from peercoach.notifications.models import Kind
-from programs.models import Match, Program
-from programs.reminders import (
+from peercoach.notifications.rules import (
     DAY_BEFORE_HORIZON,
-    current_members,
     day_text,
     link,
     local_date,
-    members_by_match,
     morning_due,
     names_text,
-    recipients,
     unrecorded,
     when_text,
-    zone_name,
 )
+from peercoach.tenancy.zones import zone_name
+from programs.models import Match, Program
+from programs.selectors.members import current_members, members_by_match, recipients
 
 from .. import ics
 from ..models import Session

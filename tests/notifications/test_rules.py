@@ -13,7 +13,6 @@ from django.utils import timezone
 from django_scopes import scope
 
 from agreements.models import Agreement
-from agreements.reminders import agreement_reminders
 from agreements.services.agreements import Actor, agreement_create, canonical_text
 from agreements.services.agreements import agreement_sign as sign
 from peercoach.notifications.dispatch import reminders_record
@@ -22,6 +21,7 @@ from peercoach.tenancy.models import Membership
 from programs.models import Match, MatchMember, Program
 from sessions import reminders as rules
 from sessions.models import Pause, ProgressReport, Session
+from sessions.reminders.agreements import agreement_reminders
 from tests.agreements.conftest import template_make
 from tests.sessions.conftest import pair_make
 from tests.sessions.test_goals import AGREEMENT_ITEMS, _save

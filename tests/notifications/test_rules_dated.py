@@ -9,12 +9,12 @@ from django.utils import timezone
 from django_scopes import scope
 
 from agreements.models import Signature
-from agreements.reminders import agreement_reminders
 from peercoach.notifications.models import Delivery
 from programs.models import Application, Program
 from programs.reminders import event_reminders
 from sessions import reminders as rules
 from sessions.models import Session
+from sessions.reminders.agreements import agreement_reminders
 from tests.factories import ApplicationFactory, ProgramEventFactory
 from tests.notifications.test_rules import (
     MORNING,

@@ -13,11 +13,11 @@ import pytest
 from django.core import mail
 from django_scopes import scope
 
-from agreements.reminders import agreement_reminders
 from peercoach.notifications.dispatch import reminders_dispatch
 from peercoach.notifications.models import Delivery, Kind
 from programs.reminders import event_reminders
 from sessions import reminders as rules
+from sessions.reminders.agreements import agreement_reminders
 from tests.factories import ProgramEventFactory
 from tests.notifications.test_rules import agreement_for, at, days, make_pair, run, session_make
 

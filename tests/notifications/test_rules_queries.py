@@ -6,10 +6,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_scopes import scope
 
-from agreements.reminders import agreement_reminders
 from programs.reminders import event_reminders
 from sessions import reminders as rules
 from sessions.models import Session
+from sessions.reminders.agreements import agreement_reminders
 from tests.factories import ApplicationFactory, ProgramEventFactory
 from tests.notifications.test_rules import (
     MONDAY,

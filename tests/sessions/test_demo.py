@@ -59,7 +59,7 @@ def test_the_demo_shows_a_mix_of_pairs_at_risk_not_every_pair():
     from django_scopes import scope
 
     from peercoach.tenancy.models import Organization
-    from workspace.selectors.risk import pairs_at_risk, watched_pairs
+    from sessions.selectors.risk import pairs_at_risk, watched_pairs
 
     call_command("demo", "--i-know-this-is-not-production")
     now = timezone.now()

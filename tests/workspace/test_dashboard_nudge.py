@@ -1,5 +1,5 @@
-"""The one-click nudge of a pair at risk: a ledger row per member (kind NUDGE), once a
-day, people's preferences respected, sent after commit, audited; who may click it."""
+"""The one-click nudge of a pair at risk on the program dashboard: sent after commit, said
+on the page, who may click it. The nudge itself: tests/sessions/test_nudge.py."""
 
 from datetime import timedelta
 
@@ -9,45 +9,20 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope
 
-from peercoach.audit.models import Action, AuditEvent
 from peercoach.notifications.models import Delivery, Kind, Preference
 from peercoach.notifications.selectors import period_text
 from peercoach.tenancy.models import Membership
-from sessions.models import PrivateNote, Session
+from sessions.services.nudge import NudgeError, pair_nudge
 from tests.notifications.test_rules import close_account, end, make_pair
 from tests.sessions.conftest import person
-from workspace.services.nudge import NudgeError, pair_nudge
+from tests.sessions.test_nudge import PRIVATE, audits, quiet_pair, rows
 
 pytestmark = pytest.mark.django_db
-
-PRIVATE = "private-note-sentinel-nudge"
 
 
 @pytest.fixture
 def quiet(org, participant):
-    """A pair of a running program that has not met for 40 days."""
-    today = timezone.localdate(timezone=org.tzinfo)
-    pair = make_pair(
-        org,
-        participant,
-        published=today - timedelta(days=40),
-        term=(today - timedelta(days=60), today + timedelta(days=120)),
-    )
-    with scope(organization=org):
-        session = Session.objects.create(
-            organization=org,
-            program=pair.program,
-            match=pair.match,
-            status=Session.Status.HELD,
-            starts_at=timezone.now() - timedelta(days=39),
-            time_zone=org.time_zone,
-            duration_minutes=60,
-            shared_notes="shared-notes-sentinel-nudge",
-        )
-        PrivateNote.objects.create(
-            organization=org, session=session, author=participant, body=PRIVATE
-        )
-    return pair
+    return quiet_pair(org, participant)
 
 
 def nudge_url(pair, program=None):
@@ -63,16 +38,6 @@ def nudge_url(pair, program=None):
 
 def dashboard_url(pair):
     return reverse("workspace:dashboard", kwargs={"org_slug": "acme", "pk": pair.program.pk})
-
-
-def rows(org):
-    with scope(organization=org):
-        return list(Delivery.objects.filter(kind=Kind.NUDGE).order_by("recipient_id"))
-
-
-def audits(org):
-    with scope(organization=org):
-        return list(AuditEvent.objects.filter(action=Action.NUDGE))
 
 
 def test_a_nudge_records_a_row_per_member_and_sends_after_commit(
@@ -128,20 +93,6 @@ def test_a_second_click_the_same_day_sends_nothing_more(
     assert "already got a nudge today" in response.content.decode()
 
 
-def test_once_a_day_per_pair_a_new_day_nudges_again(org, coordinator, quiet):
-    now = timezone.now()
-    with scope(organization=org):
-        first = pair_nudge(organization=org, match=quiet.match, by=coordinator, now=now)
-        again = pair_nudge(organization=org, match=quiet.match, by=coordinator, now=now)
-        tomorrow = pair_nudge(
-            organization=org, match=quiet.match, by=coordinator, now=now + timedelta(days=1)
-        )
-
-    assert len(first.queued) == 2 and again.queued == [] and len(again.already) == 2
-    assert len(tomorrow.queued) == 2
-    assert len({r.period for r in rows(org)}) == 2
-
-
 def test_people_who_turned_nudges_off_or_cannot_be_reached_are_skipped(
     org, coordinator, participant, client_for, commit
 ):
@@ -167,16 +118,6 @@ def test_people_who_turned_nudges_off_or_cannot_be_reached_are_skipped(
     html = response.content.decode()
     assert f"{off.display_name} turned these emails off" in html
     assert "cannot be emailed" in html
-
-
-def test_nobody_to_email_records_nothing_and_audits_nothing(org, coordinator, quiet):
-    with scope(organization=org):
-        for user in quiet.people:
-            Preference.objects.create(organization=org, user=user, kind=Kind.NUDGE, enabled=False)
-        result = pair_nudge(organization=org, match=quiet.match, by=coordinator)
-
-    assert result.queued == [] and len(result.turned_off) == 2
-    assert rows(org) == [] and audits(org) == []
 
 
 def test_an_ended_pair_cannot_be_nudged(org, coordinator, quiet, client_for):

@@ -26,12 +26,12 @@ from django.utils.translation import gettext_lazy
 from agreements.models import Agreement
 from peercoach.accounts.models import Invitation
 from peercoach.notifications.models import Delivery, Kind
+from peercoach.notifications.rules import local_date
 from peercoach.tenancy.models import Membership
 from programs.models import Application, Match, MatchMember, Program
-from programs.reminders import local_date
 from sessions.models import OptOut, ProgressReport, Session
-
-from .risk import Rule, pairs_at_risk, rule_labels
+from sessions.selectors.risk import Rule, pairs_at_risk, rule_labels
+from sessions.services.nudge import nudge_period
 
 PUBLISHED = (Match.Status.ACTIVE, Match.Status.ENDED)
 WEEKLY_UP_TO_DAYS = 7 * 30  # longer terms are charted by month
@@ -461,11 +461,6 @@ def risks_for(*, program, filters, now):
         (rule, labels[rule], sum(1 for risk in found if rule in risk.rules)) for rule in Rule.ALL
     ]
     return found, RiskSummary(total=len(found), by_rule=by_rule)
-
-
-def nudge_period(match_id, day):
-    """The ledger period of a coordinator's nudge of one pair on one day."""
-    return f"c{match_id}:{day:%Y%m%d}"
 
 
 def nudged_today(*, program, match_ids, now):

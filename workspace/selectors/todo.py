@@ -8,7 +8,7 @@ item with how many and the page where it is dealt with.
   pool_for` counts its pool);
 - **agreements unsigned** a week (`DIGEST_AGREEMENT_DAYS`) after they were started,
   **progress reports overdue** and **pairs at risk**: the pairs at risk
-  (`workspace.selectors.risk`), counted by reason, so the home, the program dashboard and
+  (`sessions.selectors.risk`), counted by reason, so the home, the program dashboard and
   the weekly digest never disagree;
 - **concerns nobody has opened yet**, only for coordinators who handle concerns (the
   others get no hint that one exists);
@@ -28,8 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from programs.models import Application, MatchMember, Program
 from sessions.models import Concern, ConcernAccess, OptOut
 from sessions.selectors.concerns import concern_handlers
-
-from .risk import Rule, pairs_at_risk
+from sessions.selectors.risk import Rule, pairs_at_risk
 
 # Programs whose accepted people are waiting to be paired: not while applications are
 # still coming in (the coordinator pairs them all at once), nor once it is closed.

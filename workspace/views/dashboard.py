@@ -13,15 +13,15 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from peercoach.notifications.rules import names_text
 from peercoach.tenancy.access import coordinator_required
 from programs.access import coordinator_program
 from programs.models import Match
-from programs.reminders import names_text
+from sessions.selectors.risk import LOW_RATING, LOW_RATING_DAYS
+from sessions.services.nudge import NudgeError, pair_nudge
 
 from .. import charts
 from ..selectors.dashboard import Filters, dashboard_read, filter_options, nudged_today
-from ..selectors.risk import LOW_RATING, LOW_RATING_DAYS
-from ..services.nudge import NudgeError, pair_nudge
 
 RISK_PAGE_SIZE = 25
 

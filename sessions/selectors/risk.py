@@ -37,10 +37,12 @@ from django.utils.translation import ngettext
 
 from agreements.models import Agreement, Signature
 from peercoach.accounts.models import User
+from peercoach.notifications.rules import day_text, local_date, names_text
 from programs.models import Match, Program
-from programs.reminders import current_members, day_text, local_date, names_text, recipients
-from sessions.models import Feedback, Session
-from sessions.reminders.common import (
+from programs.selectors.members import current_members, recipients
+
+from ..models import Feedback, Session
+from ..reminders.common import (
     AGAIN_DAYS,
     DIGEST_AGREEMENT_DAYS,
     PairState,
@@ -55,7 +57,7 @@ from sessions.reminders.common import (
     signed_terms,
     since_day,
 )
-from sessions.selectors.reports import period_to_report
+from .reports import period_to_report
 
 LOW_RATING = 2  # out of 5: an average at or below this is a risk
 LOW_RATING_DAYS = 42  # the ratings of the sessions held this recently count
@@ -145,7 +147,7 @@ class Person:
 
 @dataclass(frozen=True, slots=True)
 class Member:
-    """A current member of a pair, as `programs.reminders.recipients` reads one."""
+    """A current member of a pair, as `programs.selectors.members.recipients` reads one."""
 
     user_id: int
     user: Person

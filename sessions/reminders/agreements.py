@@ -1,30 +1,30 @@
 """Reminders of an agreement waiting for signatures (`settings.REMINDER_RULES`).
 
-See `programs.reminders` for what every rule shares (mornings only, checked when sent,
-recorded once).
+A rule about active pairs and their pauses, so it lives in sessions, which may read
+agreements. See `peercoach.notifications.rules` for what every rule shares (mornings only,
+checked when sent, recorded once).
 """
 
 from datetime import timedelta
 
 from django.utils import timezone
 
+from agreements.models import Agreement, Signature
 from peercoach.notifications.dispatch import Due
 from peercoach.notifications.models import Kind
-from programs.models import Match
-from programs.reminders import (
-    current_members,
+from peercoach.notifications.rules import (
     day_text,
     link,
     local_date,
-    members_by_match,
     morning_due,
     names_text,
-    recipients,
     unrecorded,
-    zone_name,
 )
+from peercoach.tenancy.zones import zone_name
+from programs.models import Match
+from programs.selectors.members import current_members, members_by_match, recipients
 
-from .models import Agreement, Signature
+from ..selectors.endings import active_pauses
 
 EVERY_DAYS = 3  # the first reminder after 3 days, then every 3 days
 TIMES = 3  # and no more than 3
@@ -38,8 +38,6 @@ def agreement_reminders(*, organization, now):
     ended or paused pairs, or for people whose account is closed. Five queries, whatever
     the number of agreements.
     """
-    from sessions.selectors.endings import active_pauses
-
     agreements = list(
         Agreement.objects.filter(
             organization=organization,

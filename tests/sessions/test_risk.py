@@ -1,4 +1,4 @@
-"""Pairs at risk (workspace.selectors.risk), rule by rule: due, not due, paused, ended.
+"""Pairs at risk (sessions.selectors.risk), rule by rule: due, not due, paused, ended.
 
 The organisation is in Europe/Berlin and `NOW` is Wednesday 10 June 2026, 08:30 there
 (the setting of tests/notifications/test_rules.py, whose helpers build the pairs)."""
@@ -8,6 +8,7 @@ from django_scopes import scope
 
 from programs.models import Program
 from sessions.models import Feedback, Session
+from sessions.selectors.risk import Rule, pairs_at_risk
 from tests.notifications.test_rules import (
     NOW,
     TODAY,
@@ -21,7 +22,6 @@ from tests.notifications.test_rules import (
     session_make,
 )
 from tests.sessions.conftest import person
-from workspace.selectors.risk import Rule, pairs_at_risk
 
 pytestmark = pytest.mark.django_db
 

@@ -12,12 +12,16 @@ from django.utils.translation import gettext as _
 from peercoach.audit.models import Action
 from peercoach.audit.services import audit_record
 from peercoach.notifications.models import Delivery, Kind, Preference
+from peercoach.notifications.rules import day_text, link, local_date, reachable
 from peercoach.notifications.services import deliveries_send_soon
 from programs.models import Program
-from programs.reminders import day_text, link, local_date, reachable
-from sessions.reminders.common import active_pairs, last_held_days, pair_links, since_day
 
-from ..selectors.dashboard import nudge_period
+from ..reminders.common import active_pairs, last_held_days, pair_links, since_day
+
+
+def nudge_period(match_id, day):
+    """The ledger period of a coordinator's nudge of one pair on one day."""
+    return f"c{match_id}:{day:%Y%m%d}"
 
 
 class NudgeError(Exception):
