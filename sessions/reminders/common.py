@@ -103,7 +103,6 @@ class PairState:
 def active_pairs(organization, *, program=None, match_ids=None):
     """[PairState] of the organisation's active pairs and circles in programs not closed
     (of `program` only, or the pairs `match_ids` only, when given). Four or five queries."""
-    zone = organization.time_zone
     only = {}
     if program is not None:
         only["program_id"] = program.pk
@@ -127,20 +126,33 @@ def active_pairs(organization, *, program=None, match_ids=None):
         return []
     narrow = {"program": program, "match_ids": match_ids}
     members = members_by_match(current_members(organization=organization, **narrowed(**narrow)))
+    return pair_states(
+        organization, [(match, match.program) for match in matches], members, **narrow
+    )
+
+
+def pair_states(organization, matches, members, *, program=None, match_ids=None):
+    """[PairState] of `matches` ([(match, its program)], in that order) with their
+    `members` ({match_id: [member]}), pauses and signed terms, read with the same narrowing
+    as the matches were. Two queries, and one more for signed texts this process has not
+    read yet. Shared by `active_pairs` and `sessions.selectors.risk.watched_pairs`, so the
+    reminders and the pairs at risk count from the same first days and rhythms."""
+    narrow = {"program": program, "match_ids": match_ids}
     pauses = pauses_by_match(organization, **narrow)
     signed = signed_terms(organization, **narrow)
+    zone = organization.time_zone
     rhythms = {}
     return [
         pair_state(
             match=match,
-            program=match.program,
+            program=match_program,
             members=members.get(match.pk, []),
             pauses=pauses.get(match.pk, []),
             signed=signed,
             zone=zone,
             rhythms=rhythms,
         )
-        for match in matches
+        for match, match_program in matches
     ]
 
 

@@ -23,7 +23,7 @@ are written from names, dates and counts: nothing a participant wrote.
 
 The pairs are read as plain values (`watched_pairs`), not model instances: the same
 pairs, first days and rhythms as the reminder rules' `active_pairs`, through the same
-`pair_state`, for a fraction of the time on a program of thousands of pairs.
+`pair_states`, for a fraction of the time on a program of thousands of pairs.
 """
 
 from dataclasses import dataclass, field
@@ -50,11 +50,9 @@ from ..reminders.common import (
     gap_days,
     last_held_days,
     narrowed,
-    pair_state,
-    pauses_by_match,
+    pair_states,
     report_schedule,
     reported_periods,
-    signed_terms,
     since_day,
 )
 from .reports import period_to_report
@@ -198,22 +196,8 @@ def watched_pairs(organization, *, program=None, match_ids=None):
         members.setdefault(match_id, []).append(
             Member(user_id, Person(user_id, *account), in_organization)
         )
-    pauses = pauses_by_match(organization, **narrow)
-    signed = signed_terms(organization, **narrow)
-    zone = organization.time_zone
-    rhythms = {}
-    return [
-        pair_state(
-            match=MatchRef(*row),
-            program=programs[row[1]],
-            members=members.get(row[0], []),
-            pauses=pauses.get(row[0], []),
-            signed=signed,
-            zone=zone,
-            rhythms=rhythms,
-        )
-        for row in rows
-    ]
+    matches = [(MatchRef(*row), programs[row[1]]) for row in rows]
+    return pair_states(organization, matches, members, **narrow)
 
 
 # --- The rules -----------------------------------------------------------------------------
