@@ -16,7 +16,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agreements.services.agreements import agreements_create_for_matches, agreements_on_match_end
+from agreements.services.amend import agreements_on_match_end
+from agreements.services.create import agreements_create_for_matches
 from peercoach.audit.models import Action
 from peercoach.audit.services import audit_record
 from peercoach.notifications.services import message_queue
