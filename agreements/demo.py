@@ -19,15 +19,12 @@ from programs.models import Match, Program
 
 from . import fields
 from .models import Agreement, AgreementItem, AgreementValue
-from .services.agreements import (
-    Actor,
-    agreement_sign,
-    agreements_start_missing,
-    canonical_text,
-    parties,
-    value_save,
-)
+from .selectors.agreement import canonical_text, parties
+from .services.common import Actor
+from .services.create import agreements_start_missing
 from .services.documents import agreement_pdf_issue
+from .services.fill import value_save
+from .services.sign import agreement_sign
 from .services.templates import template_from_starter
 from .services.versions import template_current
 from .starters import starter_for_program

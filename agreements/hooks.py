@@ -5,7 +5,8 @@ Each hook runs inside the caller's transaction; see `peercoach.hooks`."""
 from django.utils.translation import gettext as _
 
 from .selectors.templates import agreement_readiness
-from .services.agreements import agreements_create_for_matches, agreements_on_match_end
+from .services.amend import agreements_on_match_end
+from .services.create import agreements_create_for_matches
 
 
 def match_published(*, program, matches):

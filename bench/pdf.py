@@ -138,13 +138,11 @@ def build(count):
     from django_scopes import scope
 
     from agreements.models import AgreementItem, AgreementTemplate
-    from agreements.services.agreements import (
-        Actor,
-        agreement_create,
-        agreement_sign,
-        canonical_text,
-        value_save,
-    )
+    from agreements.selectors.agreement import canonical_text
+    from agreements.services.common import Actor
+    from agreements.services.create import agreement_create
+    from agreements.services.fill import value_save
+    from agreements.services.sign import agreement_sign
     from agreements.tasks import agreement_pdf_render
     from peercoach.accounts.models import User
     from peercoach.notifications.services import messages_muted

@@ -205,7 +205,7 @@ def setup_pair(org):
     """A published pair with its agreement filled, ready to sign (the tests' fixture)."""
     from django_scopes import scope
 
-    from agreements.services.agreements import agreement_create
+    from agreements.services.create import agreement_create
     from peercoach.tenancy.models import Membership
     from programs.models import Match, Program
     from tests.agreements.conftest import Pair, template_make
@@ -287,7 +287,9 @@ def run_pdf(pair, env, workdir, current, scheduler):
     from django_scopes import scope, scopes_disabled
 
     from agreements.models import Agreement, AgreementEvent
-    from agreements.services.agreements import Actor, agreement_sign, canonical_text
+    from agreements.selectors.agreement import canonical_text
+    from agreements.services.common import Actor
+    from agreements.services.sign import agreement_sign
 
     with scope(organization=pair.org):
         for user in (pair.a, pair.b):

@@ -121,7 +121,8 @@ print(response.content.decode())
 
 
 def sign_both(signing):
-    from agreements.services.agreements import Actor, agreement_sign
+    from agreements.services.common import Actor
+    from agreements.services.sign import agreement_sign
 
     for user in (signing.a, signing.b):
         agreement_sign(

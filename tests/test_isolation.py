@@ -26,7 +26,11 @@ from django.urls import URLResolver, get_resolver, reverse
 from django_scopes import scope, scopes_disabled
 
 from agreements import models as agreement_models
-from agreements.services import agreements as agreement_services
+from agreements.selectors.agreement import canonical_text
+from agreements.services.common import Actor
+from agreements.services.create import agreement_create
+from agreements.services.fill import value_save
+from agreements.services.sign import agreement_sign
 from peercoach.accounts.models import Invitation
 from peercoach.tenancy.models import Membership
 from peercoach.tenancy.urls import TENANT
@@ -215,7 +219,7 @@ class Target:
                 status=program_models.Match.Status.ACTIVE,
             )
             template = self.program_template if program == self.program else template_make(program)
-            agreement = agreement_services.agreement_create(match=match, template=template)
+            agreement = agreement_create(match=match, template=template)
             for user, title, data in [
                 (participant, "How often we meet", {"every": "monthly"}),
                 (participant, "How long a session lasts", {"value": "60"}),
@@ -234,10 +238,10 @@ class Target:
         item = agreement_models.AgreementItem.objects.get(template=agreement.template, title=title)
         query = QueryDict(mutable=True)
         query.update(data)
-        agreement_services.value_save(
+        value_save(
             agreement=agreement,
             item=item,
-            actor=agreement_services.Actor(user=user),
+            actor=Actor(user=user),
             value=fields.parse(item, query),
             seen_revision=0,
         )
@@ -269,7 +273,7 @@ class Target:
 
     def agreement_sha(self):
         with scope(organization=self.org):
-            return agreement_services.canonical_text(self.participant_agreement)[1]
+            return canonical_text(self.participant_agreement)[1]
 
     @cached_property
     def signed_agreement(self):
@@ -279,11 +283,11 @@ class Target:
             program = ProgramFactory(organization=self.org, name="Acme Second Term")
         agreement, partner = self._agreement_for(program, "fay@acme.example.org")
         with scope(organization=self.org):
-            sha = agreement_services.canonical_text(agreement)[1]
+            sha = canonical_text(agreement)[1]
             for user in (self.actors["participant"], partner):
-                agreement_services.agreement_sign(
+                agreement_sign(
                     agreement=agreement,
-                    actor=agreement_services.Actor(user=user),
+                    actor=Actor(user=user),
                     typed_name="Signer Name",
                     consent=True,
                     intent=True,

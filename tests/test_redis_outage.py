@@ -33,7 +33,7 @@ from django.urls import reverse
 from django_scopes import scope, scopes_disabled
 
 from agreements.models import Agreement
-from agreements.services.agreements import agreement_create
+from agreements.services.create import agreement_create
 from peercoach.celery import app
 from peercoach.notifications.models import Delivery
 from programs.models import Match, Program

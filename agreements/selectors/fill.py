@@ -12,7 +12,7 @@ from programs.models import Match
 from .. import fields
 from ..formatting import clause_html
 from ..models import Agreement, AgreementEvent, AgreementValue, Signature
-from ..services.agreements import canonical_text, items_of, missing_fields, parties, values_of
+from .agreement import canonical_text, items_of, missing_fields, parties, values_of
 
 
 @dataclass

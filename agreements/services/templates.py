@@ -20,7 +20,7 @@ from programs.models import Program
 
 from ..models import Agreement, AgreementItem, AgreementValue
 from ..starters import STARTERS, help_contact
-from .agreements import template_changed
+from .create import template_changed
 from .versions import template_for_edit
 
 Kind = AgreementItem.Kind

@@ -35,7 +35,7 @@ from ..selectors.templates import (
     status_summary,
 )
 from ..services import templates as services
-from ..services.agreements import agreements_move_to_current, agreements_start_missing
+from ..services.create import agreements_move_to_current, agreements_start_missing
 from ..services.versions import template_current
 from ..starters import STARTERS, starter_for_program
 

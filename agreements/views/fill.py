@@ -23,18 +23,13 @@ from peercoach.web.views import redirect_to
 from .. import fields
 from ..access import agreement_for_party
 from ..models import AgreementItem
+from ..selectors.agreement import agreement_in_force
 from ..selectors.fill import agreement_history, agreement_page, cell_for
-from ..services.agreements import (
-    CONSENT_TEXT,
-    INTENT_TEXT,
-    Actor,
-    AgreementError,
-    agreement_amend,
-    agreement_in_force,
-    agreement_sign,
-    value_save,
-)
-from ..services.agreements import amendment_withdraw as services_withdraw
+from ..services.amend import agreement_amend
+from ..services.amend import amendment_withdraw as services_withdraw
+from ..services.common import Actor, AgreementError
+from ..services.fill import value_save
+from ..services.sign import CONSENT_TEXT, INTENT_TEXT, agreement_sign
 
 
 def _actor(request):

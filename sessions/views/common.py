@@ -10,7 +10,8 @@ from peercoach.tenancy.urls import TENANT
 
 from ..access import NotWritable
 
-# A pair's or circle's pages, a session's pages, and the person's own pages.
+# A pair's or circle's pages, a session's pages, and the person's own pages: the prefixes
+# of the routes in sessions/urls.py.
 PAIR = f"{TENANT}pairs/<int:pk>/"
 SESSION = f"{TENANT}sessions/<int:pk>/"
 ME = f"{TENANT}me/"

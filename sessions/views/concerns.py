@@ -12,7 +12,6 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -21,7 +20,6 @@ from peercoach.audit.models import Action
 from peercoach.audit.services import audit_record, client_ip
 from peercoach.tenancy.access import coordinator_required
 from peercoach.tenancy.models import Membership
-from peercoach.tenancy.urls import TENANT
 from peercoach.web.forms import object_id
 from peercoach.web.views import form_error
 
@@ -38,9 +36,7 @@ from ..selectors.concerns import (
     programs_of,
 )
 from ..services import concerns as services
-from .common import ME
 
-CONCERNS = f"{TENANT}concerns/"
 PAGE_SIZE = 25
 
 
@@ -250,13 +246,3 @@ def _handler_toggle(request):
             _("%(name)s no longer reads the concerns.") % {"name": membership.user.display_name},
         )
     return redirect("sessions:concern_handlers", org_slug=organization.slug)
-
-
-urlpatterns = [
-    path(f"{CONCERNS}new/", concern_new, name="concern_new"),
-    path(f"{ME}concerns/", my_concerns, name="my_concerns"),
-    path(CONCERNS, concern_list, name="concerns"),
-    path(f"{CONCERNS}handlers/", concern_handler_list, name="concern_handlers"),
-    path(f"{CONCERNS}<int:pk>/", concern_detail, name="concern_detail"),
-    path(f"{CONCERNS}<int:pk>/close/", concern_close, name="concern_close"),
-]

@@ -8,14 +8,12 @@ queue is for the organisation's coordinators (`coordinator_program`).
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from peercoach.tenancy.access import coordinator_required
-from peercoach.tenancy.urls import TENANT
 from peercoach.tenancy.zones import zone_of
 from peercoach.web.forms import object_id
 from peercoach.web.views import form_error
@@ -33,9 +31,8 @@ from ..selectors.endings import (
     pauses_for_match,
 )
 from ..services import endings as services
-from .common import PAIR, read_only_answer
+from .common import read_only_answer
 
-PROGRAM = f"{TENANT}programs/<int:pk>/"
 PAGE_SIZE = 25
 
 
@@ -205,12 +202,3 @@ def opt_out_handled(request, org_slug, pk, opt_out_pk):
     else:
         messages.info(request, _("Someone in the team had already handled it."))
     return redirect("sessions:opt_outs", org_slug=org_slug, pk=program.pk)
-
-
-urlpatterns = [
-    path(f"{PAIR}pause/", pause, name="pause"),
-    path(f"{PAIR}pause/end/", pause_end, name="pause_end"),
-    path(f"{PAIR}opt-out/", opt_out, name="opt_out"),
-    path(f"{PROGRAM}opt-outs/", opt_outs, name="opt_outs"),
-    path(f"{PROGRAM}opt-outs/<int:opt_out_pk>/handled/", opt_out_handled, name="opt_out_handled"),
-]

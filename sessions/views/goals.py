@@ -13,13 +13,11 @@ Once the program is closed the plan is read-only.
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from peercoach.tenancy.urls import TENANT
 from peercoach.web.views import redirect_to
 from programs.models import Program
 
@@ -36,11 +34,6 @@ from ..selectors.goals import (
     plan_readers,
 )
 from ..services import goals as services
-from .common import PAIR
-
-PLAN = f"{TENANT}programs/<int:pk>/plan/"
-GOAL = f"{TENANT}goals/<int:pk>/"
-
 
 # --- Lookups -----------------------------------------------------------------------------
 
@@ -298,14 +291,3 @@ def partner_plan(request, org_slug, pk, user_pk):
     )
     context["match"] = match
     return render(request, "sessions/goals/plan.html", context)
-
-
-urlpatterns = [
-    path(PLAN, plan, name="plan"),
-    path(f"{PLAN}goals/new/", goal_create, name="goal_create"),
-    path(f"{GOAL}edit/", goal_edit, name="goal_edit"),
-    path(f"{GOAL}steps/", goal_step_add, name="goal_step_add"),
-    path(f"{GOAL}steps/<int:step_pk>/toggle/", goal_step_toggle, name="goal_step_toggle"),
-    path(f"{GOAL}updates/", goal_update, name="goal_update"),
-    path(f"{PAIR}plans/<int:user_pk>/", partner_plan, name="partner_plan"),
-]

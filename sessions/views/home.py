@@ -7,12 +7,10 @@ page without its actions.
 
 from django.core.paginator import Paginator
 from django.shortcuts import render
-from django.urls import path
 from django.views.decorators.cache import never_cache
 
 from ..access import is_writable, match_for_member
 from ..selectors.home import pair_hub, sessions_for_pair
-from .common import PAIR
 
 SESSIONS_PER_PAGE = 20
 
@@ -39,9 +37,3 @@ def session_list(request, org_slug, pk):
         "sessions/home/session_list.html",
         {"match": match, "program": match.program, "page": page},
     )
-
-
-urlpatterns = [
-    path(PAIR, pair, name="pair"),
-    path(f"{PAIR}sessions/", session_list, name="session_list"),
-]

@@ -13,7 +13,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import render
-from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -50,7 +49,7 @@ from ..services.log import (
     reflection_save,
     session_log,
 )
-from .common import PAIR, SESSION, read_only_answer
+from .common import read_only_answer
 
 
 def _read_only(view):
@@ -318,15 +317,3 @@ def checklist(request, org_slug, pk):
     if request.htmx:
         return render(request, "sessions/log/checklist.html#checklist_form", context)
     return render(request, "sessions/log/checklist.html", context)
-
-
-urlpatterns = [
-    path(f"{PAIR}sessions/log/", log, name="log"),
-    path(f"{PAIR}checklist/", checklist, name="checklist"),
-    path(SESSION, detail, name="detail"),
-    path(f"{SESSION}log/", log_scheduled, name="log_scheduled"),
-    path(f"{SESSION}note/", private_note, name="private_note"),
-    path(f"{SESSION}feedback/", feedback, name="feedback"),
-    path(f"{SESSION}reflection/", reflection, name="reflection"),
-    path(f"{SESSION}prepare/", prepare, name="prepare"),
-]

@@ -11,12 +11,10 @@ reads their own, and the program team reads the shared answers.
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import render
-from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from peercoach.tenancy.access import coordinator_required
-from peercoach.tenancy.urls import TENANT
 from peercoach.web.views import redirect_to
 from programs.access import coordinator_program
 
@@ -31,9 +29,8 @@ from ..selectors.reports import (
     reports_of_program,
 )
 from ..services.reports import ReportError, report_submit
-from .common import PAIR, read_only_answer
+from .common import read_only_answer
 
-PROGRAM = f"{TENANT}programs/<int:pk>/"
 PAGE_SIZE = 25
 
 
@@ -105,10 +102,3 @@ def program_reports(request, org_slug, pk):
         "sessions/reports/program_reports.html",
         {"program": program, "page": page, "rows": rows, "ratings": ratings},
     )
-
-
-urlpatterns = [
-    path(f"{PAIR}report/", report, name="report"),
-    path(f"{PAIR}reports/", reports, name="reports"),
-    path(f"{PROGRAM}reports/", program_reports, name="program_reports"),
-]

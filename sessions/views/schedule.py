@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -62,7 +62,7 @@ from ..services.schedule import (
     session_reschedule,
     session_suggest,
 )
-from .common import ME, PAIR, SESSION, TENANT, read_only_answer
+from .common import read_only_answer
 
 # Calendar apps poll every few minutes to every few hours; more than this is not an app.
 FEED_LIMIT = 60
@@ -400,18 +400,3 @@ def feed(request, token):
             events=events,
         )
     return _calendar_response(text)
-
-
-urlpatterns = [
-    path(f"{PAIR}sessions/new/", schedule, name="schedule"),
-    path(f"{SESSION}respond/", respond, name="respond"),
-    path(f"{SESSION}reschedule/", reschedule, name="reschedule"),
-    path(f"{SESSION}cancel/", cancel, name="cancel"),
-    path(f"{SESSION}calendar.ics", session_ics, name="ics"),
-    path(
-        f"{TENANT}programs/<int:pk>/events/<int:event_pk>/calendar.ics", event_ics, name="event_ics"
-    ),
-    path(f"{ME}calendar/", calendar, name="calendar"),
-    path(f"{ME}calendar/reset/", calendar_reset, name="calendar_reset"),
-    path("calendar/<str:token>.ics", feed, name="feed"),
-]

@@ -7,19 +7,14 @@ the form while it is open and unanswered, their own answers read-only afterwards
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-
-from peercoach.tenancy.urls import TENANT
 
 from .. import services
 from ..access import participant_survey
 from ..forms import AnswerForm
 from ..models import MIN_RESPONSES
 from ..selectors import my_response, survey_questions, surveys_for_participant
-
-ME = f"{TENANT}me/surveys/"
 
 
 def my_surveys(request, org_slug):
@@ -87,9 +82,3 @@ def answer(request, org_slug, survey_pk):
         },
         status=status,
     )
-
-
-urlpatterns = [
-    path(ME, my_surveys, name="mine"),
-    path(f"{ME}<int:survey_pk>/", answer, name="answer"),
-]

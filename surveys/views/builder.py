@@ -8,13 +8,11 @@ HTMX with the refreshed list, and a plain POST with a redirect.
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, render
-from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from peercoach.tenancy.access import coordinator_required
-from peercoach.tenancy.urls import TENANT
 from peercoach.web.views import form_error, redirect_to
 from programs.access import coordinator_program
 
@@ -30,10 +28,6 @@ from ..selectors import (
     survey_results,
     surveys_for_program,
 )
-
-PROGRAM = f"{TENANT}programs/<int:pk>/surveys/"
-SURVEY = f"{PROGRAM}<int:survey_pk>/"
-QUESTION = f"{SURVEY}questions/<int:question_pk>/"
 
 
 def _to_survey(survey, anchor=""):
@@ -338,19 +332,3 @@ def question_move(request, org_slug, pk, survey_pk, question_pk):
     else:
         messages.success(request, _("“%(label)s” was moved.") % {"label": question.label})
     return _after_question_change(request, program, survey, question)
-
-
-urlpatterns = [
-    path(PROGRAM, survey_list, name="list"),
-    path(f"{PROGRAM}new/", survey_create, name="create"),
-    path(SURVEY, survey_detail, name="detail"),
-    path(f"{SURVEY}edit/", survey_edit, name="edit"),
-    path(f"{SURVEY}delete/", survey_delete, name="delete"),
-    path(f"{SURVEY}send/", survey_send, name="send"),
-    path(f"{SURVEY}close/", survey_close, name="close"),
-    path(f"{SURVEY}results/", results, name="results"),
-    path(f"{SURVEY}questions/new/", question_create, name="question_create"),
-    path(f"{QUESTION}edit/", question_edit, name="question_edit"),
-    path(f"{QUESTION}delete/", question_delete, name="question_delete"),
-    path(f"{QUESTION}move/", question_move, name="question_move"),
-]

@@ -8,7 +8,10 @@ from django_scopes import scope
 
 from agreements import fields
 from agreements.models import AgreementItem, AgreementTemplate
-from agreements.services.agreements import Actor, agreement_create, canonical_text, value_save
+from agreements.selectors.agreement import canonical_text
+from agreements.services.common import Actor
+from agreements.services.create import agreement_create
+from agreements.services.fill import value_save
 from peercoach.tenancy.models import Membership
 from programs.models import Match, Program
 from tests.conftest import _member

@@ -11,7 +11,10 @@ from django_scopes import scope, scopes_disabled
 from agreements.demo import DEMO_STARTERS, agreements_demo_load
 from agreements.models import Agreement, AgreementItem, AgreementTemplate, Signature
 from agreements.services import templates as services
-from agreements.services.agreements import Actor, agreement_create, agreement_sign, value_save
+from agreements.services.common import Actor
+from agreements.services.create import agreement_create
+from agreements.services.fill import value_save
+from agreements.services.sign import agreement_sign
 from agreements.services.templates import PER_PARTY_PURPOSES
 from agreements.starters import STARTERS, starter_for_program
 from programs.models import Match, Program
@@ -709,14 +712,12 @@ def test_unsigned_agreements_on_an_older_version_move_to_the_current_one(
     from django.http import QueryDict
 
     from agreements import fields as field_kinds
+    from agreements.selectors.agreement import canonical_text as sha_of
     from agreements.services import templates as template_services
-    from agreements.services.agreements import (
-        Actor,
-        agreement_create,
-        agreement_sign,
-        value_save,
-    )
-    from agreements.services.agreements import canonical_text as sha_of
+    from agreements.services.common import Actor
+    from agreements.services.create import agreement_create
+    from agreements.services.fill import value_save
+    from agreements.services.sign import agreement_sign
     from programs.models import Match
     from tests.factories import match_make
 

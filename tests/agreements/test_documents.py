@@ -23,8 +23,9 @@ from agreements import seal as seal_module
 from agreements.models import Agreement, AgreementEvent, AgreementValue
 from agreements.seal import SealConfigError, installation_seal
 from agreements.services import documents
-from agreements.services.agreements import Actor, agreement_sign
+from agreements.services.common import Actor
 from agreements.services.documents import agreement_pdf_issue, pdf_verify
+from agreements.services.sign import agreement_sign
 from agreements.tasks import agreement_pdf_render, agreements_pdf_sweep
 from agreements.views.documents import VERIFY_LIMIT, VERIFY_MAX_BYTES
 

@@ -8,16 +8,12 @@ from django.urls import reverse
 
 from agreements import canonical
 from agreements.models import Agreement, AgreementEvent, AgreementValue, Signature
+from agreements.selectors.agreement import canonical_text
 from agreements.selectors.fill import agreement_page
-from agreements.services.agreements import (
-    Actor,
-    AgreementError,
-    agreement_amend,
-    agreement_sign,
-    agreements_create_for_matches,
-    amendment_withdraw,
-    canonical_text,
-)
+from agreements.services.amend import agreement_amend, amendment_withdraw
+from agreements.services.common import Actor, AgreementError
+from agreements.services.create import agreements_create_for_matches
+from agreements.services.sign import agreement_sign
 from programs.models import Match
 from programs.services.proposals import match_end
 from tests.agreements.conftest import template_make
@@ -627,7 +623,7 @@ def test_a_save_from_a_page_older_than_the_template_move_lands_by_key_or_says_wh
     pair, coordinator, client_for, stranger
 ):
     from agreements.services import templates as template_services
-    from agreements.services.agreements import agreements_move_to_current
+    from agreements.services.create import agreements_move_to_current
 
     old_where = pair.item("Where we meet")
     old_contract = pair.item("Our social contract")
@@ -673,7 +669,7 @@ def test_a_save_from_a_page_older_than_the_template_move_lands_by_key_or_says_wh
 
 def test_moving_skips_ended_pairs_and_never_moves_to_an_empty_version(pair, coordinator):
     from agreements.models import AgreementItem, AgreementTemplate
-    from agreements.services.agreements import agreements_move_to_current
+    from agreements.services.create import agreements_move_to_current
 
     v2 = AgreementTemplate.objects.create(organization=pair.org, program=pair.program, version=2)
     assert agreements_move_to_current(program=pair.program, user=coordinator) == 0  # empty

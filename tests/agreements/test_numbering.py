@@ -6,7 +6,9 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from agreements.models import Agreement
-from agreements.services.agreements import Actor, agreement_amend, agreements_create_for_matches
+from agreements.services.amend import agreement_amend
+from agreements.services.common import Actor
+from agreements.services.create import agreements_create_for_matches
 from programs.models import Match
 from tests.agreements.test_documents import (  # noqa: F401 - fixtures and helpers
     _files,

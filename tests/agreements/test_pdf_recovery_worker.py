@@ -18,8 +18,10 @@ from django_scopes import scopes_disabled
 
 from agreements import tasks
 from agreements.models import Agreement, AgreementEvent
-from agreements.services.agreements import Actor, agreement_sign, canonical_text
+from agreements.selectors.agreement import canonical_text
+from agreements.services.common import Actor
 from agreements.services.documents import pdf_verify
+from agreements.services.sign import agreement_sign
 from tests.notifications.test_delivery_worker import (  # noqa: F401 - the broker fixture
     START_TIMEOUT,
     Worker,

@@ -10,7 +10,9 @@ from django_scopes import scope
 
 from agreements.models import Agreement, AgreementEvent
 from agreements.seal import installation_seal
-from agreements.services.agreements import Actor, agreement_sign, canonical_text
+from agreements.selectors.agreement import canonical_text
+from agreements.services.common import Actor
+from agreements.services.sign import agreement_sign
 from agreements.tasks import agreement_pdf_render
 from peercoach.celery import app
 from tests.test_celery_worker import (  # noqa: F401 - fixtures

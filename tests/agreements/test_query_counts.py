@@ -59,7 +59,7 @@ def test_starting_agreements_takes_the_same_queries_for_2_or_40_pairs(pair, org)
     from django.test.utils import CaptureQueriesContext
 
     from agreements.models import Agreement
-    from agreements.services.agreements import agreements_create_for_matches
+    from agreements.services.create import agreements_create_for_matches
     from programs.models import Match
     from tests.factories import MembershipFactory, UserFactory, match_make
 

@@ -7,7 +7,9 @@ from django.db import connection, connections
 from django_scopes import scope
 
 from agreements.models import Agreement, AgreementEvent, AgreementValue, Signature
-from agreements.services.agreements import Actor, AgreementError, agreement_sign, canonical_text
+from agreements.selectors.agreement import canonical_text
+from agreements.services.common import Actor, AgreementError
+from agreements.services.sign import agreement_sign
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

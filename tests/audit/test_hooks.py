@@ -8,7 +8,8 @@ from django.urls import reverse
 from django_scopes import scope
 
 from agreements.models import Signature
-from agreements.services.agreements import Actor, AgreementError, agreement_sign
+from agreements.services.common import Actor, AgreementError
+from agreements.services.sign import agreement_sign
 from peercoach.accounts import services as account_services
 from peercoach.accounts.models import Invitation
 from peercoach.audit.models import Action, AuditEvent
@@ -352,7 +353,7 @@ def test_a_refused_run_leaves_no_row(org, coordinator):
 
 @pytest.fixture
 def agreement_pair(org, participant):
-    from agreements.services.agreements import agreement_create
+    from agreements.services.create import agreement_create
 
     partner = _member(org, Membership.Role.PARTICIPANT, "partner@acme.example.org")
     with scope(organization=org):

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django_scopes import scope, scopes_disabled
 
 from agreements.models import Agreement
-from agreements.services.agreements import agreements_start_missing
+from agreements.services.create import agreements_start_missing
 from agreements.services.templates import template_from_starter
 from peercoach.demo import DEMO_PASSWORD, demo_load
 from peercoach.tenancy.models import Membership, Organization

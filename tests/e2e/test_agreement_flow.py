@@ -22,7 +22,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from agreements.models import Agreement, AgreementItem, AgreementValue, Signature
-from agreements.services.agreements import agreements_start_missing
+from agreements.services.create import agreements_start_missing
 from agreements.services.templates import template_from_starter
 from peercoach.tenancy.models import Membership
 from programs.models import Match, Program

@@ -13,8 +13,10 @@ from django.utils import timezone
 from django_scopes import scope
 
 from agreements.models import Agreement
-from agreements.services.agreements import Actor, agreement_create, canonical_text
-from agreements.services.agreements import agreement_sign as sign
+from agreements.selectors.agreement import canonical_text
+from agreements.services.common import Actor
+from agreements.services.create import agreement_create
+from agreements.services.sign import agreement_sign as sign
 from peercoach.notifications.dispatch import reminders_record
 from peercoach.notifications.models import Delivery, Kind, Preference
 from peercoach.tenancy.models import Membership

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agreements.models import Agreement
-from agreements.services.agreements import agreement_create
+from agreements.services.create import agreement_create
 from peercoach.tenancy.zones import zone_of
 from programs.models import Application, Match, MatchMember, Program
 from sessions.models import OptOut, Pause

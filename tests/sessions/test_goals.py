@@ -11,8 +11,11 @@ from django_scopes import scope
 
 from agreements import fields
 from agreements.models import AgreementItem
-from agreements.services.agreements import Actor, agreement_create, canonical_text, value_save
-from agreements.services.agreements import agreement_sign as sign
+from agreements.selectors.agreement import canonical_text
+from agreements.services.common import Actor
+from agreements.services.create import agreement_create
+from agreements.services.fill import value_save
+from agreements.services.sign import agreement_sign as sign
 from programs.models import Match, MatchMember, Program
 from sessions.models import Goal, GoalStep, GoalUpdate, Plan
 from sessions.selectors.goals import goal_counts, goals_for

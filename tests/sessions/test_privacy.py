@@ -44,7 +44,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
-from agreements.services.agreements import agreement_create
+from agreements.services.create import agreement_create
 from peercoach.tenancy.models import Membership
 from peercoach.tenancy.urls import TENANT
 from programs.models import Match, Program

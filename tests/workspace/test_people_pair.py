@@ -8,7 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope
 
-from agreements.services.agreements import Actor, agreement_create, agreement_sign
+from agreements.services.common import Actor
+from agreements.services.create import agreement_create
+from agreements.services.sign import agreement_sign
 from peercoach.tenancy.models import Membership
 from programs.models import Program
 from sessions.models import Concern, OptOut, Pause, ProgressReport, Session
