@@ -394,6 +394,17 @@ REMINDER_ATTACHMENTS = {
     "session": "sessions.reminders.attachments.session_calendar",
     "event": "sessions.reminders.attachments.event_calendar",
 }
+# Apps that keep a person's data, for "my data" and "delete my account"
+# (peercoach/accounts/personal_data.py). Each module has tables(*, organization, user) -> the
+# export's tables, and erase(*, user), run in one transaction. The export follows this
+# order; deletion runs it backwards, so that the apps above still see the whole person.
+PERSONAL_DATA = [
+    "peercoach.accounts.personal_data",
+    "programs.personal_data",
+    "agreements.personal_data",
+    "sessions.personal_data",
+    "surveys.personal_data",
+]
 # SMTP connections one batch of reminders uses at once (threads of the worker process),
 # so that waits for the server's replies overlap. 1: one connection, no threads.
 REMINDER_SMTP_CONNECTIONS = int(env("REMINDER_SMTP_CONNECTIONS", "4"))

@@ -1,7 +1,7 @@
 """Sessions, goals, reports, pauses, opt-outs and concerns: one module of views per area,
 each with its own `urlpatterns`, mounted here under the `sessions` namespace."""
 
-from .views import concerns, data, endings, goals, home, log, reports, schedule
+from .views import concerns, endings, goals, home, log, reports, schedule
 
 app_name = "sessions"
 
@@ -13,5 +13,4 @@ urlpatterns = [
     *reports.urlpatterns,
     *endings.urlpatterns,
     *concerns.urlpatterns,
-    *data.urlpatterns,
 ]
