@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from django.http import QueryDict
 
+from programs.demo import demo_programs
 from programs.models import Match, Program
 
 from . import fields
@@ -60,7 +61,18 @@ OBJECTIVES = [
 ]
 
 
-def agreements_demo_load(*, programs):
+def agreements_demo_load(*, organizations):
+    """A loader of settings.DEMO_LOADERS (see peercoach.demo): `agreements_demo_build` for
+    the organisations' demo programs; returns the lines the demo command prints."""
+    lines = {}
+    for demo in agreements_demo_build(programs=demo_programs(organizations)):
+        shown = [f"  agreement:    from the “{demo.starter}” starter"]
+        shown += [f"    {status}: {' and '.join(emails)}" for status, emails in demo.showcased]
+        lines[demo.program.organization_id] = shown
+    return lines
+
+
+def agreements_demo_build(*, programs):
     """Give each of `programs` its starter template (when its template has no items) and
     agreements for its active pairs without one. Runs inside the caller's transaction
     with scopes disabled. Returns a DemoAgreements per program."""

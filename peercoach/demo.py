@@ -1,24 +1,25 @@
 """Demo data for the five seed programs (README command one).
 
 Idempotent: running it again refreshes the same rows and creates nothing twice.
-Later features extend `demo_load` with programs, pairs, agreements and sessions.
-Texts are our own, modelled on the programs' handouts.
+This module makes the organisations and the people; the apps add their programs, pairs,
+agreements, sessions and surveys through the loaders listed in settings.DEMO_LOADERS,
+called in that order as `loader(*, organizations)`. Each loader is idempotent, runs in
+this transaction with scopes disabled, and returns {organisation id: [lines]}: what the
+demo command prints under that organisation. Texts are our own, modelled on the
+programs' handouts.
 """
 
 from dataclasses import dataclass, field
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.utils.module_loading import import_string
 from django_scopes import scopes_disabled
 
-from agreements.demo import agreements_demo_load
 from peercoach.accounts.models import User
-from peercoach.audit.demo import audit_demo_load
 from peercoach.tenancy.models import Membership, Organization
-from programs.demo import programs_demo_load
-from sessions.demo import sessions_demo_load
-from surveys.demo import surveys_demo_load
 
 DEMO_PASSWORD = "peercoach-demo"  # noqa: S105 - printed on purpose for the demo
 ADMIN_EMAIL = "admin@example.org"
@@ -145,9 +146,8 @@ class DemoResult:
     admin_email: str = ADMIN_EMAIL
     multi_email: str = MULTI_EMAIL
     organizations: list = field(default_factory=list)
-    programs: list = field(default_factory=list)
-    agreements: list = field(default_factory=list)
-    activity: list = field(default_factory=list)
+    # {organisation id: [lines]}, from the loaders of settings.DEMO_LOADERS in order.
+    lines: dict = field(default_factory=dict)
 
 
 def _person(email, first_name, last_name, password_hash, **extra):
@@ -168,7 +168,8 @@ def _person(email, first_name, last_name, password_hash, **extra):
 
 
 def demo_load():
-    """Create or refresh the demo organisations, coordinators and participants."""
+    """Create or refresh the demo organisations, coordinators and participants, then run
+    settings.DEMO_LOADERS in order, all in one transaction."""
     result = DemoResult()
     password_hash = make_password(DEMO_PASSWORD)
     with transaction.atomic(), scopes_disabled():
@@ -214,15 +215,9 @@ def demo_load():
                 user=multi,
                 defaults={"role": role},
             )
-        result.programs = programs_demo_load(
-            organizations=[org for org, _coordinator, _participants in result.organizations]
-        )
-        result.agreements = agreements_demo_load(
-            programs=[demo.program for demo in result.programs]
-        )
-        demo_programs = [demo.program for demo in result.programs]
-        result.activity = sessions_demo_load(programs=demo_programs)
-        surveys_demo_load(programs=demo_programs)
-        # Last: it dates the audit rows the loads above wrote to the story's days.
-        audit_demo_load(programs=demo_programs)
+        organizations = [org for org, _coordinator, _participants in result.organizations]
+        for path in settings.DEMO_LOADERS:
+            loaded = import_string(path)(organizations=organizations)
+            for organization_id, lines in loaded.items():
+                result.lines.setdefault(organization_id, []).extend(lines)
     return result

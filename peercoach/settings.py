@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "surveys",
     "workspace",
     "portal",
+    "peercoach.ops",
 ]
 
 MIDDLEWARE = [
@@ -408,6 +409,30 @@ REMINDER_ATTACHMENTS = {
     "session": "sessions.reminders.attachments.session_calendar",
     "event": "sessions.reminders.attachments.event_calendar",
 }
+# Apps that keep a person's data, for "my data" and "delete my account"
+# (peercoach/accounts/personal_data.py). Each module has tables(*, organization, user) -> the
+# export's tables, and erase(*, user), run in one transaction. The export follows this
+# order; deletion runs it backwards, so that the apps above still see the whole person.
+PERSONAL_DATA = [
+    "peercoach.accounts.personal_data",
+    "programs.personal_data",
+    "agreements.personal_data",
+    "sessions.personal_data",
+    "surveys.personal_data",
+]
+# What `manage.py demo` loads after the organisations and people (peercoach/demo.py), in
+# this order: each loader(*, organizations) is idempotent and returns the lines the command
+# prints per organisation. The audit loader is last: it dates the rows the others wrote.
+DEMO_LOADERS = [
+    "programs.demo.programs_demo_load",
+    "agreements.demo.agreements_demo_load",
+    "sessions.demo.sessions_demo_load",
+    "surveys.demo.surveys_demo_load",
+    "programs.demo_audit.audit_demo_load",
+]
+# Celery tasks the demo loaders never queue (peercoach.demo_util.quiet): the demo runs the
+# matcher itself.
+DEMO_QUIET_TASKS = ["programs.tasks.matching_run_execute"]
 # SMTP connections one batch of reminders uses at once (threads of the worker process),
 # so that waits for the server's replies overlap. 1: one connection, no threads.
 REMINDER_SMTP_CONNECTIONS = int(env("REMINDER_SMTP_CONNECTIONS", "4"))

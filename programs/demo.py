@@ -8,18 +8,17 @@ programs, pairs and circles.
 
 No email leaves while it runs: decisions and publication would otherwise write to about
 a hundred demo addresses. The matching task is not queued either: the demo executes
-each run itself, so the program is published before the demo returns (see `quiet`).
+each run itself, so the program is published before the demo returns (see
+`peercoach.demo_util.quiet`).
 """
 
 import random
-from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from unittest import mock
 
 from django.utils import timezone
 
-from peercoach.notifications.services import messages_muted
+from peercoach.demo_util import quiet
 from peercoach.tenancy.models import Membership
 
 from .demo_content import PROGRAMS
@@ -48,14 +47,13 @@ from .services.setup import (
     program_status_set,
     resource_create,
 )
-from .tasks import matching_run_execute as matching_task
 
 K = Question.Kind
 
 
 @dataclass
 class DemoProgram:
-    """What the demo command prints for one program."""
+    """What the demo command prints for one program (`_program_line`)."""
 
     organization: object
     program: Program
@@ -67,14 +65,15 @@ class DemoProgram:
 
 def programs_demo_load(*, organizations):
     """Create each organisation's demo program (see `demo_content.PROGRAMS`); idempotent.
+    A loader of settings.DEMO_LOADERS (see peercoach.demo).
 
     An organisation whose program already exists (same name) is left as it is, so a
     second run creates nothing and sends nothing. Organisations without a demo program
     are skipped. Runs inside the caller's transaction with scopes disabled. Raises
     RuntimeError when the matcher fails, so a broken demo never passes for a good one.
-    Returns a DemoProgram per organisation that has one.
+    Returns the line the demo command prints for each organisation that has a program.
     """
-    loaded = []
+    lines = {}
     for organization in organizations:
         spec = PROGRAMS.get(organization.slug)
         if spec is None:
@@ -86,28 +85,41 @@ def programs_demo_load(*, organizations):
         if created:
             with quiet():
                 program = _program_build(organization, spec)
-        loaded.append(_summary(organization, program, created))
-    return loaded
+        lines[organization.pk] = [_program_line(_summary(organization, program, created))]
+    return lines
 
 
-@contextmanager
-def quiet():
-    """Queue no task while the block runs: no email, no matching task.
+def demo_programs(organizations):
+    """The demo program of each of `organizations` that has one, in their order: what the
+    demo loaders of the apps above work on."""
+    programs = []
+    for organization in organizations:
+        spec = PROGRAMS.get(organization.slug)
+        if spec is None:
+            continue
+        program = Program.objects.filter(
+            organization=organization, name=spec["program"]["name"]
+        ).first()
+        if program is not None:
+            programs.append(program)
+    return programs
 
-    Emails: the outbox records none (`messages_muted`). The matching task: patching the
-    task object itself (not one module's import of it) covers every caller, and leaves
-    nothing to fire at commit. Demo addresses are made up, and the demo runs the matcher
-    itself.
-    """
-    with ExitStack() as stack:
-        stack.enter_context(messages_muted())
-        for method in ("delay_on_commit", "apply_async", "delay"):
-            stack.enter_context(mock.patch.object(matching_task, method, _not_queued))
-        yield
 
-
-def _not_queued(*args, **kwargs):
-    return None
+def _program_line(demo):
+    program = demo.program
+    shape = {
+        program.Format.ONE_WAY: "one-way pairs",
+        program.Format.RECIPROCAL: "reciprocal pairs",
+        program.Format.CIRCLE: f"circles of about {program.circle_size}",
+    }[program.format]
+    made = "circles" if program.format == program.Format.CIRCLE else "pairs"
+    line = (
+        f"  program:      {program.name} ({shape}): {demo.applications} applications, "
+        f"{demo.matches} {made}"
+    )
+    if demo.waiting:
+        line += f", {demo.waiting} waiting for a partner"
+    return line
 
 
 # --- Building one program ---------------------------------------------------------------

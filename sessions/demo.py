@@ -8,8 +8,8 @@ action set in the past where it matters. Most pairs meet on their rhythm up to t
 week; every third pair has not met yet, and one in six met once, rated the session low
 and stopped: the program team's "pairs at risk" show a mix, not every pair.
 
-No email leaves and no task is queued (`programs.demo.quiet`). Idempotent: a program that
-already has sessions is left as it is.
+No email leaves and no task is queued (`peercoach.demo_util.quiet`). Idempotent: a
+program that already has sessions is left as it is.
 """
 
 from dataclasses import dataclass, field
@@ -17,9 +17,10 @@ from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 
+from peercoach.demo_util import quiet
 from peercoach.tenancy.models import Membership
 from peercoach.tenancy.zones import zone_of
-from programs.demo import quiet
+from programs.demo import demo_programs
 from programs.models import Match, MatchMember, Program
 
 from .models import Goal, OptOut, Session
@@ -51,7 +52,18 @@ class DemoActivity:
     showcased: list = field(default_factory=list)  # (what, email)
 
 
-def sessions_demo_load(*, programs):
+def sessions_demo_load(*, organizations):
+    """A loader of settings.DEMO_LOADERS (see peercoach.demo): `sessions_demo_build` for
+    the organisations' demo programs; returns the lines the demo command prints."""
+    lines = {}
+    for demo in sessions_demo_build(programs=demo_programs(organizations)):
+        shown = [f"  sessions:     {demo.sessions} logged"]
+        shown += [f"    {what}: {who}" for what, who in demo.showcased]
+        lines[demo.program.organization_id] = shown
+    return lines
+
+
+def sessions_demo_build(*, programs):
     """Write each program's demo activity; see the module docstring. Runs in the
     caller's transaction, with scopes disabled."""
     loaded = []

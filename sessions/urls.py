@@ -5,7 +5,7 @@ from django.urls import path
 
 from peercoach.tenancy.urls import TENANT
 
-from .views import concerns, data, endings, goals, home, log, reports, schedule
+from .views import concerns, endings, goals, home, log, reports, schedule
 from .views.common import ME, PAIR, SESSION
 
 app_name = "sessions"
@@ -67,5 +67,4 @@ urlpatterns = [
     path(f"{CONCERNS}handlers/", concerns.concern_handler_list, name="concern_handlers"),
     path(f"{CONCERNS}<int:pk>/", concerns.concern_detail, name="concern_detail"),
     path(f"{CONCERNS}<int:pk>/close/", concerns.concern_close, name="concern_close"),
-    *data.urlpatterns,
 ]

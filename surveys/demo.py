@@ -3,7 +3,7 @@
 Seed 002 ends PeerSphere's term with a debrief meeting where everyone gives feedback to
 improve the next round; the demo program has that meeting as an event. Here its
 coordinator builds the survey from the suggested questions, sends it (no email leaves:
-`programs.demo.quiet`), and eight of the paired participants answer, enough for the
+`peercoach.demo_util.quiet`), and eight of the paired participants answer, enough for the
 results page to show (it waits for three).
 
 Idempotent: a program that already has a survey is left as it is.
@@ -14,8 +14,9 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from peercoach.demo_util import quiet
 from peercoach.tenancy.models import Membership
-from programs.demo import quiet
+from programs.demo import demo_programs
 
 from .models import Survey
 from .models import SurveyQuestion as Question
@@ -36,7 +37,14 @@ TEXTS = (
 )
 
 
-def surveys_demo_load(*, programs):
+def surveys_demo_load(*, organizations):
+    """A loader of settings.DEMO_LOADERS (see peercoach.demo): `surveys_demo_build` for
+    the organisations' demo programs. The demo command prints nothing of it."""
+    surveys_demo_build(programs=demo_programs(organizations))
+    return {}
+
+
+def surveys_demo_build(*, programs):
     """Give the PeerSphere demo program (organisation slug "peersphere") a sent debrief
     survey with answers; other programs are left alone. Runs in the caller's transaction
     with scopes disabled; returns the survey, or None when there is no PeerSphere program."""

@@ -3,8 +3,10 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from peercoach.tenancy.models import Membership, Organization
+
 from .models import Invitation, User
-from .services import invitation_resend
+from .services import coordinator_invitations_resend, invitation_resend
 
 
 @admin.register(User)
@@ -66,3 +68,38 @@ class InvitationAdmin(admin.ModelAdmin):
                 % {"emails": ", ".join(closed)},
                 messages.WARNING,
             )
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "time_zone", "help_email", "require_coordinator_mfa"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [MembershipInline]
+    actions = ["resend_coordinator_invitations"]
+
+    @admin.action(description=_("Resend the open coordinator invitations (fresh links)"))
+    def resend_coordinator_invitations(self, request, queryset):
+        """A new organisation's first coordinator missed the email: send it again."""
+        for organization in queryset.order_by("name"):
+            sent = coordinator_invitations_resend(organization=organization)
+            if sent:
+                self.message_user(
+                    request,
+                    _("%(org)s: emailed again to %(emails)s.")
+                    % {"org": organization.name, "emails": ", ".join(i.email for i in sent)},
+                    messages.SUCCESS,
+                )
+            else:
+                self.message_user(
+                    request,
+                    _("%(org)s: no open coordinator invitation to resend.")
+                    % {"org": organization.name},
+                    messages.WARNING,
+                )

@@ -2,6 +2,7 @@ import zoneinfo
 
 from django import forms
 from django.contrib.auth import password_validation
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from peercoach.tenancy.models import Membership
@@ -82,3 +83,41 @@ class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ["first_name", "last_name", "time_zone"]
+
+
+class DeleteAccountForm(forms.Form):
+    """Confirms "delete my account": the email address of the signed-in account, and its
+    current password when it has one."""
+
+    email = forms.CharField(
+        label=_("Type your email address to confirm"),
+        max_length=254,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    password = forms.CharField(
+        label=_("Your current password"),
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if not user.has_usable_password():
+            del self.fields["password"]
+
+    def clean_email(self):
+        typed = self.cleaned_data["email"].strip()
+        if typed.casefold() != self.user.email.casefold():
+            raise forms.ValidationError(
+                gettext("This is not the email address of the account you are signed in with.")
+            )
+        return typed
+
+    def clean_password(self):
+        password = self.cleaned_data.get("password", "")
+        if not password:
+            raise forms.ValidationError(gettext("Enter your current password."))
+        if not self.user.check_password(password):
+            raise forms.ValidationError(gettext("This password is not right."))
+        return password

@@ -25,6 +25,7 @@ from peercoach.tenancy.models import Membership
 from peercoach.web.csvio import CsvImportError, CsvRowError, csv_email_problem, csv_read_table
 
 from .models import Invitation, User, new_nonce
+from .personal_data import archive_write, personal_data_modules
 
 TOKEN_SALT = "peercoach.invitation"  # noqa: S105 - a signing salt, not a secret
 
@@ -400,3 +401,75 @@ def membership_add(*, organization, user, role):
         organization=organization, user=user, defaults={"role": role}
     )
     return membership
+
+
+# --- The person's own data -----------------------------------------------------------------
+
+
+def data_export(*, organization, user):
+    """A zip of the person's own data in `organization`: my-data.json, one CSV per table
+    and a README, the tables of every app in settings.PERSONAL_DATA in the listed order.
+    Read-only; the same number of queries however much there is.
+
+    Contains only what the person wrote or what was shared with them; CSV cells a
+    spreadsheet would run as a formula are neutralised (peercoach.web.csvio).
+    """
+    tables = [
+        table
+        for module in personal_data_modules()
+        for table in module.tables(organization=organization, user=user)
+    ]
+    return archive_write(organization=organization, user=user, tables=tables)
+
+
+class AccountDeleteError(ValidationError):
+    """The account cannot be deleted now; the message says why and what to do."""
+
+
+def account_delete(*, user):
+    """Delete the person's account: all or nothing, in one transaction.
+
+    Runs the `erase` of every app in settings.PERSONAL_DATA, in reverse order, then
+    empties the User row (email `deleted-<id>@deleted.invalid`, no names, no usable
+    password, inactive, `deleted_at` set). Between them they delete the person's sign-in
+    addresses, two-factor authenticators, web sessions, memberships in every organisation,
+    calendar feeds, private notes, self-reflections, preparations, plans (with goals),
+    pending applications and survey writing. Active pairs they are in end; shared records
+    stay and show "Former participant". Idempotent for an account already deleted.
+
+    Raises AccountDeleteError when the person coordinates an organisation (they hand
+    over first) or operates the installation.
+    """
+    with transaction.atomic(), scopes_disabled():
+        # Account deletion is about the person across every tenant they belong to.
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if user.deleted_at is not None:
+            return user
+        if user.is_staff or user.is_superuser:
+            raise AccountDeleteError(
+                _("Operator accounts are removed by another operator, not from here.")
+            )
+        coordinating = list(
+            Membership.objects.filter(user=user, role=Membership.Role.COORDINATOR).values_list(
+                "organization__name", flat=True
+            )
+        )
+        if coordinating:
+            raise AccountDeleteError(
+                _(
+                    "You coordinate %(orgs)s. Ask another coordinator to take over and to "
+                    "change your role to participant, then delete your account."
+                )
+                % {"orgs": ", ".join(coordinating)}
+            )
+        for module in reversed(personal_data_modules()):
+            module.erase(user=user)
+        user.email = f"deleted-{user.pk}@deleted.invalid"
+        user.first_name = ""
+        user.last_name = ""
+        user.time_zone = ""
+        user.set_unusable_password()
+        user.is_active = False
+        user.deleted_at = timezone.now()
+        user.save()
+    return user

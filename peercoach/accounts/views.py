@@ -1,26 +1,40 @@
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
+from django_scopes import scopes_disabled
 
 from peercoach.audit.models import Action
 from peercoach.audit.services import audit_record
 from peercoach.tenancy.access import coordinator_required
+from peercoach.tenancy.models import Membership
 from peercoach.tenancy.selectors import members_for_organization
+from peercoach.web.ratelimit import over_limit
 
 from . import services
-from .forms import AcceptNewAccountForm, InviteCsvForm, InviteForm, ProfileForm
+from .forms import (
+    AcceptNewAccountForm,
+    DeleteAccountForm,
+    InviteCsvForm,
+    InviteForm,
+    ProfileForm,
+)
 from .models import Invitation, User
 from .selectors import invitations_for_organization
 
 PAGE_SIZE = 50
+EXPORT_LIMIT, EXPORT_PERIOD = 5, 3600
+PASSWORD_LIMIT, PASSWORD_PERIOD = 5, 900
 
 
 @coordinator_required
@@ -210,3 +224,68 @@ def profile(request):
         messages.success(request, _("Your profile was saved."))
         return redirect("accounts:profile")
     return render(request, "accounts/profile.html", {"form": form})
+
+
+# --- The person's own data: download it, or delete the account ------------------------------
+# Both pages are about the signed-in person alone, so every member of the organisation
+# reaches them; nobody can reach anyone else's.
+
+
+@never_cache
+def my_data(request, org_slug):
+    """GET: what the download holds. POST: the zip."""
+    organization = request.organization
+    if request.method == "POST":
+        key = f"accounts:export:{organization.pk}:{request.user.pk}"
+        if over_limit(key, limit=EXPORT_LIMIT, period=EXPORT_PERIOD):
+            messages.error(
+                request,
+                _("You downloaded your data %(n)d times in the last hour. Try again later.")
+                % {"n": EXPORT_LIMIT},
+            )
+            return redirect("accounts:my_data", org_slug=organization.slug)
+        content = services.data_export(organization=organization, user=request.user)
+        stamp = timezone.localdate().isoformat()
+        response = HttpResponse(content, content_type="application/zip")
+        response["Content-Disposition"] = (
+            f'attachment; filename="peercoach-{organization.slug}-my-data-{stamp}.zip"'
+        )
+        return response
+    return render(request, "accounts/my_data.html", {"export_limit": EXPORT_LIMIT})
+
+
+def _coordinates_somewhere(user):
+    with scopes_disabled():  # the person's roles in every organisation
+        return Membership.objects.filter(user=user, role=Membership.Role.COORDINATOR).exists()
+
+
+@never_cache
+def delete_account(request, org_slug):
+    """GET: what goes and what stays. POST: delete, after typing the email (and the
+    current password when the account has one)."""
+    user = request.user
+    form = DeleteAccountForm(request.POST or None, user=user)
+    if request.method == "POST":
+        key = f"accounts:delete:{user.pk}"
+        if "password" in form.fields and over_limit(
+            key, limit=PASSWORD_LIMIT, period=PASSWORD_PERIOD
+        ):
+            messages.error(request, _("Too many attempts. Wait a few minutes and try again."))
+            return redirect("accounts:delete_account", org_slug=request.organization.slug)
+        if form.is_valid():
+            try:
+                services.account_delete(user=user)
+            except services.AccountDeleteError as exc:
+                messages.error(request, exc.messages[0])
+                return redirect("accounts:delete_account", org_slug=request.organization.slug)
+            logout(request)
+            messages.success(
+                request,
+                _("Your account was deleted. Thank you for taking part in peer coaching."),
+            )
+            return redirect("home")
+    return render(
+        request,
+        "accounts/delete_account.html",
+        {"form": form, "coordinates": _coordinates_somewhere(user)},
+    )

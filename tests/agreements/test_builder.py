@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_scopes import scope, scopes_disabled
 
-from agreements.demo import DEMO_STARTERS, agreements_demo_load
+from agreements.demo import DEMO_STARTERS, agreements_demo_build
 from agreements.models import Agreement, AgreementItem, AgreementTemplate, Signature
 from agreements.services import templates as services
 from agreements.services.common import Actor
@@ -608,12 +608,12 @@ def test_builder_queries_do_not_grow(in_scope, program, coordinator, client_for)
 # --- Demo ---------------------------------------------------------------------------------
 
 
-def test_agreements_demo_load_is_idempotent(in_scope, org, coordinator):
+def test_agreements_demo_build_is_idempotent(in_scope, org, coordinator):
     program = ProgramFactory(organization=org, format=Program.Format.ONE_WAY)
     pairs(program, 2)
-    first = agreements_demo_load(programs=[program])
+    first = agreements_demo_build(programs=[program])
     assert first[0].template_created and first[0].agreements_started == 2
-    second = agreements_demo_load(programs=[program])
+    second = agreements_demo_build(programs=[program])
     assert not second[0].template_created and second[0].agreements_started == 0
     assert len(templates_of(program)) == 1
     assert Agreement.objects.filter(program=program).count() == 2

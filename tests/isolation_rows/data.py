@@ -15,10 +15,10 @@ OWN_ANSWER = Expect(
 )
 
 ROWS = {
-    "sessions:export": Row(
+    "accounts:my_data": Row(
         checks={"GET": MEMBER_PAGE, "POST": OWN_ANSWER}, owner="participant", kwargs=in_tenant
     ),
-    "sessions:delete_account": Row(
+    "accounts:delete_account": Row(
         checks={"GET": MEMBER_PAGE, "POST": OWN_ANSWER._replace(owner=302)},
         owner="participant",
         kwargs=in_tenant,

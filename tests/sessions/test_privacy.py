@@ -348,8 +348,9 @@ PK_KINDS = {
     "matches": "match_pk",
     "agreements": "agreements",
 }
-# Only the sessions app's URLs are POSTed to (empty); other apps are read.
-POSTED_NAMESPACE = "sessions:"
+# Only the sessions app's URLs and the person's own data pages (the export holds the
+# sessions' writing) are POSTed to (empty); other apps are read.
+POSTED_NAMES = ("sessions:", "accounts:my_data", "accounts:delete_account")
 
 
 def _candidates(pattern, name, world):
@@ -442,7 +443,7 @@ def walk_app(client, actor, world):
             if len(ARGUMENT.findall(pattern.route)) <= 1:  # a list page: search it
                 for term in SEARCH_TERMS:
                     walk.record(f"GET {url}?q={term}", client.get(url, {"q": term}))
-            if not pattern.name.startswith(POSTED_NAMESPACE):
+            if not pattern.name.startswith(POSTED_NAMES):
                 continue
             walk.record(f"GET(htmx) {url}", client.get(url, headers={"HX-Request": "true"}))
             walk.record(f"POST {url}", client.post(url, {}, follow=True))
@@ -526,7 +527,7 @@ def test_the_walk_reaches_every_sessions_url_and_the_readers_pages(world, client
     feed = reverse("sessions:feed", kwargs={"token": world.feeds[1]})
     assert {f"GET {ics}", f"GET {feed}"} <= ok
     assert {url for url, _text in walk.calendars} >= {f"GET {ics}", f"GET {feed}"}
-    export = reverse("sessions:export", kwargs={"org_slug": "acme"})
+    export = reverse("accounts:my_data", kwargs={"org_slug": "acme"})
     assert walk.statuses[f"POST {export}"] == 200
 
 
@@ -577,7 +578,7 @@ def test_exports_hold_the_persons_own_writing_only(world, client):
     }
     for actor, wanted in expected.items():
         client.force_login(world.users[actor])
-        response = client.post(reverse("sessions:export", kwargs={"org_slug": "acme"}))
+        response = client.post(reverse("accounts:my_data", kwargs={"org_slug": "acme"}))
         assert response.status_code == 200
         found = markers_in(body_of(response))
         allowed = {marker for marker, readers in READERS.items() if actor in readers}

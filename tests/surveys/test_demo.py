@@ -7,7 +7,7 @@ from django_scopes import scope, scopes_disabled
 from peercoach.audit.models import Action, AuditEvent
 from peercoach.tenancy.models import Membership
 from programs.models import Match, Program
-from surveys.demo import ANSWERING, surveys_demo_load
+from surveys.demo import ANSWERING, surveys_demo_build
 from surveys.models import Response, Survey
 from surveys.selectors import survey_results
 from tests.factories import MembershipFactory, OrganizationFactory, ProgramFactory, UserFactory
@@ -33,8 +33,8 @@ def _paired_program(slug, n=10):
 def test_peersphere_gets_a_sent_survey_with_answers(mailoutbox):
     peersphere, other = _paired_program("peersphere"), _paired_program("atc")
     with scopes_disabled():
-        survey = surveys_demo_load(programs=[other, peersphere])
-        again = surveys_demo_load(programs=[other, peersphere])
+        survey = surveys_demo_build(programs=[other, peersphere])
+        again = surveys_demo_build(programs=[other, peersphere])
         assert again.pk == survey.pk
         assert Survey.objects.filter(program=other).count() == 0
         assert Survey.objects.count() == 1
@@ -49,4 +49,4 @@ def test_peersphere_gets_a_sent_survey_with_answers(mailoutbox):
 
 
 def test_without_peersphere_nothing_happens():
-    assert surveys_demo_load(programs=[_paired_program("wit")]) is None
+    assert surveys_demo_build(programs=[_paired_program("wit")]) is None

@@ -1,4 +1,6 @@
 """Demo data for the audit log: the log of a term that has been running for a few weeks.
+It lives with programs because it reads programs and pairs, which the platform's audit
+app must not import.
 
 The demo goes through the hooked services (decisions, the matching run, publishing,
 signatures, opt-outs), so those rows exist already, all stamped with the moment the demo
@@ -12,15 +14,24 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from peercoach.audit.models import Action, AuditEvent
 from peercoach.tenancy.models import Membership
-from programs.models import Match
 
-from .models import Action, AuditEvent
+from .demo import demo_programs
+from .models import Match
 
 COORDINATOR_IP = "192.0.2.{}"
 
 
-def audit_demo_load(*, programs):
+def audit_demo_load(*, organizations):
+    """A loader of settings.DEMO_LOADERS (see peercoach.demo), listed last: it dates the
+    audit rows the loaders before it wrote. `audit_demo_build` for the organisations' demo
+    programs; the demo command prints nothing of it."""
+    audit_demo_build(programs=demo_programs(organizations))
+    return {}
+
+
+def audit_demo_build(*, programs):
     """Shape each program's audit rows as above. Idempotent: a program whose creation is
     already in the log is left as it is. Runs in the caller's transaction, with scopes
     disabled."""

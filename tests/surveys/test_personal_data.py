@@ -4,7 +4,9 @@ removes (their writing) and keeps (anonymous counts)."""
 import pytest
 from django_scopes import scope, scopes_disabled
 
+from peercoach.accounts.services import account_delete
 from surveys.models import Answer
+from surveys.personal_data import tables as tables_of
 from surveys.selectors import answers_for_export, survey_results
 from surveys.services import survey_texts_delete
 
@@ -45,8 +47,6 @@ def test_account_deletion_removes_the_writing_and_keeps_the_counts(org, sent, de
 
 
 def test_deleting_the_account_deletes_the_survey_writing(org, sent, debrief, participant):
-    from sessions.services.data import account_delete
-
     answer(sent, participant, **{"What should change": "sentinel-my-survey-text"})
     account_delete(user=participant)
     with scopes_disabled():
@@ -55,12 +55,10 @@ def test_deleting_the_account_deletes_the_survey_writing(org, sent, debrief, par
 
 
 def test_the_data_export_holds_my_survey_answers_only(org, sent, debrief, participant):
-    from sessions.services.data import export_tables
-
     answer(sent, participant, **{"What should change": "Mine"})
     answer(sent, debrief.active[1], **{"What should change": "Theirs"})
     with scope(organization=org):
-        tables = {table.name: table for table in export_tables(organization=org, user=participant)}
+        tables = {table.name: table for table in tables_of(organization=org, user=participant)}
     answers = [(row["question"], row["answer"]) for row in tables["survey_answers"].rows]
     assert ("What should change?", "Mine") in answers
     assert "Theirs" not in str(answers)

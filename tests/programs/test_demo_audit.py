@@ -7,13 +7,12 @@ import pytest
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
-from peercoach.audit.demo import audit_demo_load
 from peercoach.audit.models import Action
+from programs.demo_audit import audit_demo_build
 from programs.models import Match
 from programs.services import proposals
+from tests.audit.conftest import events
 from tests.factories import ApplicationFactory, ProgramFactory, UserFactory, match_make
-
-from .conftest import events
 
 pytestmark = pytest.mark.django_db
 
@@ -29,8 +28,8 @@ def test_demo_rows_follow_the_publication_date_and_load_once(org, coordinator):
         published = timezone.now() - timedelta(days=30)
         Match.objects.filter(program=program).update(published_at=published)
     with scopes_disabled():
-        audit_demo_load(programs=[program])
-        audit_demo_load(programs=[program])  # a second run adds nothing
+        audit_demo_build(programs=[program])
+        audit_demo_build(programs=[program])  # a second run adds nothing
     rows = events(org)
     actions = sorted(row.action for row in rows)
     assert actions == sorted(
