@@ -200,11 +200,6 @@ def next_reminder_for(*, match, terms, last, upcoming, report, pauses, today, of
 # --- A pair's hub page -----------------------------------------------------------------
 
 
-def _agreement_of(match):
-    """The agreement in force, else the one being filled, with its valid signatures counted."""
-    return agreement_for_pair(match)
-
-
 def pair_hub(*, match, user, today=None, now=None):
     """The hub page of `match` (from `match_for_member`) for `user`, one of its members.
 
@@ -221,7 +216,7 @@ def pair_hub(*, match, user, today=None, now=None):
         .order_by("position", "id")
     )
     terms = agreement_terms(match)
-    agreement = _agreement_of(match)
+    agreement = agreement_for_pair(match)  # in force, else the one being filled
     pauses = list(Pause.objects.filter(organization=organization, match=match))
     held_qs = Session.objects.filter(
         organization=organization, match=match, status=Session.Status.HELD
