@@ -397,13 +397,6 @@ HOOKS = {
     # (*, program) -> [message]: warnings the pairing page shows after publishing.
     "publish_readiness": ["agreements.hooks.publish_readiness"],
 }
-# What the organisation's home shows from the apps above the kernel, by role: dotted paths
-# of callables (*, request) -> template context. The home (peercoach.tenancy.views) reads
-# them here rather than importing surveys or workspace, which sit above it.
-HOME_PANELS = {
-    "coordinator": ["workspace.selectors.todo.coordinator_home_context"],
-    "participant": ["surveys.selectors.participant_home_context"],
-}
 # Calendar files attached to reminders of these kinds, built at sending time.
 REMINDER_ATTACHMENTS = {
     "session": "sessions.reminders.attachments.session_calendar",

@@ -17,7 +17,6 @@ urlpatterns = [
     path("", include("agreements.urls")),
     path("", include("sessions.urls")),
     path("", include("peercoach.notifications.urls")),
-    path("", include("peercoach.audit.urls")),
     path("", include("surveys.urls")),
     path("", include("workspace.urls")),
     path("", include("portal.urls")),

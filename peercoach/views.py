@@ -7,13 +7,20 @@ from peercoach.tenancy.selectors import memberships_for_request
 
 
 def home(request):
-    """Landing: sign-in for visitors; the organisation (or a choice of them) for members."""
+    """Landing (and where sign-in leads): sign-in for visitors; for members, their home in
+    their organisation, or a choice of organisations."""
     if not request.user.is_authenticated:
         return render(request, "landing.html")
     memberships = memberships_for_request(request)
     if len(memberships) == 1:
-        return redirect("portal:home", org_slug=memberships[0].organization.slug)
+        return redirect(home_url_name(memberships[0]), org_slug=memberships[0].organization.slug)
     return render(request, "choose_organization.html", {"memberships": memberships})
+
+
+def home_url_name(membership):
+    """The URL name of the member's home in the organisation: the console for coordinators,
+    so that signing in lands them there without a second redirect."""
+    return "workspace:home" if membership.is_coordinator else "portal:home"
 
 
 @never_cache

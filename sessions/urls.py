@@ -64,7 +64,7 @@ urlpatterns = [
     path(f"{CONCERNS}new/", concerns.concern_new, name="concern_new"),
     path(f"{ME}concerns/", concerns.my_concerns, name="my_concerns"),
     path(CONCERNS, concerns.concern_list, name="concerns"),
-    path(f"{CONCERNS}handlers/", concerns.concern_handler_list, name="concern_handlers"),
+    path(f"{CONCERNS}handlers/", concerns.concern_handlers_page, name="concern_handlers"),
     path(f"{CONCERNS}<int:pk>/", concerns.concern_detail, name="concern_detail"),
     path(f"{CONCERNS}<int:pk>/close/", concerns.concern_close, name="concern_close"),
 ]

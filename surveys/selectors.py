@@ -291,13 +291,3 @@ def answers_for_export(*, organization, user):
             }
         )
     return rows
-
-
-def participant_home_context(*, request):
-    """The participant home's card of surveys waiting for an answer (settings.HOME_PANELS).
-    One query."""
-    return {
-        "open_surveys": open_surveys_for_participant(
-            organization=request.organization, user=request.user
-        )
-    }

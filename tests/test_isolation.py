@@ -455,9 +455,9 @@ TABLE = {
     ),
     "portal:home": Row(
         checks={"GET": MEMBER_PAGE},
-        owner="coordinator",
+        owner="participant",
         kwargs=in_tenant,
-        rationale="Members' home; the stranger (a participant) gets the participant home.",
+        rationale="Members' home; coordinators are sent on to workspace:home (302).",
     ),
     "tenancy:logo": Row(
         checks={"GET": MEMBER_PAGE},

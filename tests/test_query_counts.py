@@ -179,9 +179,9 @@ class Page:
 
 
 PAGES = {
-    "portal:home coordinator": Page(
+    "workspace:home coordinator": Page(
         who="coordinator",
-        url_name="portal:home",
+        url_name="workspace:home",
         grow=grow_people_and_invitations,
         shows=lambda n: (f'data-testid="participant-count">{n}<'.encode(),),
         # 10 today: session, user, membership, two-factor check, member counts, invitation

@@ -15,15 +15,14 @@ from programs.models import Match
 from programs.services.proposals import match_end
 from tests.sessions.conftest import pair_make
 
-# Registries of dotted paths; the last two arrive with other work of issue 17, hence the
-# getattr in `registry_paths`.
+# Every registry of dotted paths in settings.
 REGISTRIES = (
     "HOOKS",
     "REMINDER_RULES",
     "REMINDER_ATTACHMENTS",
-    "HOME_PANELS",
     "PERSONAL_DATA",
     "DEMO_LOADERS",
+    "DEMO_QUIET_TASKS",
 )
 
 
@@ -43,7 +42,7 @@ def registry_paths():
     return [
         pytest.param(path, id=f"{name}:{path}")
         for name in REGISTRIES
-        for path in dotted_paths(getattr(settings, name, ()))
+        for path in dotted_paths(getattr(settings, name))
     ]
 
 
@@ -70,7 +69,8 @@ def test_the_registries_are_read():
     assert settings.HOOKS["match_ended"]
     assert settings.REMINDER_RULES
     assert settings.REMINDER_ATTACHMENTS
-    assert settings.HOME_PANELS
+    assert settings.PERSONAL_DATA
+    assert settings.DEMO_LOADERS
 
 
 # --- hooks_run ----------------------------------------------------------------------------

@@ -10,5 +10,4 @@ urlpatterns = [
     # Global: the signed token in the link is the key (see views.unsubscribe).
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path(f"{TENANT}me/notifications/", views.preferences, name="preferences"),
-    path(f"{TENANT}programs/<int:pk>/notifications/", views.log, name="log"),
 ]

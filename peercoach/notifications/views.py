@@ -1,5 +1,6 @@
-"""What people click: the one-click unsubscribe link of every reminder, each member's
-email preferences, and the coordinators' log of a program's reminders.
+"""What people click: the one-click unsubscribe link of every reminder and each member's
+email preferences. (The coordinators' log of a program's reminders is a page of their
+console: workspace.views.reminders.)
 
 The unsubscribe link is global (no tenant in its URL, no sign-in): the signed token names
 the person, the organisation and the kind, and is the only key. A GET only asks, because
@@ -11,7 +12,6 @@ import hashlib
 
 from allauth.account.adapter import get_adapter
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -19,25 +19,13 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from django_scopes import scope
 
-from peercoach.tenancy.access import coordinator_required
 from peercoach.web.ratelimit import over_limit
-from programs.access import coordinator_program
 
 from .forms import PreferencesForm
-from .models import Delivery, Kind
 from .preferences import preference_set, preferences_save
-from .selectors import (
-    deliveries_for_program,
-    delivery_counts,
-    kind_name,
-    kinds_for,
-    period_text,
-    preferences_for,
-    unsubscribe_target,
-)
+from .selectors import kinds_for, preferences_for, unsubscribe_target
 from .unsubscribe import unsubscribe_read
 
-PAGE_SIZE = 50
 # Per link: a person (or their mail provider) has no reason to open one link this often.
 TOKEN_LIMIT, TOKEN_PERIOD = 20, 10 * 60
 # Per client address: generous, because mail providers send one-click POSTs for many
@@ -122,42 +110,3 @@ def preferences(request, org_slug):
             messages.info(request, _("Nothing changed."))
         return redirect("notifications:preferences", org_slug=organization.slug)
     return render(request, "notifications/preferences.html", {"form": form})
-
-
-@coordinator_required
-def log(request, org_slug, pk):
-    """Coordinators: who got which reminder of the program, when, and whether it went out.
-
-    Shows the ledger's bookkeeping only; what an email said is never read from it.
-    """
-    program = coordinator_program(request, pk)
-    kind = request.GET.get("kind") or ""
-    if kind not in Kind.values:
-        kind = ""
-    status = request.GET.get("status") or ""
-    if status not in Delivery.Status.values:
-        status = ""
-    page = Paginator(
-        deliveries_for_program(program=program, kind=kind, status=status), PAGE_SIZE
-    ).get_page(request.GET.get("page"))
-    rows = list(page.object_list)
-    for row in rows:
-        row.kind_name = kind_name(row.kind)
-        row.about = period_text(row.period)
-    counts = delivery_counts(program=program, kind=kind)
-    return render(
-        request,
-        "notifications/log.html",
-        {
-            "program": program,
-            "page": page,
-            "rows": rows,
-            "total": counts["all"],
-            "status_tabs": [
-                (value, label, counts[value]) for value, label in Delivery.Status.choices
-            ],
-            "kind": kind,
-            "status": status,
-            "kinds": [(value, kind_name(value)) for value in Kind.values],
-        },
-    )

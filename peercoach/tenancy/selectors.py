@@ -5,7 +5,7 @@ person's own list of organisations, the middleware's lookup) disable scopes
 explicitly and filter by the person.
 """
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q
 from django_scopes import scopes_disabled
 
 from .models import Membership
@@ -61,22 +61,3 @@ def has_second_factor(*, user):
     from allauth.mfa.models import Authenticator
 
     return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
-
-
-def program_team(*, organization):
-    """The organisation's coordinators by name, each with `in_pair` (a current member of a
-    pair or circle: they cannot handle concerns) and `has_second_factor`. One query."""
-    from allauth.mfa.models import Authenticator
-
-    from programs.models import MatchMember
-
-    in_pair = MatchMember.objects.filter(
-        organization=organization, user_id=OuterRef("user_id"), is_current=True
-    )
-    totp = Authenticator.objects.filter(user_id=OuterRef("user_id"), type=Authenticator.Type.TOTP)
-    return list(
-        Membership.objects.filter(organization=organization, role=Membership.Role.COORDINATOR)
-        .select_related("user")
-        .annotate(in_pair=Exists(in_pair), has_second_factor=Exists(totp))
-        .order_by("user__last_name", "user__first_name", "user__email")
-    )

@@ -9,5 +9,4 @@ TENANT = "o/<slug:org_slug>/"
 
 urlpatterns = [
     path(f"{TENANT}logo/", views.logo, name="logo"),
-    path(f"{TENANT}settings/", views.organization_settings, name="settings"),
 ]

@@ -1,8 +1,6 @@
 """Reads for what a participant sees of their own programs: applications and partners."""
 
-from django.db.models import Case, Count, Prefetch, Q, When
-
-from agreements.models import Agreement
+from django.db.models import Prefetch
 
 from ..models import Application, Match, MatchMember, Program
 
@@ -35,22 +33,12 @@ def _with_members(qs):
         .select_related("user")
         .order_by("position", "id")
     )
-    # The agreement being filled, else the one in force, with its valid signatures counted.
-    agreements = (
-        Agreement.objects.exclude(
-            status__in=[Agreement.Status.SUPERSEDED, Agreement.Status.WITHDRAWN]
-        )
-        .annotate(signed_count=Count("signatures", filter=Q(signatures__voided_at__isnull=True)))
-        # The agreement in force first (its page links to an amendment being prepared).
-        .order_by(Case(When(status=Agreement.Status.SIGNED, then=0), default=1), "-number")
-    )
-    return qs.prefetch_related(
-        Prefetch("members", queryset=members), Prefetch("agreements", queryset=agreements)
-    )
+    return qs.prefetch_related(Prefetch("members", queryset=members))
 
 
 def my_active_matches(*, organization, user, program=None):
-    """The person's published (active) pairs and circles, members and program loaded.
+    """The person's published (active) pairs and circles, members and program loaded
+    (a page that shows their agreements adds them: `agreements.selectors.pairs`).
 
     Only those they are still in: leaving a circle that goes on ends their membership
     (`is_current`), not the circle. One filter() call, so both conditions hold for the

@@ -28,20 +28,6 @@ def concern_handlers(*, organization):
     )
 
 
-def coordinators_with_roles(*, organization):
-    """Every coordinator of the organisation, each marked `in_pair` when they take part in
-    a current pair or circle themselves (they cannot handle concerns then). One query."""
-    in_pair = MatchMember.objects.filter(
-        organization=organization, user_id=OuterRef("user_id"), is_current=True
-    )
-    return list(
-        Membership.objects.filter(organization=organization, role=Membership.Role.COORDINATOR)
-        .select_related("user")
-        .annotate(in_pair=Exists(in_pair))
-        .order_by("user__last_name", "user__first_name", "user__email")
-    )
-
-
 def takes_part(*, organization, user_id):
     """True when the person is a current member of a pair or circle of the organisation."""
     return MatchMember.objects.filter(

@@ -1,12 +1,11 @@
-"""What a participant's home and a pair's hub page show, read in a constant number of queries.
+"""A pair's hub page, read in a constant number of queries, and the session rules the
+participant's home (`portal.selectors.home`) applies to each of their pairs.
 
 The hub is one pair or circle in full: its people and how to reach them, the agreement,
 what is scheduled and what waits for my answer, the sessions held against the agreed
-cadence, plans and reports, and the quiet actions. The home is every active pair of the
-person at a glance, with their goals, due reports, and their programs' events and
-resources. Both read sessions through the schedule and log areas' selectors
-(`upcoming_for_matches`, `held_for_matches`) so that "upcoming" and "held" mean the same
-everywhere.
+cadence, plans and reports, and the quiet actions. The hub and the home read sessions
+through the schedule and log areas' selectors (`upcoming_for_matches`,
+`held_for_matches`) so that "upcoming" and "held" mean the same everywhere.
 
 Cadence: the pair agreed to meet every N days (the signed agreement, else the program's
 setting). Counted from the day the pair was published (or the term's start, if later) to
@@ -19,26 +18,23 @@ on pause is never overdue. The reminder rules and the pairs at risk count the sa
 (`allowed_gap`), with a week's grace on top.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Case, Count, Prefetch, Q, When
 from django.utils import timezone
 
 from agreements.models import Agreement
+from agreements.selectors.pairs import agreement_for_pair
 from agreements.selectors.terms import agreement_terms, terms_of
 from peercoach.notifications.models import Preference
-from programs.models import Match, MatchMember, ProgramEvent, Resource
+from programs.models import Match, MatchMember
 
 from ..models import Checklist, Pause, Session
-from .goals import goals_for
-from .log import held_for_matches
 from .reports import reports_next
-from .schedule import LIVE_APPLICATIONS, upcoming_for_matches
+from .schedule import upcoming_for_matches
 
 RECENT_SESSIONS = 5
 FIRST_SESSION_DAYS = 21  # a new pair's time to hold its first session (or its rhythm)
-HOME_EVENTS = 10
 
 
 # --- Cadence ---------------------------------------------------------------------------
@@ -115,7 +111,9 @@ def _start_of(match, program):
     return max(d for d in (published, program.term_start) if d is not None)
 
 
-def _cadence_for(match, program, terms, held, last, pauses, today):
+def cadence_for(match, program, terms, held, last, pauses, today):
+    """`cadence_of` for `match`: `terms` its agreed terms, `held` the sessions held so far,
+    `last` the last one held (or None), `pauses` its pauses. No query."""
     return cadence_of(
         every_days=terms.meeting_every_days,
         frequency=terms.meeting_frequency,
@@ -129,14 +127,15 @@ def _cadence_for(match, program, terms, held, last, pauses, today):
     )
 
 
-def _pauses_by_match(*, organization, match_ids):
+def pauses_by_match(*, organization, match_ids):
+    """{match_id: [Pause]} of the matches. One query."""
     found = {}
     for pause in Pause.objects.filter(organization=organization, match_id__in=match_ids):
         found.setdefault(pause.match_id, []).append(pause)
     return found
 
 
-def _terms_from(program, agreement):
+def terms_from(program, agreement):
     """What `agreement_terms_for_matches` reads, from an agreement already loaded."""
     if agreement is None or agreement.status != Agreement.Status.SIGNED:
         return terms_of(program)
@@ -146,7 +145,7 @@ def _terms_from(program, agreement):
 # --- Sessions shared by both pages -----------------------------------------------------
 
 
-def _split_upcoming(sessions, user):
+def upcoming_split(sessions, user):
     """(the next scheduled session, proposals waiting for `user`'s answer, my proposals)."""
     scheduled = [s for s in sessions if s.status == Session.Status.SCHEDULED]
     proposed = [s for s in sessions if s.status == Session.Status.PROPOSED]
@@ -171,7 +170,7 @@ def _not_due(report):
     return report if report is not None and not report.due else None
 
 
-def _next_reminder(*, match, terms, last, upcoming, report, pauses, today, off):
+def next_reminder_for(*, match, terms, last, upcoming, report, pauses, today, off):
     """The next reminder the pair rules would send this person about `match`, from what
     the page has read already (no query): `sessions.reminders.timing.next_reminder`."""
     # The rules import this module: imported here, once both are loaded.
@@ -198,163 +197,7 @@ def _next_reminder(*, match, terms, last, upcoming, report, pauses, today, off):
     )
 
 
-# --- The participant's home ------------------------------------------------------------
-
-
-@dataclass
-class PairSummary:
-    match: Match
-    partners: list  # MatchMember rows of the others
-    me: MatchMember | None
-    agreement: Agreement | None
-    next_session: Session | None
-    waiting_for_me: list
-    last_session: Session | None
-    cadence: Cadence
-    pause: Pause | None
-    goals: list = field(default_factory=list)
-    reports_due: list = field(default_factory=list)
-    next_report: object = None  # reports.DueReport not due yet: when it falls due
-    next_reminder: object = None  # reminders.timing.NextReminder, or None
-
-
-def home_for_participant(*, organization, user, matches, programs, today=None, now=None):
-    """Everything the participant's home shows beyond the program list.
-
-    `matches` are the person's active pairs and circles with members and agreements
-    prefetched (`my_active_matches`); `programs` the programs listed on the page, each with
-    `my_application`. Returns {"pairs": [PairSummary], "events": [...], "resources":
-    [...]}. Queries do not depend on the number of pairs, sessions, goals or programs.
-    """
-    now = now or timezone.now()
-    today = today or timezone.localdate(now)
-    # A member who left a circle that goes on no longer sees it here.
-    matches = [
-        m for m in matches if any(x.user_id == user.pk and x.is_current for x in m.members.all())
-    ]
-    match_ids = [m.pk for m in matches]
-    pairs = []
-    if matches:
-        upcoming = upcoming_for_matches(organization=organization, match_ids=match_ids, now=now)
-        held = held_for_matches(organization=organization, match_ids=match_ids)
-        pauses = _pauses_by_match(organization=organization, match_ids=match_ids)
-        goals = goals_for(
-            organization=organization,
-            user=user,
-            program_ids=sorted({m.program_id for m in matches}),
-        )
-        terms = {
-            m.pk: _terms_from(m.program, next(iter(m.agreements.all()), None)) for m in matches
-        }
-        due, coming = {}, {}
-        for report in reports_next(
-            organization=organization, user=user, matches=matches, today=today
-        ):
-            if report.due:
-                due.setdefault(report.match.pk, []).append(report)
-            coming[report.match.pk] = report
-        off = reminders_off(organization=organization, user=user)
-        for match in matches:
-            members = list(match.members.all())
-            agreement = next(iter(match.agreements.all()), None)
-            next_session, waiting, _mine = _split_upcoming(upcoming.get(match.pk, []), user)
-            log = held.get(match.pk) or {"count": 0, "last": None}
-            match_pauses = pauses.get(match.pk, [])
-            pairs.append(
-                PairSummary(
-                    match=match,
-                    partners=[m for m in members if m.user_id != user.pk and m.is_current],
-                    me=next((m for m in members if m.user_id == user.pk), None),
-                    agreement=agreement,
-                    next_session=next_session,
-                    waiting_for_me=waiting,
-                    last_session=log["last"],
-                    cadence=_cadence_for(
-                        match,
-                        match.program,
-                        terms[match.pk],
-                        log["count"],
-                        log["last"],
-                        match_pauses,
-                        today,
-                    ),
-                    pause=pause_today(match_pauses, today),
-                    goals=goals.get(match.program_id, []),
-                    reports_due=due.get(match.pk, []),
-                    next_report=_not_due(coming.get(match.pk)),
-                    next_reminder=_next_reminder(
-                        match=match,
-                        terms=terms[match.pk],
-                        last=log["last"],
-                        upcoming=upcoming.get(match.pk, []),
-                        report=coming.get(match.pk),
-                        pauses=match_pauses,
-                        today=today,
-                        off=off,
-                    ),
-                )
-            )
-    program_ids = {m.program_id for m in matches} | {
-        p.pk
-        for p in programs
-        if p.my_application is not None and p.my_application.status in LIVE_APPLICATIONS
-    }
-    events, resources = [], []
-    if program_ids:
-        names = {p.pk: p for p in programs} | {m.program_id: m.program for m in matches}
-        events = list(
-            ProgramEvent.objects.filter(
-                organization=organization, program_id__in=program_ids, starts_at__gte=now
-            ).order_by("starts_at", "id")[:HOME_EVENTS]
-        )
-        resources = list(
-            Resource.objects.filter(organization=organization, program_id__in=program_ids).order_by(
-                "program_id", "position", "id"
-            )
-        )
-        for row in (*events, *resources):
-            row.program = names[row.program_id]
-    return {
-        "pairs": pairs,
-        "past_pairs": past_pairs(organization=organization, user=user),
-        "events": events,
-        "resources": resources,
-    }
-
-
-def past_pairs(*, organization, user):
-    """The person's pairs and circles that ended, or that they left: still readable (the
-    log, their own private notes), newest first. Two queries."""
-    mine = MatchMember.objects.filter(organization=organization, user=user)
-    matches = (
-        Match.objects.filter(organization=organization, members__in=mine)
-        .filter(Q(status=Match.Status.ENDED) | Q(members__in=mine.filter(is_current=False)))
-        .exclude(status=Match.Status.PROPOSED)
-        .select_related("program")
-        .prefetch_related(Prefetch("members", queryset=MatchMember.objects.select_related("user")))
-        .distinct()
-        .order_by("-ended_at", "-id")
-    )
-    result = list(matches)
-    for match in result:
-        match.others = [m for m in match.members.all() if m.user_id != user.pk]
-        me = next((m for m in match.members.all() if m.user_id == user.pk), None)
-        match.left_on_my_own = match.status != Match.Status.ENDED and me is not None
-    return result
-
-
 # --- A pair's hub page -----------------------------------------------------------------
-
-
-def _agreement_of(match):
-    """The agreement in force, else the one being filled, with its valid signatures counted."""
-    return (
-        Agreement.objects.filter(organization=match.organization, match=match)
-        .exclude(status__in=[Agreement.Status.SUPERSEDED, Agreement.Status.WITHDRAWN])
-        .annotate(signed_count=Count("signatures", filter=Q(signatures__voided_at__isnull=True)))
-        .order_by(Case(When(status=Agreement.Status.SIGNED, then=0), default=1), "-number")
-        .first()
-    )
 
 
 def pair_hub(*, match, user, today=None, now=None):
@@ -373,7 +216,7 @@ def pair_hub(*, match, user, today=None, now=None):
         .order_by("position", "id")
     )
     terms = agreement_terms(match)
-    agreement = _agreement_of(match)
+    agreement = agreement_for_pair(match)  # in force, else the one being filled
     pauses = list(Pause.objects.filter(organization=organization, match=match))
     held_qs = Session.objects.filter(
         organization=organization, match=match, status=Session.Status.HELD
@@ -385,7 +228,7 @@ def pair_hub(*, match, user, today=None, now=None):
     next_session = None
     if not ended:
         upcoming = upcoming_for_matches(organization=organization, match_ids=[match.pk], now=now)
-        next_session, waiting, mine = _split_upcoming(upcoming.get(match.pk, []), user)
+        next_session, waiting, mine = upcoming_split(upcoming.get(match.pk, []), user)
         # Scheduled sessions whose time has passed: did they happen? The pair logs them.
         to_log = list(
             Session.objects.filter(
@@ -420,14 +263,14 @@ def pair_hub(*, match, user, today=None, now=None):
         "my_proposals": mine,
         "to_log": to_log,
         "recent_sessions": recent,
-        "cadence": _cadence_for(
+        "cadence": cadence_for(
             match, program, terms, held_count, recent[0] if recent else None, pauses, today
         ),
         "reports_due": due,
         "next_report": _not_due(coming[0] if coming else None),
         "next_reminder": None
         if ended
-        else _next_reminder(
+        else next_reminder_for(
             match=match,
             terms=terms,
             last=recent[0] if recent else None,
@@ -454,10 +297,15 @@ def sessions_for_pair(*, match):
 __all__ = [
     "FIRST_SESSION_DAYS",
     "Cadence",
-    "PairSummary",
     "allowed_gap",
+    "cadence_for",
     "cadence_of",
-    "home_for_participant",
+    "next_reminder_for",
     "pair_hub",
+    "pause_today",
+    "pauses_by_match",
+    "reminders_off",
     "sessions_for_pair",
+    "terms_from",
+    "upcoming_split",
 ]

@@ -1,5 +1,6 @@
 """The confidential concern channel: raise a concern, read it (logged), close it, and
-choose who handles concerns.
+choose who handles concerns (the one write for it: the organisation's settings page uses
+`concern_handlers_set`).
 
 A concern is read only by its author and by the coordinators who handle concerns. The
 emails it causes never carry its content, its category or its author: only that a
@@ -184,30 +185,52 @@ def concern_status_set(*, concern, user, action, note="", ip=None):
     return locked
 
 
-def handler_toggle(*, membership, handles=None):
-    """Make a coordinator a concern handler, or stop (`handles` None: flip).
+def concern_handlers_set(*, organization, handler_ids, actor=None, request=None):
+    """Make exactly the coordinators whose membership ids are in `handler_ids` the ones who
+    handle confidential concerns; returns the memberships that changed, each with its new
+    `handles_concerns`, in membership order.
 
-    Raises ConcernError for a membership that is not a coordinator's, or a coordinator
-    who takes part in a current pair or circle of the organisation. Idempotent for an
-    explicit `handles`.
+    All or nothing: raises ConcernError (nothing written) for an id that is not a
+    coordinator's membership in `organization`, or for a coordinator who would start
+    handling concerns while taking part in a current pair or circle of the organisation.
+    Records one MEMBER_CHANGED audit event per coordinator whose responsibility changed,
+    in the same transaction (`actor` defaults to `request`'s user). Idempotent.
     """
+    handler_ids = set(handler_ids)
     with transaction.atomic():
-        locked = Membership.objects.select_for_update().get(
-            organization=membership.organization, pk=membership.pk
+        coordinators = list(
+            Membership.objects.select_for_update(of=("self",))
+            .filter(organization=organization, role=Membership.Role.COORDINATOR)
+            .select_related("user")
+            .order_by("pk")
         )
-        target = (not locked.handles_concerns) if handles is None else bool(handles)
-        if target:
-            if locked.role != Membership.Role.COORDINATOR:
-                raise ConcernError(_("Only coordinators can handle concerns."))
-            if takes_part(organization=locked.organization, user_id=locked.user_id):
+        if handler_ids - {m.pk for m in coordinators}:
+            raise ConcernError(_("Choose coordinators of this organisation only."))
+        changed = []
+        for membership in coordinators:
+            wanted = membership.pk in handler_ids
+            if membership.handles_concerns == wanted:
+                continue
+            if wanted and takes_part(organization=organization, user_id=membership.user_id):
                 raise ConcernError(
                     _(
                         "%(name)s takes part in a pair or circle, and a concern may be about "
                         "them or their partner: choose another coordinator."
                     )
-                    % {"name": locked.user.display_name}
+                    % {"name": membership.user.display_name}
                 )
-        if locked.handles_concerns != target:
-            locked.handles_concerns = target
-            locked.save(update_fields=["handles_concerns"])
-    return locked
+            membership.handles_concerns = wanted
+            membership.save(update_fields=["handles_concerns"])
+            audit_record(
+                organization=organization,
+                action=Action.MEMBER_CHANGED,
+                request=request,
+                actor=actor,
+                target=membership,
+                summary=(
+                    f"{membership.user.display_name}: "
+                    + ("now handles concerns" if wanted else "no longer handles concerns")
+                ),
+            )
+            changed.append(membership)
+    return changed

@@ -9,18 +9,15 @@ hint that one exists); other participants, the partner included, 404.
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from peercoach.audit.models import Action
-from peercoach.audit.services import audit_record, client_ip
+from peercoach.audit.services import client_ip
 from peercoach.tenancy.access import coordinator_required
-from peercoach.tenancy.models import Membership
-from peercoach.web.forms import object_id
 from peercoach.web.views import form_error
 
 from ..forms.concerns import ConcernActionForm, ConcernForm
@@ -32,7 +29,6 @@ from ..selectors.concerns import (
     concern_seen_by_team,
     concerns_for_handlers,
     concerns_of_author,
-    coordinators_with_roles,
     programs_of,
 )
 from ..services import concerns as services
@@ -180,69 +176,10 @@ def concern_close(request, org_slug, pk):
     )
 
 
-@never_cache
 @coordinator_required
-def concern_handler_list(request, org_slug):
-    if request.method == "POST":
-        return _handler_toggle(request)
-    return render(
-        request,
-        "sessions/concerns/handlers.html",
-        {"coordinators": coordinators_with_roles(organization=request.organization)},
-    )
-
-
-def _handler_toggle(request):
-    organization = request.organization
-    membership_id = object_id(request.POST.get("membership", ""))
-    if membership_id is None:
-        messages.error(request, _("Choose a coordinator from the list."))
-        return redirect("sessions:concern_handlers", org_slug=organization.slug)
-    membership = get_object_or_404(
-        Membership.objects.select_related("user"), pk=membership_id, organization=organization
-    )
-    error = ""
-    try:
-        with transaction.atomic():
-            membership = services.handler_toggle(membership=membership)
-            audit_record(
-                organization=organization,
-                action=Action.MEMBER_CHANGED,
-                request=request,
-                target=membership,
-                summary=f"{membership.user.display_name}: "
-                + (
-                    "now handles concerns"
-                    if membership.handles_concerns
-                    else "no longer handles concerns"
-                ),
-            )
-    except services.ConcernError as exc:
-        error = exc.messages[0]
-    if request.htmx:
-        row = next(
-            (
-                m
-                for m in coordinators_with_roles(organization=organization)
-                if m.pk == membership.pk
-            ),
-            None,
-        )
-        if row is None:  # a participant's membership: nothing to redraw in the list
-            raise Http404("No such coordinator.")
-        return render(
-            request, "sessions/concerns/handlers.html#row", {"member": row, "error": error}
-        )
-    if error:
-        messages.error(request, error)
-    elif membership.handles_concerns:
-        messages.success(
-            request,
-            _("%(name)s now reads the concerns.") % {"name": membership.user.display_name},
-        )
-    else:
-        messages.success(
-            request,
-            _("%(name)s no longer reads the concerns.") % {"name": membership.user.display_name},
-        )
-    return redirect("sessions:concern_handlers", org_slug=organization.slug)
+@require_GET
+def concern_handlers_page(request, org_slug):
+    """Who handles concerns is chosen in the program team of the organisation's settings;
+    this address stays for the links already sent (the "nobody handles concerns" email)."""
+    url = reverse("workspace:settings", kwargs={"org_slug": org_slug})
+    return redirect(f"{url}#program-team")

@@ -27,14 +27,14 @@ def only_event(org, **filters):
 def log_url(org, **query):
     from urllib.parse import urlencode
 
-    base = reverse("audit:log", kwargs={"org_slug": org.slug})
+    base = reverse("workspace:audit_log", kwargs={"org_slug": org.slug})
     return f"{base}?{urlencode(query)}" if query else base
 
 
 def export_url(org, **query):
     from urllib.parse import urlencode
 
-    base = reverse("audit:export", kwargs={"org_slug": org.slug})
+    base = reverse("workspace:audit_export", kwargs={"org_slug": org.slug})
     return f"{base}?{urlencode(query)}" if query else base
 
 

@@ -154,7 +154,7 @@ def test_settings_alert_link_and_controls(live_server, page, org, screenshot):
         lead = UserFactory(email="lead@acme.example.org")
         MembershipFactory(organization=org, user=lead, role=Membership.Role.COORDINATOR)
     sign_in(page, live_server.url, email=lead.email, password=TEST_PASSWORD)
-    page.goto(live_server.url + reverse("tenancy:settings", kwargs={"org_slug": org.slug}))
+    page.goto(live_server.url + reverse("workspace:settings", kwargs={"org_slug": org.slug}))
     alert = page.get_by_test_id("mfa-warning")
     assert alert.get_by_role("link", name="Set up an authenticator app").is_visible()
     screenshot("a11y-settings-alert")

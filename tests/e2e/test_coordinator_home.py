@@ -39,7 +39,7 @@ def test_the_coordinator_home_is_a_to_do_list_with_working_links(
     program, password = demo
     base = live_server.url
     sign_in(page, base, email="coordinator@atc.example.org", password=password)
-    expect(page).to_have_url(f"{base}/o/atc/")
+    expect(page).to_have_url(f"{base}/o/atc/console/")
 
     todo = page.get_by_test_id("todo")
     expect(todo.get_by_role("heading", name="To do")).to_be_visible()

@@ -64,7 +64,7 @@ def test_coordinator_nudges_a_pair_at_risk_and_exports_the_pairs(
     program, password = atc
     base = live_server.url
     sign_in(page, base, email="coordinator@atc.example.org", password=password)
-    expect(page).to_have_url(f"{base}/o/atc/")
+    expect(page).to_have_url(f"{base}/o/atc/console/")
 
     page.goto(f"{base}/o/atc/programs/{program.pk}/")
     page.get_by_test_id("dashboard-link").click()

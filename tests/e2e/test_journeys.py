@@ -638,7 +638,7 @@ def test_seed_program_journey(journey, transactional_db):
     c.locator("input[name=login]").fill(lead.email)
     submit_form_with(c, "password", TEST_PASSWORD)
     submit_form_with(c, "code", totp_code(secret))
-    expect(c).to_have_url(f"{j.base}{tenant}/")
+    expect(c).to_have_url(f"{j.base}{tenant}/console/")
     j.clean("signed in")
     j.goto(c, f"{tenant}/programs/new/")
     fill_program_form(c, seed)

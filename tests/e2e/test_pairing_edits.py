@@ -78,7 +78,7 @@ def test_hand_edits_survive_a_rerun_and_every_count_follows(
     coordinator, secret = mfa_coordinator
     sign_in(page, live_server.url, email=coordinator.email, password=TEST_PASSWORD)
     submit_form_with(page, "code", totp_code(secret))
-    expect(page).to_have_url(f"{live_server.url}/o/{org.slug}/")
+    expect(page).to_have_url(f"{live_server.url}/o/{org.slug}/console/")
     page.goto(f"{live_server.url}/o/{org.slug}/programs/{paced.pk}/pairing/")
 
     page.get_by_role("button", name="Run matching").click()
@@ -174,7 +174,7 @@ def test_a_new_circle_program_starts_with_rules_that_fit_circles(
     coordinator, secret = mfa_coordinator
     sign_in(page, live_server.url, email=coordinator.email, password=TEST_PASSWORD)
     submit_form_with(page, "code", totp_code(secret))
-    expect(page).to_have_url(f"{live_server.url}/o/{org.slug}/")
+    expect(page).to_have_url(f"{live_server.url}/o/{org.slug}/console/")
     page.goto(f"{live_server.url}/o/{org.slug}/programs/new/")
     different_groups = page.get_by_label("partners must come from different groups")
     page.get_by_role("radio", name=re.compile("Reciprocal pairs")).check()

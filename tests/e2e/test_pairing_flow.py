@@ -68,7 +68,7 @@ def test_coordinator_builds_form_people_apply_and_get_paired(
     # The coordinator builds the form.
     sign_in(page, live_server.url, email=coordinator.email, password=TEST_PASSWORD)
     submit_form_with(page, "code", totp_code(secret))
-    expect(page).to_have_url(f"{live_server.url}/o/{org.slug}/")
+    expect(page).to_have_url(f"{live_server.url}/o/{org.slug}/console/")
 
     def group_question(p):
         p.locator("#id_label").fill("Which team are you in?")

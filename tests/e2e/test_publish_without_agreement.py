@@ -57,7 +57,7 @@ def test_publishing_without_an_agreement_warns_and_the_program_page_starts_it_la
     base = f"{live_server.url}/o/{org.slug}/programs/{program.pk}/"
     sign_in(page, live_server.url, email=coordinator.email, password=TEST_PASSWORD)
     submit_form_with(page, "code", totp_code(secret))
-    expect(page).to_have_url(f"{live_server.url}/o/{org.slug}/")
+    expect(page).to_have_url(f"{live_server.url}/o/{org.slug}/console/")
 
     # The publish step says there is no agreement, and offers the suggested starter.
     page.goto(f"{base}pairing/")

@@ -94,7 +94,7 @@ def test_coordinator_signs_in_with_totp_and_invites_someone(
     # The password was right; allauth now asks for the authenticator code.
     expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/$"))
     submit_form_with(page, "code", totp_code(secret))
-    expect(page).to_have_url(f"{live_server.url}/o/{org.slug}/")
+    expect(page).to_have_url(f"{live_server.url}/o/{org.slug}/console/")
 
     page.get_by_role("link", name="People", exact=True).click()
     expect(page).to_have_url(f"{live_server.url}/o/{org.slug}/people/participants/")

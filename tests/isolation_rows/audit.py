@@ -8,6 +8,10 @@ request may do (the rows of other actors are refused before anything is read).
 from tests.test_isolation import COORDINATOR_PAGE, Row, in_tenant
 
 ROWS = {
-    "audit:log": Row(checks={"GET": COORDINATOR_PAGE}, owner="coordinator", kwargs=in_tenant),
-    "audit:export": Row(checks={"GET": COORDINATOR_PAGE}, owner="coordinator", kwargs=in_tenant),
+    "workspace:audit_log": Row(
+        checks={"GET": COORDINATOR_PAGE}, owner="coordinator", kwargs=in_tenant
+    ),
+    "workspace:audit_export": Row(
+        checks={"GET": COORDINATOR_PAGE}, owner="coordinator", kwargs=in_tenant
+    ),
 }

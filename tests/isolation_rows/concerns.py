@@ -11,6 +11,7 @@ from peercoach.tenancy.models import Membership
 from sessions.models import Concern
 from tests.test_isolation import (
     COORDINATOR_ACTION,
+    COORDINATOR_ACTION_GET,
     COORDINATOR_PAGE,
     LOGIN,
     MEMBER_PAGE,
@@ -19,11 +20,6 @@ from tests.test_isolation import (
     Row,
     in_tenant,
 )
-
-
-def _coordinator_membership(target):
-    with scope(organization=target.org):
-        return Membership.objects.get(organization=target.org, user=target.actors["coordinator"])
 
 
 def _handler(target):
@@ -105,11 +101,9 @@ ROWS = {
         owner_post_changes=True,
     ),
     "sessions:concern_handlers": Row(
-        # The owner's POST makes them a handler (the snapshot carries the flag).
-        checks={"GET": COORDINATOR_PAGE, "POST": COORDINATOR_ACTION},
+        # Now a redirect to the program team on workspace:settings, for old links; GET only.
+        checks={"GET": COORDINATOR_ACTION, "POST": COORDINATOR_ACTION_GET},
         owner="coordinator",
         kwargs=in_tenant,
-        data=lambda target: {"membership": str(_coordinator_membership(target).pk)},
-        owner_post_changes=True,
     ),
 }

@@ -1,5 +1,5 @@
-"""Isolation rows: notifications (email preferences, a program's reminder log, the
-one-click unsubscribe link).
+"""Isolation rows: notifications (email preferences, the one-click unsubscribe link) and
+the console's page on them (a program's reminder log, workspace:reminder_log).
 
 Preferences are every member's own page: the stranger sees and saves their own. The
 posted body ticks every kind, which is what a member with no rows has already, so no
@@ -23,7 +23,7 @@ ROWS = {
         kwargs=in_tenant,
         data=lambda target: dict.fromkeys(Kind.values, "on"),
     ),
-    "notifications:log": Row(
+    "workspace:reminder_log": Row(
         checks={"GET": COORDINATOR_PAGE},
         owner="coordinator",
         kwargs=lambda target: {"org_slug": target.org.slug, "pk": target.program.pk},

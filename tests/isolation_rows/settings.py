@@ -1,8 +1,9 @@
-"""Isolation rows: the organisation's settings page (coordinators only).
+"""Isolation rows: the coordinator's home (the console) and the organisation's settings
+page, coordinators only.
 
 The owner's POST saves the settings form unchanged (a redirect back with "nothing had
 changed"); organisations are not in the matrix's data snapshot, and
-tests/tenancy/test_settings.py proves the changes themselves.
+tests/workspace/test_settings.py proves the changes themselves.
 """
 
 from tests.test_isolation import COORDINATOR_ACTION, COORDINATOR_PAGE, Row, in_tenant
@@ -22,7 +23,8 @@ def unchanged_settings(target):
 
 
 ROWS = {
-    "tenancy:settings": Row(
+    "workspace:home": Row(checks={"GET": COORDINATOR_PAGE}, owner="coordinator", kwargs=in_tenant),
+    "workspace:settings": Row(
         checks={"GET": COORDINATOR_PAGE, "POST": COORDINATOR_ACTION},
         owner="coordinator",
         kwargs=in_tenant,

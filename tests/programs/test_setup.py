@@ -837,7 +837,7 @@ def test_participant_list_and_home_show_programs_and_status(
 def test_coordinator_home_lists_current_programs(client_for, coordinator, program, org):
     with scope(organization=org):
         ProgramFactory(organization=org, name="Long over", status="closed")
-    content = client_for(coordinator).get(reverse("portal:home", kwargs={"org_slug": org.slug}))
+    content = client_for(coordinator).get(reverse("workspace:home", kwargs={"org_slug": org.slug}))
     text = content.content.decode()
     assert "Acme Peer Coaching" in text and "Long over" not in text
     assert url("create", org_slug=org.slug) in text

@@ -6,6 +6,7 @@ from django_scopes import scope
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from peercoach.audit.models import Action, AuditEvent
 from peercoach.tenancy.models import Membership
 from sessions.models import Concern, ConcernAccess
 from sessions.services import concerns as services
@@ -303,58 +304,60 @@ def membership_of(org, user):
         return Membership.objects.get(organization=org, user=user)
 
 
+def handlers_set(org, *users, actor=None):
+    with scope(organization=org):
+        return services.concern_handlers_set(
+            organization=org,
+            handler_ids=[membership_of(org, u).pk for u in users],
+            actor=actor,
+        )
+
+
+def member_events(org):
+    with scope(organization=org):
+        return list(
+            AuditEvent.objects.filter(organization=org, action=Action.MEMBER_CHANGED).order_by("pk")
+        )
+
+
 def test_a_coordinator_names_and_removes_a_handler(org, coordinator, handler, client_for):
     client = client_for(coordinator)
-    page = client.get(url("concern_handlers", org)).content.decode()
-    assert "Hana Keller" in page
-    target = membership_of(org, coordinator)
-    assert client.post(url("concern_handlers", org), {"membership": target.pk}).status_code == 302
-    target.refresh_from_db()
-    assert target.handles_concerns
+    assert client.get(url("concerns", org)).status_code == 403
+    changed = handlers_set(org, coordinator, handler, actor=coordinator)
+    assert [m.user for m in changed] == [coordinator]
+    assert membership_of(org, coordinator).handles_concerns
+    (event,) = member_events(org)
+    assert event.actor == coordinator and event.summary.endswith(": now handles concerns")
     # Now a handler, they reach the list.
     assert client.get(url("concerns", org)).status_code == 200
-    response = client.post(
-        url("concern_handlers", org),
-        {"membership": membership_of(org, handler).pk},
-        headers={"HX-Request": "true"},
-    )
-    assert response.status_code == 200 and "Make handler" in response.content.decode()
+    # Idempotent: the same team again changes and records nothing.
+    assert handlers_set(org, coordinator, handler) == []
+    assert len(member_events(org)) == 1
+    handlers_set(org, coordinator)
     assert not membership_of(org, handler).handles_concerns
+    assert member_events(org)[-1].summary == "Hana Keller: no longer handles concerns"
 
 
 def test_participants_and_coordinators_in_a_pair_cannot_be_handlers(
-    org, coordinator, participant, client_for
+    org, coordinator, participant, other_org, other_coordinator
 ):
-    client = client_for(coordinator)
-    client.post(url("concern_handlers", org), {"membership": membership_of(org, participant).pk})
-    assert not membership_of(org, participant).handles_concerns
-    # A coordinator who takes part in a pair themselves.
+    for outsider_org, outsider in ((org, participant), (other_org, other_coordinator)):
+        target = membership_of(outsider_org, outsider)
+        with (
+            pytest.raises(services.ConcernError, match="Choose coordinators"),
+            scope(organization=org),
+        ):
+            services.concern_handlers_set(organization=org, handler_ids=[target.pk])
+        target.refresh_from_db()
+        assert not target.handles_concerns
+    # A coordinator who takes part in a pair themselves; all or nothing.
     other = _member(org, Membership.Role.COORDINATOR, "coord2@acme.example.org")
     pair_make(org, other)
-    response = client.post(
-        url("concern_handlers", org), {"membership": membership_of(org, other).pk}, follow=True
-    )
-    assert "takes part in a pair" in response.content.decode()
+    with pytest.raises(services.ConcernError, match="takes part in a pair"):
+        handlers_set(org, coordinator, other)
     assert not membership_of(org, other).handles_concerns
-
-
-def test_handler_toggle_input_and_reach(
-    org, other_org, coordinator, participant, other_coordinator, client_for
-):
-    client = client_for(coordinator)
-    for value in ("", "abc", "²", "-3", str(10**30)):
-        assert client.post(url("concern_handlers", org), {"membership": value}).status_code == 302
-    foreign = membership_of(other_org, other_coordinator)
-    assert client.post(url("concern_handlers", org), {"membership": foreign.pk}).status_code == 404
-    foreign.refresh_from_db()
-    assert not foreign.handles_concerns
-    participant_client = client_for(participant)
-    own = membership_of(org, participant)
-    assert participant_client.get(url("concern_handlers", org)).status_code == 403
-    assert (
-        participant_client.post(url("concern_handlers", org), {"membership": own.pk}).status_code
-        == 403
-    )
+    assert not membership_of(org, coordinator).handles_concerns
+    assert member_events(org) == []
 
 
 # --- Robustness and query counts ----------------------------------------------------------

@@ -11,11 +11,10 @@ from django.utils import timezone
 from django_scopes import scope
 
 from peercoach.notifications.models import Kind, Preference
+from portal.selectors.home import matches_for_home, pair_summaries
 from programs.models import Program
-from programs.selectors.participant import my_active_matches
 from sessions import reminders as rules
 from sessions.models import Session
-from sessions.selectors.home import home_for_participant
 from tests.notifications.test_rules import (
     BERLIN,
     TODAY,
@@ -39,10 +38,10 @@ RULES = (
 
 def summary(org, user, today=TODAY):
     with timezone.override(BERLIN), scope(organization=org):
-        matches = my_active_matches(organization=org, user=user)
-        (found,) = home_for_participant(
-            organization=org, user=user, matches=matches, programs=[], today=today, now=at(today)
-        )["pairs"]
+        matches = matches_for_home(organization=org, user=user)
+        (found,) = pair_summaries(
+            organization=org, user=user, matches=matches, today=today, now=at(today)
+        )
     return found
 
 

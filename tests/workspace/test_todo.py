@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 
 def home(org):
-    return reverse("portal:home", kwargs={"org_slug": org.slug})
+    return reverse("workspace:home", kwargs={"org_slug": org.slug})
 
 
 def handles_concerns(org, user, value=True):

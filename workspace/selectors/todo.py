@@ -146,8 +146,3 @@ def _concerns_unopened(organization):
         .exclude(Exists(opened))
         .count()
     )
-
-
-def coordinator_home_context(*, request):
-    """The coordinator home's to-do list (settings.HOME_PANELS)."""
-    return coordinator_todo(organization=request.organization, membership=request.membership)

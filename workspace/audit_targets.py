@@ -73,7 +73,7 @@ def _people(event, org_slug):
 
 LINKS = {
     "tenancy.organization": lambda event, org_slug: reverse(
-        "tenancy:settings", kwargs={"org_slug": org_slug}
+        "workspace:settings", kwargs={"org_slug": org_slug}
     ),
     "tenancy.membership": _people,
     "accounts.invitation": _people,

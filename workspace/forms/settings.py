@@ -5,7 +5,7 @@ import zoneinfo
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import colour_validator
+from peercoach.tenancy.models import colour_validator
 
 LOGO_MAX_BYTES = 1024 * 1024
 LOGO_MAX_SIDE = 2000

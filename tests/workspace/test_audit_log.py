@@ -15,11 +15,10 @@ from hypothesis import strategies as st
 from peercoach.audit.models import Action, AuditEvent
 from peercoach.tenancy.models import Membership
 from sessions.models import Concern
+from tests.audit.conftest import aware, events, export_url, log_url, plant
 from tests.conftest import _member
 from tests.factories import ProgramFactory, UserFactory, match_make
 from tests.test_query_counts import count_queries, describe
-
-from .conftest import aware, events, export_url, log_url, plant
 
 pytestmark = pytest.mark.django_db
 
@@ -371,7 +370,7 @@ def test_the_csv_runs_as_many_queries_for_50_events_as_for_1(org, coordinator, c
     ],
 )
 def test_each_kind_of_target_is_named_and_linked(target_type, program_id, label, url):
-    from peercoach.audit.targets import target_label, target_url
+    from workspace.audit_targets import target_label, target_url
 
     event = AuditEvent(target_type=target_type, target_id=5, program_id=program_id)
     assert target_label(event) == label

@@ -6,10 +6,9 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
+from peercoach.audit.models import Action, AuditEvent
 from peercoach.tenancy.models import Membership
 from programs.models import Program
-
-from .models import Action, AuditEvent
 
 # Who the log can be narrowed to besides a coordinator: actions nobody did by hand.
 SYSTEM = "system"

@@ -1,5 +1,6 @@
-"""The program team on the settings page: who handles confidential concerns, its audit
-rows and refusals, and the page's query count."""
+"""The program team on the settings page: who handles confidential concerns (written by
+`sessions.services.concerns.concern_handlers_set`), its audit rows and refusals, the old
+handlers address that now leads here, and the page's query count."""
 
 import pytest
 from django.urls import reverse
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 
 def settings_url(org):
-    return reverse("tenancy:settings", kwargs={"org_slug": org.slug})
+    return reverse("workspace:settings", kwargs={"org_slug": org.slug})
 
 
 def membership(org, user):
@@ -139,7 +140,7 @@ def test_participants_and_other_tenants_memberships_are_refused(
 
 
 def test_the_coordinator_home_links_to_the_settings(org, coordinator, client_for):
-    home = client_for(coordinator).get(reverse("portal:home", kwargs={"org_slug": org.slug}))
+    home = client_for(coordinator).get(reverse("workspace:home", kwargs={"org_slug": org.slug}))
     assert f'{settings_url(org)}#program-team"' in home.content.decode()
 
 
@@ -159,3 +160,12 @@ def test_the_settings_page_queries_do_not_grow_with_the_team(org, coordinator, c
     # session, user, membership, two-factor check (middleware), my second factor, the team,
     # the organisation switcher
     assert len(large) <= 8, describe(large)
+
+
+def test_the_old_handlers_page_leads_to_the_program_team(org, coordinator, participant, client_for):
+    old = reverse("sessions:concern_handlers", kwargs={"org_slug": org.slug})
+    response = client_for(coordinator).get(old)
+    assert response.status_code == 302
+    assert response["Location"] == f"{settings_url(org)}#program-team"
+    assert client_for(participant).get(old).status_code == 403
+    assert client_for(coordinator).post(old).status_code == 405

@@ -10,15 +10,15 @@ from django_scopes import scope
 from PIL import Image
 
 from peercoach.audit.models import Action, AuditEvent
-from peercoach.tenancy.forms import contrast_ratio, time_zone_choices
 from peercoach.tenancy.models import Membership, Organization
 from tests.factories import MembershipFactory, UserFactory
+from workspace.forms.settings import contrast_ratio, time_zone_choices
 
 pytestmark = pytest.mark.django_db
 
 
 def settings_url(org):
-    return reverse("tenancy:settings", kwargs={"org_slug": org.slug})
+    return reverse("workspace:settings", kwargs={"org_slug": org.slug})
 
 
 def form_data(org, **changes):

@@ -3,8 +3,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Action
-from .selectors import SYSTEM, LogFilter
+from peercoach.audit.models import Action
+
+from ..selectors.audit import SYSTEM, LogFilter
 
 MIN_YEAR, MAX_YEAR = 1900, 2999
 

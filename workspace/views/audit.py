@@ -15,15 +15,15 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from peercoach.audit.models import Action
+from peercoach.audit.services import audit_record
 from peercoach.tenancy.access import coordinator_required
 from peercoach.tenancy.zones import zone_of
 from peercoach.web.csvio import csv_response
 
-from .forms import AuditFilterForm
-from .models import Action
-from .selectors import audit_events, coordinator_choices, program_choices
-from .services import audit_record
-from .targets import target_label, target_url
+from ..audit_targets import target_label, target_url
+from ..forms.audit import AuditFilterForm
+from ..selectors.audit import audit_events, coordinator_choices, program_choices
 
 PAGE_SIZE = 50
 
@@ -85,7 +85,7 @@ def _filtered(request):
 
 
 @coordinator_required
-def log(request, org_slug):
+def audit_log(request, org_slug):
     """Coordinators: the organisation's audit log, newest first, 50 a page, filtered."""
     form, log_filter, zone, events = _filtered(request)
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -96,7 +96,7 @@ def log(request, org_slug):
     ]
     return render(
         request,
-        "audit/log.html",
+        "workspace/audit_log.html",
         {
             "form": form,
             "page": page,
@@ -111,7 +111,7 @@ CSV_HEADER = ("when", "time_zone", "who", "action", "program", "target", "summar
 
 
 @coordinator_required
-def export(request, org_slug):
+def audit_export(request, org_slug):
     """The filtered log as CSV, every cell neutralised; the download itself is logged."""
     _form, log_filter, zone, events = _filtered(request)
     count = 0
