@@ -23,7 +23,7 @@ CHECK_ENV := DEBUG=false ALLOWED_HOSTS=peercoach.example.org \
 help:
 	@echo "make run    set up, migrate, load demo data, serve on http://127.0.0.1:8000"
 	@echo "make test   set up and run the tests (PYTEST_ARGS=... passes arguments to pytest)"
-	@echo "make lint   ruff check and ruff format --check"
+	@echo "make lint   ruff check, ruff format --check and lint-imports (the layers)"
 	@echo "make fmt    ruff check --fix and ruff format"
 	@echo "make check  missing migrations, and manage.py check --deploy with production settings"
 	@echo "make bench  run every bench/*.py"
@@ -48,7 +48,8 @@ test:
 
 lint:
 	@$(BOOTSTRAP)
-	@rc=0; $(RUFF) check . || rc=1; $(RUFF) format --check . || rc=1; exit $$rc
+	@rc=0; $(RUFF) check . || rc=1; $(RUFF) format --check . || rc=1; \
+	.venv/bin/lint-imports --no-cache || rc=1; exit $$rc
 
 fmt:
 	@$(BOOTSTRAP)

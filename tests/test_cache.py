@@ -195,9 +195,9 @@ def test_two_factor_sign_in_works_and_refuses_a_replayed_code_while_redis_is_unr
     assert _login(client, coordinator.email)["Location"] == reverse("mfa_authenticate")
     code = _current_code(coordinator)
     assert client.post(reverse("mfa_authenticate"), {"code": code}).status_code == 302
-    assert client.get(f"/o/{org.slug}/").status_code == 200
+    assert client.get(f"/o/{org.slug}/console/").status_code == 200
 
     again = Client()
     assert _login(again, coordinator.email)["Location"] == reverse("mfa_authenticate")
     assert again.post(reverse("mfa_authenticate"), {"code": code}).status_code == 200  # refused
-    assert again.get(f"/o/{org.slug}/").status_code == 302
+    assert again.get(f"/o/{org.slug}/console/").status_code == 302

@@ -65,7 +65,7 @@ def test_coordinator_without_two_factor_is_sent_to_set_it_up(client_for, org):
     assert client.get(reverse("accounts:people", kwargs={"org_slug": org.slug})).status_code == 302
     # Once an authenticator is set up, the workspace opens.
     totp_activate(user)
-    assert client.get(f"/o/{org.slug}/").status_code == 200
+    assert client.get(f"/o/{org.slug}/console/").status_code == 200
 
 
 def test_no_two_factor_needed_when_the_organisation_turns_it_off(client_for, org):
@@ -78,7 +78,7 @@ def test_no_two_factor_needed_when_the_organisation_turns_it_off(client_for, org
     with scope(organization=org):
         user = UserFactory()
         MembershipFactory(organization=org, user=user, role="coordinator")
-    assert client_for(user).get(f"/o/{org.slug}/").status_code == 200
+    assert client_for(user).get(f"/o/{org.slug}/console/").status_code == 200
 
 
 def test_participants_are_not_forced_into_two_factor(client_for, participant, org):
@@ -100,7 +100,7 @@ def test_coordinator_with_totp_must_enter_a_code(client, coordinator, org):
     code = format_hotp_value(hotp_value(decrypt(secret), counter))
     response = client.post(reverse("mfa_authenticate"), {"code": code})
     assert response.status_code == 302
-    assert client.get(f"/o/{org.slug}/").status_code == 200
+    assert client.get(f"/o/{org.slug}/console/").status_code == 200
 
 
 def test_failed_logins_are_rate_limited(client, participant):

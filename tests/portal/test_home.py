@@ -62,8 +62,8 @@ def test_home_shows_partner_sessions_goals_and_reports(org, pair, client_for):
     assert b"Delegate the weekly report" in content
     assert b'data-testid="home-report-due"' in content
     assert link("sessions:report", org_slug=org.slug, pk=pair.match.pk) in content
-    assert link("sessions:export", org_slug=org.slug) in content
-    assert link("sessions:delete_account", org_slug=org.slug) in content
+    assert link("accounts:my_data", org_slug=org.slug) in content
+    assert link("accounts:delete_account", org_slug=org.slug) in content
 
 
 def test_home_leaves_out_a_circle_the_person_left_and_ended_pairs(org, circle, client_for):
