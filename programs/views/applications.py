@@ -33,7 +33,7 @@ from ..selectors.applications import (
 )
 from ..selectors.participant import my_application
 from ..services import applications as services
-from ..services import joining
+from ..services import joining, open_link
 
 PAGE_SIZE = 50
 
@@ -337,13 +337,13 @@ def applications_export(request, org_slug, pk):
 
 def join(request, token):
     """Public: a program's open application link."""
-    program = services.program_for_open_link(token=token)
+    program = open_link.program_for_open_link(token=token)
     if program is None:
         return render(request, "programs/applications/join_closed.html", status=404)
     organization = program.organization
     if request.user.is_authenticated:
         if request.method == "POST":
-            services.open_link_join(program=program, user=request.user)
+            open_link.open_link_join(program=program, user=request.user)
             return redirect("programs:apply", org_slug=organization.slug, pk=program.pk)
         with scope(organization=organization):
             from peercoach.tenancy.models import Membership
@@ -362,7 +362,7 @@ def join(request, token):
     sent = False
     if request.method == "POST" and form.is_valid():
         try:
-            services.open_link_request(
+            open_link.open_link_request(
                 program=program,
                 email=form.cleaned_data["email"],
                 # The client's address, through the proxies we trust (TRUSTED_PROXY_COUNT).

@@ -12,7 +12,7 @@ from peercoach.accounts.models import Invitation, User
 from peercoach.tenancy.models import Membership
 from programs.models import Application, Program, Question
 from programs.services import applications as services
-from programs.services import joining
+from programs.services import joining, open_link
 from tests.factories import (
     ApplicationFactory,
     MembershipFactory,
@@ -427,7 +427,7 @@ def test_open_link_stops_when_applications_close(open_program, other_participant
 
 def test_open_link_rate_limit_counts_per_client_behind_the_proxy(open_program, client, settings):
     settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
-    limit, _period = services.OPEN_LINK_LIMITS["ip"]
+    limit, _period = open_link.OPEN_LINK_LIMITS["ip"]
 
     def ask(n, client_ip):
         return client.post(
@@ -455,7 +455,7 @@ def test_open_link_leaves_a_coordinators_invitation_alone(open_program, coordina
         )
     sent = len(mail.outbox)
     with commit():
-        services.open_link_request(program=open_program, email="kim@example.org", ip="1.2.3.4")
+        open_link.open_link_request(program=open_program, email="kim@example.org", ip="1.2.3.4")
     with scopes_disabled():
         after = Invitation.objects.get(pk=invitation.pk)
     assert (after.nonce, after.next_path) == (invitation.nonce, "")
