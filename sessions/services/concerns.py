@@ -97,7 +97,9 @@ def _notify_raised(concern):
                 context={"first_name": person.first_name, "concern_url": url},
             )
         return
-    url = absolute_url(reverse("sessions:concern_handlers", kwargs={"org_slug": org.slug}))
+    # The program team is chosen on the organisation's settings page (the console's).
+    url = absolute_url(reverse("workspace:settings", kwargs={"org_slug": org.slug}))
+    url += "#program-team"
     recipients = {m.user.email: m.user.first_name for m in program_team(organization=org)}
     if org.help_email:
         recipients.setdefault(org.help_email, "")

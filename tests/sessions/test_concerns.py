@@ -96,7 +96,8 @@ def test_without_a_handler_the_help_address_and_coordinators_are_asked_to_name_o
         [coordinator.email, "help@acme.example.org"]
     )
     for message in mailoutbox:
-        assert url("concern_handlers", org) in message.body
+        settings_url = reverse("workspace:settings", kwargs={"org_slug": org.slug})
+        assert f"{settings_url}#program-team" in message.body
         assert "safety incident" not in message.body + message.alternatives[0][0]
 
 
