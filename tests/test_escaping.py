@@ -32,7 +32,7 @@ from tests.pages import walk, walkers
 from tests.sessions.conftest import person
 from tests.surveys.conftest import pair_users, survey_make
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.backend_agnostic]
 
 PAYLOAD = '<a href="https://evil.example">x</a><script>alert(1)</script>'
 ESCAPED = (

@@ -14,7 +14,7 @@ from peercoach.demo import demo_load
 from peercoach.tenancy.models import Organization
 from tests.pages import heading_skips, walk, walkers
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.backend_agnostic]
 
 WALKED = ("one-it", "wit", "peersphere", "atc", "power-circles")
 # Whose pages: a participant who wrote each of these (signed, reported, planned...).

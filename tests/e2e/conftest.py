@@ -56,7 +56,10 @@ class BrowserLog:
         return [text for text in self.console if any(m in text for m in CSP_MARKERS)]
 
 
-@pytest.fixture(scope="module")
+# One Chromium for the whole e2e package, not one per module: each launch (Chromium and
+# Playwright's driver) cost about 0.6 s of CPU, 15 times a run. Package scope closes it,
+# and its event loop, before the tests outside tests/e2e run.
+@pytest.fixture(scope="package")
 def browser():
     require_or_skip(CHROMIUM.exists(), f"Chromium ({CHROMIUM})")
     from playwright.sync_api import sync_playwright

@@ -485,6 +485,7 @@ def client_of(client, actor, world):
 # --- The tests ------------------------------------------------------------------------
 
 
+@pytest.mark.backend_agnostic
 @pytest.mark.parametrize("actor", ACTORS)
 def test_nobody_reaches_writing_they_may_not_read(actor, world, client):
     client = client_of(client, actor, world)
@@ -510,6 +511,7 @@ def name_of(marker):
     return next(name for name, value in MARKERS.items() if value == marker)
 
 
+@pytest.mark.backend_agnostic
 def test_the_walk_reaches_every_sessions_url_and_the_readers_pages(world, client):
     """The author's walk answers 200 on the pages that show the writing, so a page that
     broke (and showed nothing) would not pass for a private one."""
@@ -586,6 +588,7 @@ def test_exports_hold_the_persons_own_writing_only(world, client):
         assert wanted <= found, f"{actor}'s export lacks {sorted(map(name_of, wanted - found))}"
 
 
+@pytest.mark.backend_agnostic
 def test_the_private_writing_is_still_there_after_every_walk(world, client):
     """The other actors' empty POSTs changed none of A's writing (so each walk met it)."""
     client_of(client, "B", world)
