@@ -75,12 +75,9 @@ def programs_demo_load(*, organizations):
     """
     lines = {}
     for organization in organizations:
-        spec = PROGRAMS.get(organization.slug)
+        spec, program = _demo_program(organization)
         if spec is None:
             continue
-        program = Program.objects.filter(
-            organization=organization, name=spec["program"]["name"]
-        ).first()
         created = program is None
         if created:
             with quiet():
@@ -92,17 +89,18 @@ def programs_demo_load(*, organizations):
 def demo_programs(organizations):
     """The demo program of each of `organizations` that has one, in their order: what the
     demo loaders of the apps above work on."""
-    programs = []
-    for organization in organizations:
-        spec = PROGRAMS.get(organization.slug)
-        if spec is None:
-            continue
-        program = Program.objects.filter(
-            organization=organization, name=spec["program"]["name"]
-        ).first()
-        if program is not None:
-            programs.append(program)
-    return programs
+    programs = (_demo_program(organization)[1] for organization in organizations)
+    return [program for program in programs if program is not None]
+
+
+def _demo_program(organization):
+    """(spec, program) of the organisation's demo program: (None, None) when it has no
+    demo program, (spec, None) when the program is not loaded yet. One query."""
+    spec = PROGRAMS.get(organization.slug)
+    if spec is None:
+        return None, None
+    name = spec["program"]["name"]
+    return spec, Program.objects.filter(organization=organization, name=name).first()
 
 
 def _program_line(demo):
