@@ -616,7 +616,7 @@ def test_pair_schedules_meets_reports_and_opts_out(
     c = Viewer(lead_page, base)
     sign_in(lead_page, base, email=lead.email, password=TEST_PASSWORD)
     submit_form_with(lead_page, "code", totp_code(setup["secret"]))
-    expect(lead_page).to_have_url(f"{base}{tenant}/")
+    expect(lead_page).to_have_url(f"{base}{tenant}/console/")
     c.look()
     c.goto(f"{tenant}/programs/{program.pk}/")
     lead_page.get_by_role("link", name="Progress reports").click()
