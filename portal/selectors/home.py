@@ -56,11 +56,14 @@ class PairSummary:
     reports_due: list = field(default_factory=list)
     next_report: object = None  # reports.DueReport not due yet: when it falls due
     next_reminder: object = None  # reminders.timing.NextReminder, or None
+    upcoming: list = field(default_factory=list)  # every session not ended yet
 
 
 def participant_home(*, organization, membership, user, today=None, now=None):
     """The participant home's context: {"programs", "pairs", "past_pairs", "events",
-    "resources", "open_surveys"}."""
+    "resources", "open_surveys", "changes_at"}; `changes_at` is the first instant after
+    `now` at which the home changes with time alone (a session it shows starts or ends, an
+    event starts), or None."""
     now = now or timezone.now()
     today = today or timezone.localdate(now)
     programs = programs_for_home(organization=organization, membership=membership, user=user)
@@ -68,16 +71,28 @@ def participant_home(*, organization, membership, user, today=None, now=None):
     events, resources = program_items(
         organization=organization, matches=matches, programs=programs, now=now
     )
+    pairs = pair_summaries(
+        organization=organization, user=user, matches=matches, today=today, now=now
+    )
     return {
         "programs": programs,
-        "pairs": pair_summaries(
-            organization=organization, user=user, matches=matches, today=today, now=now
-        ),
+        "pairs": pairs,
         "past_pairs": past_pairs(organization=organization, user=user),
         "events": events,
         "resources": resources,
         "open_surveys": open_surveys_for_participant(organization=organization, user=user),
+        "changes_at": changes_at(pairs=pairs, events=events, now=now),
     }
+
+
+def changes_at(*, pairs, events, now):
+    """The first instant after `now` at which a session of `pairs` starts or ends or one
+    of `events` starts, or None."""
+    instants = [event.starts_at for event in events]
+    for pair in pairs:
+        for session in pair.upcoming:
+            instants += [session.starts_at, session.ends_at]
+    return min((at for at in instants if at > now), default=None)
 
 
 def programs_for_home(*, organization, membership, user):
@@ -163,6 +178,7 @@ def pair_summaries(*, organization, user, matches, today, now):
                     today=today,
                     off=off,
                 ),
+                upcoming=upcoming.get(match.pk, []),
             )
         )
     return pairs

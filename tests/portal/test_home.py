@@ -6,6 +6,7 @@ the coordinators sent on to their console, and the query count for 1 and 20 pair
 tests/sessions/test_home.py, tests/sessions/test_next_reminder.py.)
 """
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -140,3 +141,17 @@ def test_home_queries_do_not_grow_with_pairs_sessions_and_goals(org, participant
     assert f"Goal {LARGE - 1:02}".encode() in response.content
     assert f"Guide {LARGE - 1:02}".encode() in response.content
     assert len(large) == len(small), describe(large)
+
+
+def test_home_warm_is_four_queries_and_the_same_for_twenty_pairs(org, participant, client_for):
+    """Cached on the version stamp: session, user, membership, switcher; the content
+    comes from the cache however many pairs the person has."""
+    client = client_for(participant)
+    url = home_url(org)
+    grow_home(org, participant, LARGE)
+    cold, first = count_queries(client, url)
+    warm, second = count_queries(client, url, cold=False)
+    assert len(warm) == 4, describe(warm)
+    assert len(cold) > len(warm)
+    main = re.compile(rb"<main.*</main>", re.S)  # outside it, the nonce and CSRF token differ
+    assert main.search(second.content)[0] == main.search(first.content)[0]
