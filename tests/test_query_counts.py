@@ -203,9 +203,10 @@ PAGES = {
         grow=grow_members_and_organisations,
         # The organisation switcher lists every membership of the person.
         shows=lambda n: (f"Extra {n - 1:02}".encode(),),
-        # 9 today: session, user, membership, switcher, and the programs, the person's
-        # applications, active pairs, past pairs (their members are one more query
-        # once there are any: see "portal:home participant programs") and open surveys.
+        # 8 today (counted cold): session, user, the person's memberships (the tenant
+        # middleware's and the switcher's), and the programs, the person's applications,
+        # active pairs, past pairs (their members are one more query once there are any:
+        # see "portal:home participant programs") and open surveys.
         bound=10,
     ),
     "portal:home participant programs": Page(
@@ -213,13 +214,14 @@ PAGES = {
         url_name="portal:home",
         grow=grow_my_programs,
         shows=lambda n: (f"Grown program {n - 1:02}".encode(), f"Partner {n - 1:02}".encode()),
-        # 24 today: session, user, membership, my applications, programs, active pairs,
+        # 23 today: session, user, memberships (with the switcher's), my applications,
+        # programs, active pairs,
         # their members, their agreements, upcoming sessions, held counts, last held
         # session, pauses, goals, the reports due and next (memberships, programs, signed
         # agreements, reports, pauses: sessions.selectors.reports.reports_next), the
-        # reminders turned off (for the next reminder), events, resources, switcher, past
-        # pairs, open surveys. None grows with the pairs (tests/sessions/test_home.py).
-        # Counted cold: once cached, 4 (tests/portal/test_home.py).
+        # reminders turned off (for the next reminder), events, resources, past pairs, open
+        # surveys. None grows with the pairs (tests/sessions/test_home.py). Counted cold:
+        # once cached, 3 (tests/portal/test_home.py).
         bound=25,
     ),
     # --- programs: setup ---

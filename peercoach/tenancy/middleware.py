@@ -15,7 +15,7 @@ from django.http import Http404
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
-from .selectors import membership_for_request
+from .selectors import membership_in
 
 TENANT_PATH = re.compile(r"^/o/(?P<slug>[-\w]+)/")
 ADMIN_PATH = "/admin/"
@@ -41,7 +41,7 @@ class TenantMiddleware:
             # Same answer whether or not the organisation exists.
             return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
 
-        membership = membership_for_request(slug=match["slug"], user=request.user)
+        membership = membership_in(request, slug=match["slug"])
         if membership is None:
             raise Http404("No such organisation.")
         request.organization = membership.organization

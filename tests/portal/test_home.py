@@ -143,15 +143,16 @@ def test_home_queries_do_not_grow_with_pairs_sessions_and_goals(org, participant
     assert len(large) == len(small), describe(large)
 
 
-def test_home_warm_is_four_queries_and_the_same_for_twenty_pairs(org, participant, client_for):
-    """Cached on the version stamp: session, user, membership, switcher; the content
+def test_home_warm_is_three_queries_and_the_same_for_twenty_pairs(org, participant, client_for):
+    """Cached on the version stamp: session, user, the person's memberships (the tenant
+    middleware's, and the switcher's); the content
     comes from the cache however many pairs the person has."""
     client = client_for(participant)
     url = home_url(org)
     grow_home(org, participant, LARGE)
     cold, first = count_queries(client, url)
     warm, second = count_queries(client, url, cold=False)
-    assert len(warm) == 4, describe(warm)
+    assert len(warm) == 3, describe(warm)
     assert len(cold) > len(warm)
     main = re.compile(rb"<main.*</main>", re.S)  # outside it, the nonce and CSRF token differ
     assert main.search(second.content)[0] == main.search(first.content)[0]
