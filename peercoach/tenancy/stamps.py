@@ -32,8 +32,9 @@ CSRF token or flash message may go into a fragment (they are in base.html, outsi
 Lock and order: the stamp is an UPDATE of the organisation row, so on PostgreSQL it
 holds that row's lock until the writer commits. To add no wait and no deadlock between
 writers of one organisation, the in-transaction UPDATE skips a row another transaction
-holds (`FOR UPDATE SKIP LOCKED`: that writer's own commit changes the stamp) and then
-stamps again right after its own commit. One UPDATE per organisation and transaction
+holds (`FOR NO KEY UPDATE SKIP LOCKED`, which leaves the key-share locks of inserts that
+reference the organisation alone) and then stamps again right after its own commit,
+outside its transaction. One UPDATE per organisation and transaction
 (the `on_commit` marker below), however many rows the transaction writes.
 """
 
@@ -110,7 +111,7 @@ def bump(organization_ids, *, using=None):
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"UPDATE {table} SET content_version = %s WHERE id = "  # noqa: S608
-                    f"(SELECT id FROM {table} WHERE id = %s FOR UPDATE SKIP LOCKED)",
+                    f"(SELECT id FROM {table} WHERE id = %s FOR NO KEY UPDATE SKIP LOCKED)",
                     [new_stamp(), pk],
                 )
                 if cursor.rowcount == 0:

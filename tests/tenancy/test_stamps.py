@@ -210,3 +210,55 @@ def test_a_fragment_lasts_until_the_instant_it_gives(org, settings):
     settings.FRAGMENT_CACHE = False
     assert stamps.fragment(org, alice, "card", build()) == "v3"
     assert stamps.fragment(org, alice, "card", build()) == "v4"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_postgresql_writers_of_one_organisation_do_not_wait_on_its_row():
+    """T1 holds the organisation row (its stamp); T2's write in the same organisation
+    commits without waiting for it (no deadlock possible), and stamps again after its
+    commit, outside its transaction, once T1 lets go of the row."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks: PostgreSQL only")
+    from tests.factories import OrganizationFactory
+
+    org = OrganizationFactory(slug="locks", name="Locks")
+    held, release, second_done = threading.Event(), threading.Event(), threading.Event()
+    errors = []
+
+    def first():
+        try:
+            with transaction.atomic(), scope(organization=org):
+                ProgramFactory(organization=org, name="first")
+                held.set()
+                release.wait(10)
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    def second():
+        try:
+            held.wait(10)
+            with transaction.atomic(), scope(organization=org):
+                transaction.on_commit(second_done.set)  # before the stamp's own callback
+                ProgramFactory(organization=org, name="second")
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    assert second_done.wait(10), "the second writer's commit waited for the first one"
+    before = stamp(org)
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert not errors, errors
+    assert not any(thread.is_alive() for thread in threads)
+    assert stamp(org) != before
