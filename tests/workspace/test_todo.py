@@ -172,6 +172,15 @@ def test_waiting_counts_only_programs_being_paired_or_running(org, coordinator, 
     assert client_for(coordinator).get(home(org)).context["todo"] == []
 
 
+# With programs and a concern handler: session, user, membership, two-factor check,
+# member counts, invitation count, the current programs with their counts (read once for
+# the list, the to-do list and the pairs at risk), opt-outs, people waiting, the pairs at
+# risk (active pairs, members, pauses, signed agreements, last sessions, reported periods,
+# unsigned agreements and their signatures, recent ratings), unopened concerns, concern
+# handlers, switcher. 23 before issue 18 (the programs were read three times).
+CONSOLE_BOUND = 21
+
+
 def test_the_home_runs_as_many_queries_for_many_programs_as_for_one(
     org, coordinator, participant, client_for
 ):
@@ -192,6 +201,7 @@ def test_the_home_runs_as_many_queries_for_many_programs_as_for_one(
     large, response = count_queries(client, home(org))
     assert len(response.context["todo"]) == 1 + 3 * 5
     assert len(large) == len(small), describe(large)
+    assert len(large) <= CONSOLE_BOUND, f"{len(large)} queries:\n" + describe(large)
 
 
 def test_waiting_leaves_out_who_opted_out_without_asking_for_a_new_partner(

@@ -15,10 +15,15 @@ from ..selectors.todo import coordinator_todo
 def home(request, org_slug):
     """Coordinators: the to-do list, member counts, current programs, concern handlers."""
     organization = request.organization
+    # Read once: the list shows them with their counts, the to-do list and the pairs at
+    # risk work per program.
+    programs = programs_for_coordinator(organization=organization, current_only=True)
     context = {
         **member_counts(organization=organization),
         "open_invitation_count": invitations_for_organization(organization=organization).count(),
-        "programs": programs_for_coordinator(organization=organization, current_only=True),
-        **coordinator_todo(organization=organization, membership=request.membership),
+        "programs": programs,
+        **coordinator_todo(
+            organization=organization, membership=request.membership, programs=programs
+        ),
     }
     return render(request, "workspace/home.html", context)
