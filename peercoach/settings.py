@@ -182,7 +182,28 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            # Room for a cached home per active person (peercoach.tenancy.stamps).
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    }
+
+# Page fragments cached on the organisation's version stamp (peercoach.tenancy.stamps,
+# docs/architecture.md): on unless FRAGMENT_CACHE=false; at most FRAGMENT_TTL seconds old.
+FRAGMENT_CACHE = env_bool("FRAGMENT_CACHE", True)
+FRAGMENT_CACHE_ALIAS = "default"
+FRAGMENT_TTL = int(env("FRAGMENT_TTL", "300"))
+# Tenant models whose writes leave the stamp alone: nothing a member sees on a page
+# reads them, and some are written while reading (the audit log, who read a concern),
+# or many times a minute (the delivery ledger, a matching run's progress).
+CONTENT_STAMP_IGNORED = {
+    "audit.AuditEvent",
+    "notifications.Delivery",
+    "sessions.ConcernAccess",
+    "programs.MatchingRun",
+}
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 

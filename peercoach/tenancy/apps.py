@@ -6,3 +6,8 @@ class TenancyConfig(AppConfig):
     name = "peercoach.tenancy"
     label = "tenancy"
     verbose_name = _("Organisations")
+
+    def ready(self):
+        from . import stamps
+
+        stamps.connect()

@@ -10,9 +10,11 @@ import zoneinfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
+
+from . import stamps
 
 RESERVED_SLUGS = {"admin", "static", "media", "accounts", "invite", "healthz", "api", "new"}
 
@@ -57,6 +59,9 @@ class Organization(models.Model):
         _("coordinators must use two-factor authentication"), default=True
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Changes with every write members could see (peercoach.tenancy.stamps); only the
+    # stamps write it.
+    content_version = models.BigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -65,6 +70,21 @@ class Organization(models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        # Never write back the stamp this instance was loaded with: another writer may
+        # have changed it since (the post_save signal gives it a new one).
+        if (
+            not self._state.adding
+            and kwargs.get("update_fields") is None
+            and not kwargs.get("force_insert")
+        ):
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name != "content_version"
+            ]
+        super().save(*args, **kwargs)
 
     @property
     def brand_text_colour(self):
@@ -79,12 +99,52 @@ class Organization(models.Model):
         return zoneinfo.ZoneInfo(self.time_zone)
 
 
+class TenantQuerySet(models.QuerySet):
+    """Writes that send no signal change their organisations' stamps themselves."""
+
+    def update(self, **kwargs):
+        if not stamps.tracked(self.model):
+            return super().update(**kwargs)
+        with transaction.atomic(using=self.db, savepoint=False):
+            organizations = set(
+                self.order_by().values_list("organization_id", flat=True).distinct()
+            )
+            rows = super().update(**kwargs)
+            if rows:
+                stamps.bump(organizations, using=self.db)
+        return rows
+
+    update.alters_data = True
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        with transaction.atomic(using=self.db, savepoint=False):
+            created = super().bulk_create(objs, *args, **kwargs)
+            if stamps.tracked(self.model):
+                stamps.bump({o.organization_id for o in objs}, using=self.db)
+        return created
+
+    bulk_create.alters_data = True
+
+    def bulk_update(self, objs, *args, **kwargs):
+        objs = list(objs)
+        with transaction.atomic(using=self.db, savepoint=False):
+            rows = super().bulk_update(objs, *args, **kwargs)
+            if rows and stamps.tracked(self.model):
+                stamps.bump({o.organization_id for o in objs}, using=self.db)
+        return rows
+
+    bulk_update.alters_data = True
+
+
 class TenantModel(models.Model):
     """Base for every tenant-owned table: `organization` first, scoped manager."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
 
-    objects = ScopedManager(organization="organization")
+    objects = ScopedManager(
+        _manager_class=models.Manager.from_queryset(TenantQuerySet), organization="organization"
+    )
 
     class Meta:
         abstract = True
