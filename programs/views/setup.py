@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from peercoach.audit.models import Action
 from peercoach.audit.services import audit_record, changed_fields_text
 from peercoach.tenancy.access import coordinator_required
+from peercoach.tenancy.pages import render_cached
 from peercoach.web.views import form_error, redirect_to
 
 from ..access import coordinator_program, program_for_request
@@ -118,17 +119,23 @@ def program_detail(request, org_slug, pk):
             "programs/program_detail_coordinator.html",
             {"program": program, **program_overview(program=program)},
         )
-    context = {
-        "program": program,
-        "events": events_for_program(program=program),
-        "resources": resources_for_program(program=program),
-        "application": my_application(program=program, user=request.user),
-        "matches": my_active_matches(
-            organization=request.organization, user=request.user, program=program
-        ),
-        "preview": request.membership.is_coordinator,
-    }
-    return render(request, "programs/program_detail_participant.html", context)
+
+    def build():
+        return {
+            "program": program,
+            "events": events_for_program(program=program),
+            "resources": resources_for_program(program=program),
+            "application": my_application(program=program, user=request.user),
+            "matches": my_active_matches(
+                organization=request.organization, user=request.user, program=program
+            ),
+            "preview": request.membership.is_coordinator,
+        }
+
+    # Cached for this person until the organisation's next write (peercoach.tenancy.pages).
+    return render_cached(
+        request, "programs/program_detail_participant.html", build, name="program", vary=(pk,)
+    )
 
 
 @coordinator_required

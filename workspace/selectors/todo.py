@@ -54,13 +54,14 @@ KINDS = (
 )
 
 
-def coordinator_todo(*, organization, membership, now=None, programs=None):
+def coordinator_todo(*, organization, membership, now=None, programs=None, unopened=None):
     """{"todo": [Todo], "concern_handlers": [Membership], "nobody_handles_concerns":
     bool} for the coordinator `membership`. Items with nothing to do are left out; per
     program, programs in term order. Fourteen to sixteen queries, whatever the data; two
     fewer when the caller passes `programs`, every program not closed in term order
     (`programs.selectors.setup.programs_for_coordinator(current_only=True)`): the list
-    and the pairs at risk then use them instead of reading them again."""
+    and the pairs at risk then use them instead of reading them again. `unopened`: the
+    count of unopened concerns (`concerns_unopened`), when the caller read it already."""
     now = now or timezone.now()
     if programs is None:
         programs = (
@@ -97,7 +98,7 @@ def coordinator_todo(*, organization, membership, now=None, programs=None):
                     url += "#at-risk"
                 todo.append(Todo(key=key, label=label, count=n, url=url, program=program))
     if membership.is_concern_handler:
-        unread = _concerns_unopened(organization)
+        unread = concerns_unopened(organization) if unopened is None else unopened
         if unread:
             todo.insert(
                 0,
@@ -138,7 +139,7 @@ def _waiting(organization, programs):
     )
 
 
-def _concerns_unopened(organization):
+def concerns_unopened(organization):
     """Open concerns no one has opened yet: the first handler to read one takes it up.
     One query."""
     opened = ConcernAccess.objects.filter(
