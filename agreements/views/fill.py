@@ -49,16 +49,13 @@ def _to_detail(agreement, anchor=""):
 
 @never_cache
 def detail(request, org_slug, pk):
-    agreement = agreement_for_party(request, pk)
-    # Cached for this person until the organisation's next write (peercoach.tenancy.pages);
-    # the party check above runs every time.
-    return render_cached(
-        request,
-        "agreements/detail.html",
-        lambda: agreement_page(agreement=agreement, user=request.user),
-        name="agreement",
-        vary=(pk,),
-    )
+    def build():
+        agreement = agreement_for_party(request, pk)
+        return agreement_page(agreement=agreement, user=request.user)
+
+    # Cached for this person until the organisation's next write, the party check with it
+    # (peercoach.tenancy.pages).
+    return render_cached(request, "agreements/detail.html", build, name="agreement", vary=(pk,))
 
 
 def _seen_revision(data):

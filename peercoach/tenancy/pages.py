@@ -5,8 +5,12 @@
 current stamp and this person (`stamps.fragment`: the organisation, its stamp, the person,
 language, time zone and local date are in the key, entries last at most FRAGMENT_TTL
 seconds and `build` may return `Until(context, at)` for content that changes by itself).
-The view still runs its access check first, every time: only what a person who may see the
-page sees is cached, and only for them.
+The view's access check runs inside `build`, so a second look skips it with the rest. That
+is sound because the key holds the stamp: a hit means this person passed the check for this
+object under the same rows, and every row a check reads (the organisation, the membership
+and its role, the program, the pair and its members, the agreement, the session, the user)
+is one whose writes change the stamp. A check that raises (404, 403) is not cached: the
+next request checks again.
 
 What differs between two requests of the same person is never cached as it was rendered:
 

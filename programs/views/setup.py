@@ -112,8 +112,8 @@ def program_detail(request, org_slug, pk):
 
     A coordinator can see the participant page with `?view=participant`.
     """
-    program = program_for_request(request, pk)
     if request.membership.is_coordinator and request.GET.get("view") != "participant":
+        program = program_for_request(request, pk)
         return render(
             request,
             "programs/program_detail_coordinator.html",
@@ -121,6 +121,7 @@ def program_detail(request, org_slug, pk):
         )
 
     def build():
+        program = program_for_request(request, pk)
         return {
             "program": program,
             "events": events_for_program(program=program),
@@ -132,7 +133,8 @@ def program_detail(request, org_slug, pk):
             "preview": request.membership.is_coordinator,
         }
 
-    # Cached for this person until the organisation's next write (peercoach.tenancy.pages).
+    # Cached for this person until the organisation's next write, the access check with it
+    # (peercoach.tenancy.pages).
     return render_cached(
         request, "programs/program_detail_participant.html", build, name="program", vary=(pk,)
     )

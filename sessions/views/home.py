@@ -22,10 +22,11 @@ SESSIONS_PER_PAGE = 20
 @never_cache
 def pair(request, org_slug, pk):
     """The hub, cached for this person until the organisation's next write (or the next
-    session starts or ends): the access check runs every time."""
-    match = match_for_member(request, pk)
+    session starts or ends). The access check is part of what is cached: see
+    peercoach/tenancy/pages.py."""
 
     def build():
+        match = match_for_member(request, pk)
         now = timezone.now()
         context = pair_hub(match=match, user=request.user, now=now)
         page = {"match": match, "program": match.program, "writable": is_writable(match)}

@@ -146,9 +146,8 @@ def log_scheduled(request, org_slug, pk):
 
 @never_cache
 def detail(request, org_slug, pk):
-    session = session_for_member(request, pk)
-
     def build():
+        session = session_for_member(request, pk)
         context = session_page(session=session, user=request.user)
         note = context["private_note"]
         context["note_form"] = PrivateNoteForm(initial={"body": note.body if note else ""})
@@ -157,8 +156,8 @@ def detail(request, org_slug, pk):
         times = [t for t in (session.starts_at, session.ends_at) if t > now]
         return Until(context, min(times, default=None))
 
-    # Cached for this person until the organisation's next write (peercoach.tenancy.pages);
-    # the member check above runs every time.
+    # Cached for this person until the organisation's next write, the member check with it
+    # (peercoach.tenancy.pages).
     return render_cached(request, "sessions/log/detail.html", build, name="session", vary=(pk,))
 
 

@@ -15,6 +15,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django_scopes import scope
 
+from programs.models import MatchMember
 from sessions.models import PrivateNote
 
 from .conftest import pair_make
@@ -40,8 +41,9 @@ def test_a_second_look_is_served_from_the_cache(org, participant):
     with CaptureQueriesContext(connection) as captured:
         second = client.get(pair_url(pair))
     assert first.context is not None and second.context is None  # no template rendered
-    # session, user, membership, the pair, my member row: the access check, no more.
-    assert len(captured) == 5, [q["sql"] for q in captured.captured_queries]
+    # session, user, membership: the middleware's, no more (the access check is cached
+    # with the page, on the same stamp).
+    assert len(captured) == 3, [q["sql"] for q in captured.captured_queries]
     assert second.status_code == 200
     # The same page, but for this request's CSRF token (a fresh mask) and nonce.
     assert normalised(first) == normalised(second)
@@ -62,6 +64,18 @@ def test_a_write_shows_at_once(org, participant):
     after = client.get(pair_url(pair))
     assert after.context is not None
     assert after.context["cadence"].held == 1
+
+
+def test_someone_taken_out_of_the_pair_gets_404_at_once(org, participant):
+    """The access check is cached with the page: a change to who is in the pair changes
+    the stamp, so the next look checks again."""
+    pair = pair_make(org, participant)
+    client = signed_in(participant)
+    client.get(pair_url(pair))
+    assert client.get(pair_url(pair)).context is None
+    with scope(organization=org):
+        MatchMember.objects.filter(match=pair.match, user=participant).delete()
+    assert client.get(pair_url(pair)).status_code == 404
 
 
 def test_each_person_gets_their_own_page(org, participant):
