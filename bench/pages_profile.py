@@ -9,8 +9,10 @@ template), in one process, against a throwaway SQLite database with the demo dat
 (`manage.py migrate`, `demo`, `collectstatic`), with production-like settings (`DEBUG`
 off, whitenoise's manifest, local-memory cache, no Redis). The people: One IT's
 `participant01` (pair hub, agreement, session, program page) and its coordinator (console).
-A "hello" row runs a view returning `HttpResponse("hello")` through the same client and
-middleware-free URL conf, for scale.
+A "hello" row runs a view returning `HttpResponse("hello")` through the same test client
+with no middleware and a one-URL conf, in the same run: the floor, and `ratio` is hello's
+ms / the page's ms, the in-process cousin of bench/http.py's ratio (the machine's load falls
+on both).
 
 It prints a table (ms per request: median of `--rounds` rounds of `--requests` requests,
 queries of one request) and with `--profile N` the N costliest functions of each page by
@@ -199,10 +201,41 @@ def run(args):
             print(f"--- profile of {name} ({args.requests} requests)")
             print(out.getvalue())
 
-    print(f"{'page':<10} {'ms p50':>8} {'min':>7} {'max':>7} {'queries':>8}  url")
+    hello = hello_ms(args)
+    print(f"{'page':<10} {'ms p50':>8} {'min':>7} {'max':>7} {'queries':>8} {'ratio':>6}  url")
+    print(f"{'hello':<10} {hello:8.2f} {'':>7} {'':>7} {'':>8} {'':>6}  /")
     for name, url, median, low, high, queries in rows:
-        print(f"{name:<10} {median:8.2f} {low:7.2f} {high:7.2f} {queries:8d}  {url}")
-    print("RESULT " + " ".join(f"{name}_ms={ms:.2f}" for name, ms in results.items()))
+        ratio = hello / median
+        print(f"{name:<10} {median:8.2f} {low:7.2f} {high:7.2f} {queries:8d} {ratio:6.3f}  {url}")
+    print(
+        "RESULT "
+        + " ".join(f"{name}_ms={ms:.2f}" for name, ms in results.items())
+        + f" hello_ms={hello:.3f}"
+    )
+
+
+def hello(request):
+    from django.http import HttpResponse
+
+    return HttpResponse("hello")
+
+
+def hello_ms(args):
+    """Median ms per request of a bare view through the test client, no middleware."""
+    from django.test import Client, override_settings
+    from django.urls import path
+
+    sys.modules[__name__].urlpatterns = [path("", hello)]
+    with override_settings(ROOT_URLCONF=__name__, MIDDLEWARE=[]):
+        client = Client()
+        client.get("/")
+        rounds = []
+        for _ in range(args.rounds):
+            start = time.perf_counter()
+            for _ in range(args.requests):
+                client.get("/")
+            rounds.append((time.perf_counter() - start) * 1000 / args.requests)
+    return statistics.median(rounds)
 
 
 if __name__ == "__main__":
