@@ -22,6 +22,8 @@ def _agreement(request, pk):
     )
     agreement.organization = request.organization
     agreement.program.organization = request.organization
+    # The template's items are read in the tenant too: no query for its organisation.
+    agreement.template.organization = request.organization
     return agreement
 
 

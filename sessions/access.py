@@ -55,7 +55,8 @@ def session_for_member(request, pk, *, write=False):
     """The session `pk` when the requester is (or was) a member of its pair, else 404.
     `session.match.me` is the requester's member row (see `match_for_member`)."""
     session = get_object_or_404(
-        Session.objects.select_related("match", "program"),
+        # logged_by: the session page says who logged it.
+        Session.objects.select_related("match", "program", "logged_by"),
         pk=pk,
         organization=request.organization,
     )

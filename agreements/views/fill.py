@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from peercoach.tenancy.pages import render_cached
 from peercoach.web.forms import object_id
 from peercoach.web.views import redirect_to
 
@@ -48,9 +49,13 @@ def _to_detail(agreement, anchor=""):
 
 @never_cache
 def detail(request, org_slug, pk):
-    agreement = agreement_for_party(request, pk)
-    context = agreement_page(agreement=agreement, user=request.user)
-    return render(request, "agreements/detail.html", context)
+    def build():
+        agreement = agreement_for_party(request, pk)
+        return agreement_page(agreement=agreement, user=request.user)
+
+    # Cached for this person until the organisation's next write, the party check with it
+    # (peercoach.tenancy.pages).
+    return render_cached(request, "agreements/detail.html", build, name="agreement", vary=(pk,))
 
 
 def _seen_revision(data):

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from peercoach.audit.models import Action
 from peercoach.audit.services import audit_record, changed_fields_text
 from peercoach.tenancy.access import coordinator_required
+from peercoach.tenancy.pages import render_cached
 from peercoach.web.views import form_error, redirect_to
 
 from ..access import coordinator_program, program_for_request
@@ -111,24 +112,32 @@ def program_detail(request, org_slug, pk):
 
     A coordinator can see the participant page with `?view=participant`.
     """
-    program = program_for_request(request, pk)
     if request.membership.is_coordinator and request.GET.get("view") != "participant":
+        program = program_for_request(request, pk)
         return render(
             request,
             "programs/program_detail_coordinator.html",
             {"program": program, **program_overview(program=program)},
         )
-    context = {
-        "program": program,
-        "events": events_for_program(program=program),
-        "resources": resources_for_program(program=program),
-        "application": my_application(program=program, user=request.user),
-        "matches": my_active_matches(
-            organization=request.organization, user=request.user, program=program
-        ),
-        "preview": request.membership.is_coordinator,
-    }
-    return render(request, "programs/program_detail_participant.html", context)
+
+    def build():
+        program = program_for_request(request, pk)
+        return {
+            "program": program,
+            "events": events_for_program(program=program),
+            "resources": resources_for_program(program=program),
+            "application": my_application(program=program, user=request.user),
+            "matches": my_active_matches(
+                organization=request.organization, user=request.user, program=program
+            ),
+            "preview": request.membership.is_coordinator,
+        }
+
+    # Cached for this person until the organisation's next write, the access check with it
+    # (peercoach.tenancy.pages).
+    return render_cached(
+        request, "programs/program_detail_participant.html", build, name="program", vary=(pk,)
+    )
 
 
 @coordinator_required

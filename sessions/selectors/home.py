@@ -21,16 +21,17 @@ on pause is never overdue. The reminder rules and the pairs at risk count the sa
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.db.models import Count, Window
 from django.utils import timezone
 
 from agreements.models import Agreement
 from agreements.selectors.pairs import agreement_for_pair
-from agreements.selectors.terms import agreement_terms, terms_of
+from agreements.selectors.terms import terms_of
 from peercoach.notifications.models import Preference
 from programs.models import Match, MatchMember
 
 from ..models import Checklist, Pause, Session
-from .reports import reports_next
+from .reports import report_next_of, reported_periods
 from .schedule import upcoming_for_matches
 
 RECENT_SESSIONS = 5
@@ -215,14 +216,19 @@ def pair_hub(*, match, user, today=None, now=None):
         .select_related("user")
         .order_by("position", "id")
     )
-    terms = agreement_terms(match)
     agreement = agreement_for_pair(match)  # in force, else the one being filled
+    # The one in force comes first: when it is not signed, none is, and the program's
+    # settings stand in (what `agreement_terms` reads, without reading it again).
+    terms = terms_from(program, agreement)
     pauses = list(Pause.objects.filter(organization=organization, match=match))
-    held_qs = Session.objects.filter(
-        organization=organization, match=match, status=Session.Status.HELD
+    # The latest held sessions and, on each row, how many were held: one query. The
+    # window counts every held row before the LIMIT.
+    recent = list(
+        Session.objects.filter(organization=organization, match=match, status=Session.Status.HELD)
+        .annotate(held_total=Window(Count("pk")))
+        .order_by("-starts_at", "-id")[:RECENT_SESSIONS]
     )
-    held_count = held_qs.count()
-    recent = list(held_qs.order_by("-starts_at", "-id")[:RECENT_SESSIONS])
+    held_count = recent[0].held_total if recent else 0
     ended = match.status == Match.Status.ENDED
     upcoming, waiting, mine, to_log, due, coming = [], [], [], [], [], []
     next_session = None
@@ -238,7 +244,7 @@ def pair_hub(*, match, user, today=None, now=None):
                 starts_at__lt=now,
             ).order_by("-starts_at", "-id")[:RECENT_SESSIONS]
         )
-        coming = reports_next(organization=organization, user=user, matches=[match], today=today)
+        coming = _report_next(match, terms, pauses, user, today)
         due = [report for report in coming if report.due]
     checklist = None
     if program.first_session_checklist:
@@ -285,6 +291,27 @@ def pair_hub(*, match, user, today=None, now=None):
         "checklist_total": len(Checklist.ITEMS),
         "ended": ended,
     }
+
+
+def _report_next(match, terms, pauses, user, today):
+    """[DueReport] as `reports_next` makes it for this one pair, from what the hub has read
+    (its program, its signed terms, its pauses, the person's member row): one query, the
+    periods the person reported on."""
+    if (
+        match.status != Match.Status.ACTIVE
+        or not match.me.is_current
+        or pause_today(pauses, today) is not None
+    ):
+        return []
+    report = report_next_of(
+        match=match,
+        program=match.program,
+        agreed_days=(terms.reporting_every_days or None) if terms.source == "signed" else None,
+        reported=reported_periods(match=match, user=user),
+        organization=match.organization,
+        today=today,
+    )
+    return [report] if report is not None else []
 
 
 def sessions_for_pair(*, match):

@@ -218,26 +218,39 @@ def reports_next(*, organization, user, matches, today=None):
     for match in matches:
         if match.pk in paused:
             continue
-        schedule = schedule_of(
+        report = report_next_of(
             match=match,
             program=programs[match.program_id],
             agreed_days=agreed.get(match.pk),
+            reported=reported.get(match.pk, ()),
             organization=organization,
+            today=today,
         )
-        mine = frozenset(reported.get(match.pk, ()))
-        period, is_due = period_to_report(schedule, mine, today)
-        if period is not None:
-            found.append(
-                DueReport(
-                    match=match,
-                    period=period,
-                    period_end=schedule.period_end(period),
-                    due=is_due,
-                    schedule=schedule,
-                    reported=mine,
-                )
-            )
+        if report is not None:
+            found.append(report)
     return found
+
+
+def report_next_of(*, match, program, agreed_days, reported, organization, today):
+    """The DueReport `reports_next` makes for one pair that is active, not paused today,
+    and has the person as a current member, from what the caller has read: the days its
+    signed agreement sets between reports (None without one), the periods the person
+    reported on. None when the upcoming period is already written. No query."""
+    schedule = schedule_of(
+        match=match, program=program, agreed_days=agreed_days, organization=organization
+    )
+    mine = frozenset(reported)
+    period, is_due = period_to_report(schedule, mine, today)
+    if period is None:
+        return None
+    return DueReport(
+        match=match,
+        period=period,
+        period_end=schedule.period_end(period),
+        due=is_due,
+        schedule=schedule,
+        reported=mine,
+    )
 
 
 def report_goals(*, organization, user, program):

@@ -13,12 +13,15 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from agreements.selectors.terms import agreement_terms
+from peercoach.tenancy.pages import render_cached
+from peercoach.tenancy.stamps import Until
 from peercoach.tenancy.zones import zone_of
 from peercoach.web.views import form_error, redirect_to
 
@@ -143,11 +146,19 @@ def log_scheduled(request, org_slug, pk):
 
 @never_cache
 def detail(request, org_slug, pk):
-    session = session_for_member(request, pk)
-    context = session_page(session=session, user=request.user)
-    note = context["private_note"]
-    context["note_form"] = PrivateNoteForm(initial={"body": note.body if note else ""})
-    return render(request, "sessions/log/detail.html", context)
+    def build():
+        session = session_for_member(request, pk)
+        context = session_page(session=session, user=request.user)
+        note = context["private_note"]
+        context["note_form"] = PrivateNoteForm(initial={"body": note.body if note else ""})
+        # What may be done with it changes when it starts and when it ends.
+        now = timezone.now()
+        times = [t for t in (session.starts_at, session.ends_at) if t > now]
+        return Until(context, min(times, default=None))
+
+    # Cached for this person until the organisation's next write, the member check with it
+    # (peercoach.tenancy.pages).
+    return render_cached(request, "sessions/log/detail.html", build, name="session", vary=(pk,))
 
 
 @require_POST

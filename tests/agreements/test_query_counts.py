@@ -8,8 +8,12 @@ from tests.test_query_counts import count_queries, describe
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ("agreements:detail", "agreements:sign", "agreements:history")
-BOUND = 16
+# The most queries each page may run. detail and sign: session, user, membership, the
+# agreement with its program, pair and template, whether I am a party, the parties, the
+# items, the values, the signatures, the numbers of the pair's agreements, switcher (12
+# before issue 18: the template's organisation was read for its items).
+BOUNDS = {"agreements:detail": 11, "agreements:sign": 11, "agreements:history": 7}
+PAGES = tuple(BOUNDS)
 
 
 def grow(pair, n):
@@ -38,7 +42,8 @@ def grow(pair, n):
 
 
 @pytest.mark.parametrize("url_name", PAGES)
-def test_agreement_page_queries_do_not_grow(url_name, pair, client_for):
+def test_agreement_page_queries_do_not_grow(url_name, pair, client_for, settings):
+    settings.FRAGMENT_CACHE = False  # the pages as built; cached: tests/tenancy/test_pages.py
     client = client_for(pair.a)
     url = reverse(url_name, kwargs={"org_slug": pair.org.slug, "pk": pair.agreement.pk})
     pair.save(pair.a, "Where we meet", value="Zoom")
@@ -51,7 +56,7 @@ def test_agreement_page_queries_do_not_grow(url_name, pair, client_for):
         f"{url_name}: {len(small)} queries before, {len(large)} after 50 more items:\n"
         + describe(large)
     )
-    assert len(large) <= BOUND, f"{url_name}: {len(large)} queries:\n" + describe(large)
+    assert len(large) <= BOUNDS[url_name], f"{url_name}: {len(large)} queries:\n" + describe(large)
 
 
 def test_starting_agreements_takes_the_same_queries_for_2_or_40_pairs(pair, org):

@@ -20,6 +20,11 @@ from .test_log_support import held, url
 pytestmark = pytest.mark.django_db
 
 BOUND = 16
+# The session page of the grown circle: session, user, membership, the session with its
+# pair, program and who logged it, my member row, parts, feedback, members, my private
+# note, my reflection, preparations, switcher. 13 before issue 18 (who logged it was a
+# query of its own).
+SESSION_PAGE_BOUND = 12
 TOPICS = [f"Topic {i:02}" for i in range(20)]
 
 
@@ -56,7 +61,8 @@ def _grow(circle, session, attendees, topics):
     return held_again
 
 
-def test_session_page_queries_do_not_grow(big_circle, client_for):
+def test_session_page_queries_do_not_grow(big_circle, client_for, settings):
+    settings.FRAGMENT_CACHE = False  # the pages as built; cached: tests/tenancy/test_pages.py
     session = held(big_circle, duration=160, slots=None, topics=TOPICS[:1])
     _grow(big_circle, session, attendees=2, topics=1)
     client = client_for(big_circle.me)
@@ -71,7 +77,7 @@ def test_session_page_queries_do_not_grow(big_circle, client_for):
     assert len(large) == len(small), (
         f"{len(small)} queries before, {len(large)} after growing:\n" + describe(large)
     )
-    assert len(large) <= BOUND, describe(large)
+    assert len(large) <= SESSION_PAGE_BOUND, f"{len(large)} queries:\n" + describe(large)
 
 
 def _circle_with_ticks(org, first, *, size, tickers):
@@ -98,7 +104,7 @@ def test_pair_pages_do_not_grow_with_the_circle(org, participant, stranger, clie
     assert len(large) == len(small), (
         f"{len(small)} queries for a circle of 3, {len(large)} for 8:\n" + describe(large)
     )
-    assert len(large) <= BOUND, describe(large)
+    assert len(large) <= BOUND, f"{len(large)} queries:\n" + describe(large)
 
 
 def test_held_for_matches_takes_two_queries_for_any_number_of_pairs(org, participant, stranger):
