@@ -18,21 +18,26 @@ environment's DATABASE_URL, REDIS_URL and similar variables are dropped. SQLite 
 default; `--db postgres` points both sides at a throwaway PostgreSQL database (so both
 load the driver).
 
-Run: .venv/bin/python bench/startup.py [--runs 7] [--db postgres] [--importtime]
-Last line: RESULT check_s=<f> bare_s=<f> ratio=<f> rss_mib=<f> bare_rss_mib=<f>
-rss_ratio=<f> worker_s=<f> bare_worker_s=<f> worker_ratio=<f> source_check_s=<f>
-source_ratio=<f>   (medians; the compiled runs unless prefixed `source_`)
+Run: .venv/bin/python bench/startup.py [--runs 7] [--db postgres] [--importtime] [--ref REF]
+(`--ref 806f62d`: the project as of that commit instead of the working tree, for a before)
+Last line: RESULT check_s=<f> bare_s=<f> ratio=<f> cpu_s=<f> bare_cpu_s=<f> cpu_ratio=<f>
+rss_mib=<f> bare_rss_mib=<f> rss_ratio=<f> worker_s=<f> bare_worker_s=<f> worker_ratio=<f>
+source_check_s=<f> source_ratio=<f>
+(medians; the compiled runs unless prefixed `source_`; `ratio` is wall time, `cpu_ratio`
+user + system time of the process, which a loaded machine disturbs less)
 See bench/README.md.
 """
 
 import argparse
 import collections
+import io
 import os
 import secrets
 import shutil
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -84,7 +89,14 @@ def tracked_files():
     return [name for name in done.stdout.split("\0") if name]
 
 
-def copy_project(target):
+def copy_project(target, ref=None):
+    if ref:
+        archive = subprocess.run(
+            ["git", "archive", "--format=tar", ref], cwd=BASE_DIR, capture_output=True, check=True
+        )
+        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+            tar.extractall(target, filter="data")
+        return
     for name in tracked_files():
         source = BASE_DIR / name
         if not source.is_file():
@@ -103,7 +115,7 @@ def bare_project(target, env, database_url):
 
 
 def measure(args, cwd, env):
-    """(wall seconds, peak RSS MiB) of one child process, which must exit 0."""
+    """(wall seconds, CPU seconds, peak RSS MiB) of one child process, which must exit 0."""
     errors = cwd.parent / "child.err"
     started = time.perf_counter()
     with open(errors, "wb") as err:
@@ -116,7 +128,8 @@ def measure(args, cwd, env):
         raise BenchError(
             f"{' '.join(map(str, args))} exited {process.returncode}:\n{errors.read_text()}"
         )
-    return wall, usage.ru_maxrss / 1024  # ru_maxrss is in KiB on Linux
+    cpu = usage.ru_utime + usage.ru_stime
+    return wall, cpu, usage.ru_maxrss / 1024  # ru_maxrss is in KiB on Linux
 
 
 def scenarios(ours, bare):
@@ -143,12 +156,13 @@ def run_all(table, env, runs, mode):
             for side, (args, cwd) in sides.items():
                 samples[side].append(measure(args, cwd, env))
         for side, values in samples.items():
-            walls = [wall for wall, _ in values]
+            walls = [wall for wall, _, _ in values]
             figures[(mode, scenario, side)] = {
                 "median": statistics.median(walls),
                 "min": min(walls),
                 "max": max(walls),
-                "rss": statistics.median(rss for _, rss in values),
+                "cpu": statistics.median(cpu for _, cpu, _ in values),
+                "rss": statistics.median(rss for _, _, rss in values),
             }
     return figures
 
@@ -179,6 +193,7 @@ def main():
     parser.add_argument(
         "--importtime", action="store_true", help="also print each side's imports by package"
     )
+    parser.add_argument("--ref", help="measure the project as of this git commit (git archive)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     options = parser.parse_args()
 
@@ -199,7 +214,7 @@ def main():
     try:
         ours, bare = workdir / "ours", workdir / "bare"
         ours.mkdir()
-        copy_project(ours)
+        copy_project(ours, options.ref)
         bare_project(bare, env, database_url)
         table = scenarios(ours, bare)
         figures = run_all(table, env, options.runs, "source")
@@ -223,19 +238,21 @@ def main():
             shutil.rmtree(workdir, ignore_errors=True)
 
     python = f"Python {sys.version.split()[0]}"
-    print(f"\n{python}, {options.db}, {options.runs} runs per side, {os.cpu_count()} CPUs")
+    what = f"ours as of {options.ref}" if options.ref else "ours: the working tree"
+    print(f"\n{python}, {options.db}, {options.runs} runs per side, {os.cpu_count()} CPUs, {what}")
     print(
         f"{'bytecode':<9} {'what':<7} {'side':<5} {'median s':>9} {'min s':>7} "
-        f"{'max s':>7} {'RSS MiB':>8} {'ratio':>6}"
+        f"{'max s':>7} {'ratio':>6} {'CPU s':>6} {'ratio':>6} {'RSS MiB':>8}"
     )
     for mode in ("source", "compiled"):
         for scenario in ("check", "worker"):
-            bare_median = figures[(mode, scenario, "bare")]["median"]
+            bare = figures[(mode, scenario, "bare")]
             for side in ("ours", "bare"):
                 row = figures[(mode, scenario, side)]
                 print(
                     f"{mode:<9} {scenario:<7} {side:<5} {row['median']:9.3f} {row['min']:7.3f} "
-                    f"{row['max']:7.3f} {row['rss']:8.1f} {row['median'] / bare_median:6.2f}"
+                    f"{row['max']:7.3f} {row['median'] / bare['median']:6.2f} "
+                    f"{row['cpu']:6.3f} {row['cpu'] / bare['cpu']:6.2f} {row['rss']:8.1f}"
                 )
 
     def fig(mode, scenario, side, key="median"):
@@ -244,9 +261,11 @@ def main():
     check, bare_check = fig("compiled", "check", "ours"), fig("compiled", "check", "bare")
     rss, bare_rss = fig("compiled", "check", "ours", "rss"), fig("compiled", "check", "bare", "rss")
     worker, bare_worker = fig("compiled", "worker", "ours"), fig("compiled", "worker", "bare")
+    cpu, bare_cpu = fig("compiled", "check", "ours", "cpu"), fig("compiled", "check", "bare", "cpu")
     source, source_bare = fig("source", "check", "ours"), fig("source", "check", "bare")
     print(
         f"RESULT check_s={check:.3f} bare_s={bare_check:.3f} ratio={check / bare_check:.2f} "
+        f"cpu_s={cpu:.3f} bare_cpu_s={bare_cpu:.3f} cpu_ratio={cpu / bare_cpu:.2f} "
         f"rss_mib={rss:.1f} bare_rss_mib={bare_rss:.1f} rss_ratio={rss / bare_rss:.2f} "
         f"worker_s={worker:.3f} bare_worker_s={bare_worker:.3f} "
         f"worker_ratio={worker / bare_worker:.2f} "
