@@ -66,6 +66,25 @@ def test_start_up_loads_no_heavy_library():
     assert loaded == []
 
 
+def test_the_garbage_collector_is_on_after_start_up():
+    """manage.py and the WSGI module turn the GC off while Django starts; the ops app's
+    ready() must turn it on again (and freeze what start-up built), whatever the entry."""
+    state = run_fresh(
+        "import gc; print(json.dumps([gc.isenabled(), gc.get_freeze_count() > 10_000]))"
+    )
+    assert state == [True, True]
+    done = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", "import gc; print(gc.isenabled())"],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "peercoach.settings"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "True"
+
+
 def test_each_library_loads_where_it_is_used():
     """The lazy imports still happen: using each path loads its library.
 
