@@ -13,6 +13,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         from peercoach import checks  # noqa: F401 - registers the deploy checks
+
         if "webauthn" not in settings.MFA_SUPPORTED_TYPES:
             lazy_module_install("allauth.mfa.webauthn.internal.auth")
 
