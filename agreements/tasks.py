@@ -2,11 +2,11 @@
 
 import datetime
 
-from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
+from peercoach.tasking import shared_task
 from peercoach.tenancy.models import Organization
 
 

@@ -1,3 +1,2 @@
-from .celery import app as celery_app
-
-__all__ = ("celery_app",)
+# The Celery app is not imported here: `celery -A peercoach` finds peercoach.celery by
+# itself, and the web process loads Celery only when it enqueues (peercoach/tasking.py).

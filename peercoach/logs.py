@@ -13,7 +13,6 @@ import logging
 import threading
 import time
 
-from celery import signals
 from django.utils.functional import empty
 
 request_log = logging.getLogger("peercoach.request")
@@ -99,5 +98,7 @@ def _task_finished(task_id=None, task=None, kwargs=None, state=None, **_):
 
 def task_logging_connect():
     """Log one line when each task run ends (success, failure or retry). Idempotent."""
+    from celery import signals  # here: the web process loads Celery only to enqueue
+
     signals.task_prerun.connect(_task_started, dispatch_uid="peercoach.logs.started")
     signals.task_postrun.connect(_task_finished, dispatch_uid="peercoach.logs.finished")

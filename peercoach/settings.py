@@ -15,7 +15,6 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
-from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PEERCOACH_VAR_DIR", BASE_DIR / "var"))
@@ -351,7 +350,8 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.2,
 }
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_QUEUES = [Queue("default"), Queue("email"), Queue("pdf")]
+# The queues (`default`, `email`, `pdf`) are declared in peercoach/celery.py: kombu's Queue
+# here would load Celery in every process that reads the settings.
 CELERY_TASK_ROUTES = {
     "peercoach.notifications.tasks.reminders_dispatch": {"queue": "default"},
     "peercoach.notifications.tasks.deliveries_dispatch": {"queue": "default"},

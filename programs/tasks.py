@@ -2,10 +2,10 @@
 
 from datetime import timedelta
 
-from celery import shared_task
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
+from peercoach.tasking import shared_task
 from peercoach.tenancy.models import Organization
 
 

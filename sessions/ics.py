@@ -8,6 +8,9 @@ both sides of a daylight-saving change, whatever zone the reader's calendar uses
 What a file says is what the pair's members may read anyway and nothing more: the
 program's name, when, how and where, who is invited, and a link to the pair's page. No
 notes: calendars are synced to phones and shared with assistants.
+
+icalendar is imported inside the functions that build files: the pages that import this
+module (through the URL conf, every web worker) do not pay for it at start-up.
 """
 
 import zoneinfo
@@ -17,7 +20,6 @@ from email.utils import parseaddr
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from icalendar import Calendar, Event, vCalAddress, vText
 
 from .models import Session
 from .models.sessions import Modality
@@ -61,6 +63,8 @@ def where(session):
 
 
 def _address(user, **params):
+    from icalendar import vCalAddress, vText
+
     address = vCalAddress(f"mailto:{user.email}")
     address.params["CN"] = vText(user.display_name)
     for key, value in params.items():
@@ -69,6 +73,8 @@ def _address(user, **params):
 
 
 def _organizer(organization):
+    from icalendar import vCalAddress, vText
+
     # peercoach itself organises: answers happen on the pair's page, not by calendar reply.
     address = vCalAddress(f"mailto:{parseaddr(settings.DEFAULT_FROM_EMAIL)[1]}")
     address.params["CN"] = vText(organization.name)
@@ -81,6 +87,8 @@ def session_event(session, *, organization, attendees, url="", status=None):
     `attendees`: the pair's members (users); deleted accounts are left out. `status`
     overrides the session's own (e.g. CANCELLED in a feed once the pair has ended).
     """
+    from icalendar import Event
+
     zone = zone_for(session)
     status = status or STATUS[session.status]
     event = Event()
@@ -126,6 +134,8 @@ def session_event(session, *, organization, attendees, url="", status=None):
 
 def calendar_text(events, *, method=PUBLISH, name=""):
     """A VCALENDAR holding `events` (VEVENTs) and the VTIMEZONEs they name, as text."""
+    from icalendar import Calendar
+
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -151,6 +161,8 @@ def program_event(event, *, organization, url=""):
     """One VEVENT for a program event (kick-off, group meeting, debrief; its `program`
     loaded), in the organisation's zone. Its title, time, place and description are the
     program team's, written for every participant: nothing private."""
+    from icalendar import Event
+
     zone = zoneinfo.ZoneInfo(organization.time_zone)
     vevent = Event()
     vevent.add("uid", f"event-{event.pk}-{organization.pk}@peercoach")

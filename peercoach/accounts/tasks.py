@@ -1,6 +1,6 @@
-from celery import shared_task
 from django_scopes import scope
 
+from peercoach.tasking import shared_task
 from peercoach.tenancy.models import Organization
 
 

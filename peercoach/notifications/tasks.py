@@ -1,8 +1,8 @@
 """Thin email tasks on the `email` queue: ids and plain values in, services do the work."""
 
-from celery import shared_task
 from django_scopes import scope
 
+from peercoach.tasking import shared_task
 from peercoach.tenancy.models import Organization
 
 from .services import context_revive, email_send, email_send_rendered
