@@ -84,6 +84,11 @@ def redis_url():
     return with_path(base, f"/{REDIS_DB}")
 
 
+def set_redis_db(number):
+    global REDIS_DB
+    REDIS_DB = number
+
+
 def environment(sink_port, secret):
     env = {k: v for k, v in os.environ.items() if k not in DROPPED_ENV}
     env.update(
@@ -427,12 +432,16 @@ def parse_args():
         metavar="N",
         help="afterwards, profile our path in-process on N rows and print the top functions",
     )
+    parser.add_argument(
+        "--redis-db", type=int, default=REDIS_DB, help=f"Redis database, flushed ({REDIS_DB})"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database and the logs")
     return parser.parse_args()
 
 
 def main():
     options = parse_args()
+    set_redis_db(options.redis_db)
     count = options.count
     workdir = Path(tempfile.mkdtemp(prefix="bench-reminders-"))
     import secrets
