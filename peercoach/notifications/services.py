@@ -49,12 +49,14 @@ def email_render_shaped(*, template, context, personal, organization, zone, shap
     each recipient's values are put in afterwards. `shapes` is the caller's dict, kept
     for one batch of one organisation; None renders in full.
 
-    Exact, not approximate: a shape is rendered twice with different stand-ins (random
-    letters and digits, of different lengths) and used only when the two renders differ
-    by the stand-ins alone, so a template that filters, measures or compares a personal
-    value falls back to rendering in full. A value that HTML escaping would change
-    (`&<>"'`) is never put in: that recipient's message is rendered in full, so the
-    autoescaping of each place does not matter.
+    A shape is rendered twice with different stand-ins (random letters and digits, of
+    different first letters and lengths) and used only when the two renders differ by
+    the stand-ins alone, so a template that filters, truncates or measures a personal
+    value is rendered in full for each recipient. (Not detected: a comparison with a
+    fixed text, `{% if first_name == "Ben" %}`; no template of ours compares them, and
+    tests/notifications/test_shapes.py renders every reminder both ways.) A value that
+    HTML escaping would change (`&<>"'`) is never put in: that recipient's message is
+    rendered in full, so the autoescaping of each place does not matter.
     """
     everything = {**context, **personal}
     if shapes is None or not all(_insertable(value) for value in personal.values()):
@@ -97,9 +99,12 @@ def _shape(template, context, personal, filled, organization, zone):
     """(stand-ins, raw subject/text/html) of one shape, or _UNSHAPED."""
     import secrets
 
+    # Two sets of stand-ins that differ from their first letter to their length, so that
+    # whatever a template does with a value (slices, truncates, measures, changes case)
+    # shows as a difference between the two renders.
     nonce = secrets.token_hex(8)
-    first = {name: f"pcslot{nonce}{i}a" for i, name in enumerate(filled)}
-    second = {name: f"pcslot{nonce}{i}bbbbbbb" for i, name in enumerate(filled)}
+    first = {name: f"q{nonce}{i}a" for i, name in enumerate(filled)}
+    second = {name: f"z{nonce}{i}bbbbbbb" for i, name in enumerate(filled)}
     renders = []
     for stand_ins in (first, second):
         values = {**personal, **stand_ins}  # the empty values stay as they are
@@ -107,7 +112,7 @@ def _shape(template, context, personal, filled, organization, zone):
             _render_raw(template, {**context, **values}, organization=organization, zone=zone)
         )
     for one, other in zip(*renders, strict=True):
-        if _fill(one, first, second) != other or one.count(f"pcslot{nonce}") != sum(
+        if _fill(one, first, second) != other or one.count(nonce) != sum(
             one.count(stand_in) for stand_in in first.values()
         ):
             return _UNSHAPED
