@@ -2,8 +2,9 @@
 bare smtplib, both into the same local SMTP sink in the same run.
 
 Against a throwaway PostgreSQL database (`bench_reminders`, created and dropped; the
-server is BENCH_DATABASE_URL's, default postgres://postgres@127.0.0.1:5432/postgres) and
-Redis database 12 (flushed before and after), with an aiosmtpd sink in its own process:
+server is BENCH_DATABASE_URL's, default postgres://postgres@127.0.0.1:5432/postgres), or
+with `--db sqlite` a SQLite file in the run's temporary directory, and Redis database 12
+(`--redis-db`, flushed before and after), with an aiosmtpd sink in its own process:
 
   setup: migrate, then N participants of one organisation and N due ledger rows
          (kind "agreement"), inserted with bulk_create;
@@ -22,7 +23,7 @@ Checks: every recipient got exactly one message from each side (duplicates, lost
 every row is `sent`. Worker peak RSS: the sum over the worker's processes (main and
 pool children), sampled from /proc every 0.2 s.
 
-Run: .venv/bin/python bench/reminders.py [--count 100000] [--profile 2000]
+Run: .venv/bin/python bench/reminders.py [--count 100000] [--db sqlite] [--profile 2000]
 Last line: RESULT ours_per_s=<float> bare_per_s=<float> ratio=<float> duplicates=<int>
            lost=<int> worker_peak_rss_mb=<float>
 (ratio = ours / bare; duplicates and lost count our side.) See bench/README.md.
@@ -84,11 +85,24 @@ def redis_url():
     return with_path(base, f"/{REDIS_DB}")
 
 
-def environment(sink_port, secret):
+def set_redis_db(number):
+    global REDIS_DB
+    REDIS_DB = number
+
+
+def bench_database_url(db, workdir):
+    """The run's throwaway database: PostgreSQL's `bench_reminders`, or a SQLite file in
+    the run's temporary directory."""
+    if db == "sqlite":
+        return f"sqlite:///{workdir / 'bench.sqlite3'}"
+    return database_url(DB_NAME)
+
+
+def environment(sink_port, secret, url=None):
     env = {k: v for k, v in os.environ.items() if k not in DROPPED_ENV}
     env.update(
         DJANGO_SETTINGS_MODULE="peercoach.settings",
-        DATABASE_URL=database_url(DB_NAME),
+        DATABASE_URL=url or database_url(DB_NAME),
         REDIS_URL=redis_url(),
         EMAIL_HOST=HOST,
         EMAIL_PORT=str(sink_port),
@@ -427,12 +441,22 @@ def parse_args():
         metavar="N",
         help="afterwards, profile our path in-process on N rows and print the top functions",
     )
+    parser.add_argument(
+        "--db",
+        choices=["postgres", "sqlite"],
+        default="postgres",
+        help="PostgreSQL (BENCH_DATABASE_URL's server, as production) or a SQLite file",
+    )
+    parser.add_argument(
+        "--redis-db", type=int, default=REDIS_DB, help=f"Redis database, flushed ({REDIS_DB})"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database and the logs")
     return parser.parse_args()
 
 
 def main():
     options = parse_args()
+    set_redis_db(options.redis_db)
     count = options.count
     workdir = Path(tempfile.mkdtemp(prefix="bench-reminders-"))
     import secrets
@@ -440,7 +464,8 @@ def main():
     from tests.notifications.smtp_sink import SinkProcess
 
     sink = SinkProcess().start()
-    env = environment(sink.port, secrets.token_urlsafe(40))
+    postgres = options.db == "postgres"
+    env = environment(sink.port, secrets.token_urlsafe(40), bench_database_url(options.db, workdir))
     os.environ.update(env)
     for name in DROPPED_ENV - set(env):
         os.environ.pop(name, None)
@@ -448,7 +473,8 @@ def main():
     import django
     import redis
 
-    database(DB_NAME, "create")
+    if postgres:
+        database(DB_NAME, "create")
     worker = None
     client = redis.Redis.from_url(redis_url())
     client.flushdb()
@@ -493,6 +519,7 @@ def main():
         )
         if options.profile:
             profile(org, min(options.profile, count))
+        print(f"database: {options.db}")
         print(
             f"RESULT ours_per_s={ours_rate:.1f} bare_per_s={bare_rate:.1f} ratio={ratio:.3f} "
             f"duplicates={duplicates} lost={lost} worker_peak_rss_mb={peak_mb:.1f}"
@@ -508,12 +535,13 @@ def main():
 
         connections.close_all()
         if not options.keep:
-            database(DB_NAME, "drop")
+            if postgres:
+                database(DB_NAME, "drop")
             import shutil
 
             shutil.rmtree(workdir, ignore_errors=True)
         else:
-            print(f"kept: database {DB_NAME}, logs in {workdir}")
+            print(f"kept: database {DB_NAME if postgres else 'bench.sqlite3'}, logs in {workdir}")
 
 
 if __name__ == "__main__":

@@ -31,18 +31,103 @@ def email_render(*, template, context, organization=None, zone=None):
     """Return (subject, text, html) for the named template. The subject is one line.
 
     Times render in `zone` (the recipient's), else the organisation's."""
-    context = {
-        **context,
-        "organization": organization,
-        "site_url": settings.SITE_URL,
-    }
+    subject, text, html = _render_raw(template, context, organization=organization, zone=zone)
+    return " ".join(subject.split()), text, html
+
+
+# --- Rendering once per shape ------------------------------------------------------------
+
+# What `email_render_shaped` caches when a template does more with a per-person value than
+# print it: such a shape is rendered in full for every recipient.
+_UNSHAPED = object()
+
+
+def email_render_shaped(*, template, context, personal, organization, zone, shapes):
+    """`email_render` of `{**context, **personal}`, where `personal` holds the values that
+    differ per recipient (a first name, an unsubscribe link): the templates are rendered
+    once per shape (template, shared context, zone, which personal values are empty) and
+    each recipient's values are put in afterwards. `shapes` is the caller's dict, kept
+    for one batch of one organisation; None renders in full.
+
+    A shape is rendered twice with different stand-ins (random letters and digits, of
+    different first letters and lengths) and used only when the two renders differ by
+    the stand-ins alone, so a template that filters, truncates or measures a personal
+    value is rendered in full for each recipient. (Not detected: a comparison with a
+    fixed text, `{% if first_name == "Ben" %}`; no template of ours compares them, and
+    tests/notifications/test_shapes.py renders every reminder both ways.) A value that
+    HTML escaping would change (`&<>"'`) is never put in: that recipient's message is
+    rendered in full, so the autoescaping of each place does not matter.
+    """
+    everything = {**context, **personal}
+    if shapes is None or not all(_insertable(value) for value in personal.values()):
+        return email_render(
+            template=template, context=everything, organization=organization, zone=zone
+        )
+    filled = tuple(sorted(name for name, value in personal.items() if value))
+    key = (
+        template,
+        organization.pk if organization else None,
+        zone,
+        json.dumps(context, sort_keys=True, cls=DjangoJSONEncoder),
+        filled,
+    )
+    shape = shapes.get(key)
+    if shape is None:
+        shape = shapes[key] = _shape(template, context, personal, filled, organization, zone)
+    if shape is _UNSHAPED:
+        return email_render(
+            template=template, context=everything, organization=organization, zone=zone
+        )
+    stand_ins, parts = shape
+    subject, text, html = (_fill(part, stand_ins, personal) for part in parts)
+    return " ".join(subject.split()), text, html
+
+
+def _insertable(value):
+    from django.utils.html import escape
+
+    return isinstance(value, str) and escape(value) == value
+
+
+def _fill(part, stand_ins, personal):
+    for name, stand_in in stand_ins.items():
+        part = part.replace(stand_in, personal[name])
+    return part
+
+
+def _shape(template, context, personal, filled, organization, zone):
+    """(stand-ins, raw subject/text/html) of one shape, or _UNSHAPED."""
+    import secrets
+
+    # Two sets of stand-ins that differ from their first letter to their length, so that
+    # whatever a template does with a value (slices, truncates, measures, changes case)
+    # shows as a difference between the two renders.
+    nonce = secrets.token_hex(8)
+    first = {name: f"q{nonce}{i}a" for i, name in enumerate(filled)}
+    second = {name: f"z{nonce}{i}bbbbbbb" for i, name in enumerate(filled)}
+    renders = []
+    for stand_ins in (first, second):
+        values = {**personal, **stand_ins}  # the empty values stay as they are
+        renders.append(
+            _render_raw(template, {**context, **values}, organization=organization, zone=zone)
+        )
+    for one, other in zip(*renders, strict=True):
+        if _fill(one, first, second) != other or one.count(nonce) != sum(
+            one.count(stand_in) for stand_in in first.values()
+        ):
+            return _UNSHAPED
+    return first, renders[0]
+
+
+def _render_raw(template, context, *, organization, zone):
+    """The three templates rendered, the subject not yet made one line."""
+    context = {**context, "organization": organization, "site_url": settings.SITE_URL}
     zone = zone or (organization.time_zone if organization else settings.TIME_ZONE)
     with timezone.override(zone):
-        subject = render_to_string(f"emails/{template}/subject.txt", context)
-        text = render_to_string(f"emails/{template}/body.txt", context)
-        html = render_to_string(f"emails/{template}/body.html", context)
-    subject = " ".join(subject.split())
-    return subject, text, html
+        return tuple(
+            render_to_string(f"emails/{template}/{name}", context)
+            for name in ("subject.txt", "body.txt", "body.html")
+        )
 
 
 def email_send(
@@ -275,25 +360,22 @@ class ReminderMessage(EmailMultiAlternatives):
         return super().message(policy=policy.clone(max_line_length=998))
 
 
-def delivery_message(*, delivery, recipient, organization):
+def delivery_message(*, delivery, recipient, organization, shapes=None):
     """The email for one ledger row: `templates/emails/reminder_<kind>/`, with the
-    one-click unsubscribe link and headers (RFC 8058)."""
+    one-click unsubscribe link and headers (RFC 8058). `shapes`: a dict kept for one
+    batch, to render each shape of message once (see `email_render_shaped`)."""
     from .unsubscribe import unsubscribe_url
 
     unsubscribe = unsubscribe_url(
         organization_id=organization.pk, user_id=recipient.pk, kind=delivery.kind
     )
-    context = {
-        **delivery.context,
-        "first_name": recipient.first_name,
-        "unsubscribe_url": unsubscribe,
-        "kind": delivery.kind,
-    }
-    subject, text, html = email_render(
+    subject, text, html = email_render_shaped(
         template=f"reminder_{delivery.kind}",
-        context=context,
+        context={**delivery.context, "kind": delivery.kind},
+        personal={"first_name": recipient.first_name, "unsubscribe_url": unsubscribe},
         organization=organization,
         zone=recipient.time_zone or organization.time_zone,
+        shapes=shapes,
     )
     message = ReminderMessage(
         subject=subject,
@@ -413,6 +495,7 @@ def _send_lane(organization, ids, rows, users, members, off, token, heartbeat=No
     from .models import MESSAGE, Delivery
 
     counts = {"sent": 0, "skipped": 0, "failed": 0}
+    shapes = {}  # this lane's renders, one per shape of message (email_render_shaped)
     with ledger.Transport() as transport:
         for delivery_id in ids:
             if heartbeat is not None:
@@ -425,8 +508,12 @@ def _send_lane(organization, ids, rows, users, members, off, token, heartbeat=No
                 _forget_rendered(organization=organization, row=row)
                 counts["skipped"] += 1
                 continue
-            build = message_email if row.kind == MESSAGE else delivery_message
-            message = build(delivery=row, recipient=user, organization=organization)
+            if row.kind == MESSAGE:
+                message = message_email(delivery=row, recipient=user, organization=organization)
+            else:
+                message = delivery_message(
+                    delivery=row, recipient=user, organization=organization, shapes=shapes
+                )
             try:
                 transport.send(
                     message,

@@ -25,10 +25,11 @@ from .smtp_sink import HOST, KIND, Sink
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def sink(settings):
-    """A local SMTP server, and the default mailer pointed at it (plain SMTP, no TLS)."""
-    with Sink() as server:
+@pytest.fixture(params=[True, False], ids=["pipelining", "one-by-one"])
+def sink(settings, request):
+    """A local SMTP server, and the default mailer pointed at it (plain SMTP, no TLS);
+    every SMTP case runs against a server that offers PIPELINING and one that does not."""
+    with Sink(pipelining=request.param) as server:
         settings.MAILERS = {
             "default": {
                 "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
@@ -395,3 +396,59 @@ def rule_everyone(*, organization, now):
     ).values_list("user_id", flat=True)
     for user_id in members:
         yield dispatch.Due(recipient_id=user_id, kind=KIND, period="everyone", due_at=now)
+
+
+# --- Pipelining (RFC 2920) ----------------------------------------------------------------
+
+
+def test_mail_rcpt_and_data_travel_together_only_when_the_server_offers_it(
+    org, participant, sink, monkeypatch
+):
+    used = []
+    pipelined = ledger.Transport._data_pipelined
+
+    def observed(self, message, body):
+        used.append(message.to)
+        return pipelined(self, message, body)
+
+    monkeypatch.setattr(ledger.Transport, "_data_pipelined", observed)
+    assert _send(org, [_row(org, participant)]) == {"sent": 1, "skipped": 0, "failed": 0}
+    assert used == ([[participant.email]] if sink.pipelining else [])
+    assert sink.counts == {participant.email: 1}
+
+
+class _NoMark:
+    def start(self):
+        pass
+
+    def begin(self):
+        return True
+
+    def end(self):
+        pass
+
+    def abort(self):
+        self.aborted = True
+
+
+def test_a_refused_recipient_when_the_server_still_accepts_data_commits_nothing(sink):
+    """Pipelined, DATA is already sent when a RCPT's refusal is read: a server that
+    accepts DATA for the other recipient gets no message at all (the client hangs up),
+    as without pipelining, where the first refusal stops the transaction."""
+    from django.core.mail import EmailMessage
+
+    sink.refuse("550 5.1.1 No such user", stage="rcpt", recipients=["gone@example.org"])
+    message = EmailMessage(
+        "Hi", "Body", "team@example.org", ["here@example.org", "gone@example.org"]
+    )
+    mark = _NoMark()
+    with ledger.Transport() as transport, pytest.raises(ledger.SendRefused) as refused:
+        transport.send(message, mark=mark)
+    assert refused.value.code == 550 and mark.aborted
+    sink.settle(quiet=0.2)
+    assert sink.total == 0
+    with ledger.Transport() as transport:  # a new connection works as before
+        transport.send(
+            EmailMessage("Hi", "Body", "team@example.org", ["here@example.org"]), mark=_NoMark()
+        )
+    assert sink.wait_for(1) == 1
