@@ -170,6 +170,7 @@ def site_create(options, *, name, extra_env=None):
         ALLOWED_HOSTS=HOST,
         SECURE_SSL_REDIRECT="false",
         LOG_LEVEL="WARNING",
+        DJANGO_SETTINGS_MODULE="peercoach.settings",
         PYTHONPATH=os.pathsep.join([str(BASE_DIR), str(workdir)]),
         **(extra_env or {}),
     )
