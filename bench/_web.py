@@ -176,7 +176,7 @@ def site_create(options, *, name, extra_env=None):
     )
     site = Site(workdir=workdir, env=env, db=options.db)
     if options.db == "postgres":
-        site.pg_name = f"bench_{name}"
+        site.pg_name = f"bench_{name}_{os.getpid()}"  # two runs never share one
         _pg.database(site.pg_name, "create")
         env["DATABASE_URL"] = _pg.database_url(site.pg_name)
         base = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
