@@ -2,7 +2,7 @@
 
     gunicorn -c gunicorn.conf.py --bind 127.0.0.1:8000 peercoach.wsgi:application
 
-WEB_CONCURRENCY worker processes (default 2), each with WEB_THREADS threads (default 32;
+WEB_CONCURRENCY worker processes (default 2), each with WEB_THREADS threads (default 64;
 more than one uses the gthread worker). A thread holds a connection from its process's
 database pool from its request's first query to its end: a person signing in waits for a
 password hash slot (PASSWORD_HASH_SLOTS, peercoach/accounts/hashing.py) holding a thread
@@ -29,7 +29,7 @@ def _positive_int(name, default):
 
 
 workers = _positive_int("WEB_CONCURRENCY", "2")
-threads = _positive_int("WEB_THREADS", "32")
+threads = _positive_int("WEB_THREADS", "64")
 worker_class = "gthread" if threads > 1 else "sync"
 timeout = _positive_int("WEB_TIMEOUT", "30")
 # Django writes one structured line per request (peercoach/logs.py) without the query

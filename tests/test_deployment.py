@@ -149,7 +149,7 @@ def test_gunicorn_workers_and_threads_come_from_the_environment(monkeypatch):
     assert (config["workers"], config["threads"], config["worker_class"]) == (2, 1, "sync")
     # By default threads to spare for people waiting for a password hash slot.
     config = _gunicorn_config(monkeypatch)
-    assert (config["workers"], config["threads"], config["worker_class"]) == (2, 32, "gthread")
+    assert (config["workers"], config["threads"], config["worker_class"]) == (2, 64, "gthread")
     # The app logs one line per request itself (peercoach/logs.py): no second access log.
     assert config["accesslog"] is None
 
