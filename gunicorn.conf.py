@@ -47,7 +47,11 @@ def on_starting(server):
     """The password hash slots' folder, shared by this server's workers (they inherit the
     environment) and only by them: peercoach/accounts/hashing.py."""
     global _hash_slot_dir
-    _hash_slot_dir = tempfile.mkdtemp(prefix="peercoach-hash-slots-")
+    try:
+        _hash_slot_dir = tempfile.mkdtemp(prefix="peercoach-hash-slots-")
+    except OSError as exc:  # no writable temporary folder (a read-only file system)
+        server.log.warning("password hash slots per process only: %s", exc)
+        return
     os.environ["PEERCOACH_HASH_SLOT_DIR"] = _hash_slot_dir
 
 
