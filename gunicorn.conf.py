@@ -2,14 +2,19 @@
 
     gunicorn -c gunicorn.conf.py --bind 127.0.0.1:8000 peercoach.wsgi:application
 
-WEB_CONCURRENCY worker processes (default 2), each with WEB_THREADS threads (default 1;
-more than one switches to the gthread worker). Every thread holds at most one database
-connection from its process's pool, so keep WEB_THREADS at or below DATABASE_POOL_MAX.
+WEB_CONCURRENCY worker processes (default 2), each with WEB_THREADS threads (default 64;
+more than one uses the gthread worker). A thread holds a connection from its process's
+database pool from its request's first query to its end: a person signing in waits for a
+password hash slot (PASSWORD_HASH_SLOTS, peercoach/accounts/hashing.py) holding a thread
+and nothing else, so the threads outnumber the pool (DATABASE_POOL_MAX) on purpose: a
+crowd signing in at once fills some threads and the others keep serving pages.
 WEB_TIMEOUT seconds (default 30) before a silent worker is killed and restarted: the
 reverse proxy's read timeout should be a little longer.
 """
 
 import os
+import shutil
+import tempfile
 
 
 def _positive_int(name, default):
@@ -24,7 +29,7 @@ def _positive_int(name, default):
 
 
 workers = _positive_int("WEB_CONCURRENCY", "2")
-threads = _positive_int("WEB_THREADS", "1")
+threads = _positive_int("WEB_THREADS", "64")
 worker_class = "gthread" if threads > 1 else "sync"
 timeout = _positive_int("WEB_TIMEOUT", "30")
 # Django writes one structured line per request (peercoach/logs.py) without the query
@@ -34,3 +39,22 @@ errorlog = "-"
 # gunicorn's control socket (for gunicornc) lives in $HOME, which the image's user may not
 # write: it would only warn at every start, and nothing here uses it.
 control_socket_disable = True
+
+_hash_slot_dir = None
+
+
+def on_starting(server):
+    """The password hash slots' folder, shared by this server's workers (they inherit the
+    environment) and only by them: peercoach/accounts/hashing.py."""
+    global _hash_slot_dir
+    try:
+        _hash_slot_dir = tempfile.mkdtemp(prefix="peercoach-hash-slots-")
+    except OSError as exc:  # no writable temporary folder (a read-only file system)
+        server.log.warning("password hash slots per process only: %s", exc)
+        return
+    os.environ["PEERCOACH_HASH_SLOT_DIR"] = _hash_slot_dir
+
+
+def on_exit(server):
+    if _hash_slot_dir:
+        shutil.rmtree(_hash_slot_dir, ignore_errors=True)

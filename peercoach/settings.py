@@ -99,6 +99,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so that its one line per request times and sees everything below it.
     "peercoach.logs.RequestLogMiddleware",
+    # Before anything touches the database: a sign-in waits here for a password hash slot.
+    "peercoach.accounts.hashing.SignInGateMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -213,6 +215,18 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
+# Django's PBKDF2-SHA256 at its default work factor (README: "Sign-in and password
+# hashing"), at most PASSWORD_HASH_SLOTS hashes at once per web server, across its
+# processes (peercoach/accounts/hashing.py); default every core but one, at least one.
+# Django's other default hashers stay, to read hashes made with them.
+PASSWORD_HASHERS = [
+    "peercoach.accounts.hashing.GatedPBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+PASSWORD_HASH_SLOTS = int(env("PASSWORD_HASH_SLOTS", str(max(1, len(os.sched_getaffinity(0)) - 1))))
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

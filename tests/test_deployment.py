@@ -145,10 +145,24 @@ def _gunicorn_config(monkeypatch, **environment):
 def test_gunicorn_workers_and_threads_come_from_the_environment(monkeypatch):
     config = _gunicorn_config(monkeypatch, WEB_CONCURRENCY="3", WEB_THREADS="4")
     assert (config["workers"], config["threads"], config["worker_class"]) == (3, 4, "gthread")
-    config = _gunicorn_config(monkeypatch)
+    config = _gunicorn_config(monkeypatch, WEB_THREADS="1")
     assert (config["workers"], config["threads"], config["worker_class"]) == (2, 1, "sync")
+    # By default threads to spare for people waiting for a password hash slot.
+    config = _gunicorn_config(monkeypatch)
+    assert (config["workers"], config["threads"], config["worker_class"]) == (2, 64, "gthread")
     # The app logs one line per request itself (peercoach/logs.py): no second access log.
     assert config["accesslog"] is None
+
+
+def test_gunicorn_gives_its_workers_one_folder_of_hash_slots(monkeypatch):
+    # Recorded, so that the variable on_starting sets is taken back after the test.
+    monkeypatch.setenv("PEERCOACH_HASH_SLOT_DIR", "")
+    config = _gunicorn_config(monkeypatch)
+    config["on_starting"](None)
+    folder = Path(os.environ["PEERCOACH_HASH_SLOT_DIR"])
+    assert folder.is_dir() and folder.stat().st_mode & 0o077 == 0
+    config["on_exit"](None)
+    assert not folder.exists()
 
 
 def test_gunicorn_refuses_a_nonsense_worker_count(monkeypatch):
