@@ -25,31 +25,12 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from bench import _pg
+from bench._env import DROPPED_ENV
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 DEMO_PASSWORD = "peercoach-demo"  # noqa: S105 - the demo data's published password
 START_TIMEOUT = 60
-# Variables that would point the app at other services or settings than the bench's own.
-DROPPED_ENV = {
-    "DATABASE_URL",
-    "REDIS_URL",
-    "EMAIL_HOST",
-    "EMAIL_BACKEND",
-    "SITE_URL",
-    "STATIC_ROOT",
-    "MEDIA_ROOT",
-    "PRIVATE_ROOT",
-    "SEAL_DIR",
-    "PEERCOACH_VAR_DIR",
-    "DJANGO_SETTINGS_MODULE",
-    "DEBUG",
-    "ALLOWED_HOSTS",
-    "SECRET_KEY",
-    "SECURE_SSL_REDIRECT",
-    "TRUSTED_PROXY_COUNT",
-    "REMINDERS_IN_PROCESS",
-}
 
 # The baseline: Django with one view and nothing else (no middleware, no database).
 HELLO_SITE = """\

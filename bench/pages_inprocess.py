@@ -39,21 +39,7 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 PG_NAME = "bench_pages_inprocess"
-DROPPED_ENV = {
-    "DATABASE_URL",
-    "REDIS_URL",
-    "EMAIL_HOST",
-    "EMAIL_BACKEND",
-    "SITE_URL",
-    "STATIC_ROOT",
-    "MEDIA_ROOT",
-    "PEERCOACH_VAR_DIR",
-    "DJANGO_SETTINGS_MODULE",
-    "DEBUG",
-    "ALLOWED_HOSTS",
-    "SECRET_KEY",
-    "SECURE_SSL_REDIRECT",
-}
+from bench._env import DROPPED_ENV  # noqa: E402 - after the path fix above
 
 
 def parse_args():

@@ -43,21 +43,8 @@ sys.path[:] = [p for p in sys.path if Path(p or os.curdir).resolve() != BASE_DIR
 ORG = "one-it"
 PARTICIPANT = f"participant01@{ORG}.example.org"
 COORDINATOR = f"coordinator@{ORG}.example.org"
-DROPPED_ENV = {
-    "DATABASE_URL",
-    "REDIS_URL",
-    "EMAIL_HOST",
-    "EMAIL_BACKEND",
-    "SITE_URL",
-    "STATIC_ROOT",
-    "MEDIA_ROOT",
-    "PEERCOACH_VAR_DIR",
-    "DJANGO_SETTINGS_MODULE",
-    "DEBUG",
-    "ALLOWED_HOSTS",
-    "SECRET_KEY",
-    "SECURE_SSL_REDIRECT",
-}
+sys.path.insert(0, str(BASE_DIR))
+from bench._env import DROPPED_ENV  # noqa: E402 - after the path fix above
 
 
 def environment(data):

@@ -48,23 +48,9 @@ sys.path.insert(0, str(BASE_DIR))
 from bench import _pg  # noqa: E402
 
 PG_DATABASE = "bench_startup"
-DROPPED_ENV = {
-    "DATABASE_URL",
-    "REDIS_URL",
-    "EMAIL_HOST",
-    "EMAIL_BACKEND",
-    "SITE_URL",
-    "STATIC_ROOT",
-    "MEDIA_ROOT",
-    "PEERCOACH_VAR_DIR",
-    "DJANGO_SETTINGS_MODULE",
-    "DEBUG",
-    "ALLOWED_HOSTS",
-    "SECRET_KEY",
-    "SECURE_SSL_REDIRECT",
-    "PYTHONPYCACHEPREFIX",
-    "PYTHONPROFILEIMPORTTIME",
-}
+from bench._env import DROPPED_ENV as _DROPPED  # noqa: E402 - after the path fix above
+
+DROPPED_ENV = _DROPPED | {"PYTHONPROFILEIMPORTTIME", "PYTHONPYCACHEPREFIX"}
 # What a gunicorn worker does before its first request, in both projects.
 WORKER_CODE = (
     "import importlib, sys; importlib.import_module(sys.argv[1]); "
