@@ -41,10 +41,11 @@ def agreements_pdf_sweep():
     a message lost with its broker, or a render whose worker was killed. A render holds
     its agreement's row lock from start to commit (`agreement_pdf_issue`), and the lock
     dies with the worker's database connection: on PostgreSQL the sweep skips the rows
-    locked now (SKIP LOCKED), so it never queues a second render of one under way, and
+    locked now (SKIP LOCKED), so it does not queue a second render of one under way, and
     a killed render is queued again at the next run (within SWEEP_AFTER + a minute of
-    the signature). Rendering is idempotent anyway, so a render still waiting in the
-    queue when the sweep runs costs only a check.
+    the signature). Rendering is idempotent anyway: a render still waiting in the queue,
+    or one caught between counting its attempt and taking the lock, costs a second
+    render only a check (it waits for the lock and finds the PDF issued).
     """
     from .models import Agreement
 

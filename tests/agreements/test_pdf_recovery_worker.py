@@ -37,7 +37,17 @@ RECOVERY_LIMIT = 120
 
 
 def rendering(agreement):
-    """True while a render holds the agreement's row lock."""
+    """True while a render holds the agreement's row lock.
+
+    The render first counts its attempt in a short transaction of its own (an UPDATE,
+    which also locks the row, and stamps the organisation), then takes the row lock for
+    the render. Only a lock seen after that count is committed is the render's: the sweep
+    may rightly queue the agreement again in the gap between the two.
+    """
+    with scopes_disabled():
+        counted = Agreement.objects.filter(pk=agreement.pk, pdf_attempts__gte=1).exists()
+    if not counted:
+        return False
     try:
         with scopes_disabled(), transaction.atomic():
             Agreement.objects.select_for_update(nowait=True).filter(pk=agreement.pk).exists()
