@@ -1,5 +1,18 @@
 # peercoach production image: gunicorn by default; the same image runs the Celery worker,
 # beat and migrations (see docker-compose.yml).
+
+# The translations are compiled here (GNU gettext's msgfmt), so the image carries the .mo
+# files without carrying gettext; .mo files are never committed nor sent (.dockerignore).
+FROM python:3.12-slim AS translations
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gettext \
+    && rm -rf /var/lib/apt/lists/*
+COPY . /src
+RUN mkdir -p /src/locale \
+    && find /src/locale -name '*.po' -exec sh -c \
+        'for po; do msgfmt --check -o "${po%.po}.mo" "$po" || exit 1; done' sh {} + \
+    && find /src/locale -name '*.po' -delete
+
 FROM python:3.12-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -31,6 +44,7 @@ RUN pip install -r requirements.lock
 
 # Code stays owned by root: the app user can read it, not change it.
 COPY . .
+COPY --from=translations /src/locale/ /app/locale/
 
 # Bytecode at build time: with PYTHONDONTWRITEBYTECODE (and a read-only tree) every process
 # would otherwise compile our sources again at each start, about a fifth of a web worker's

@@ -7,6 +7,7 @@
 #   scripts/bootstrap.sh --print-python  print the Python 3.12 interpreter found, and stop
 #
 # PEERCOACH_PYTHON=/path/to/python3.12 overrides the interpreter search.
+# Also compiles the translations (locale/*/LC_MESSAGES/*.po into .mo) when a .po is newer.
 # Prints nothing when there is nothing to do.
 set -euo pipefail
 
@@ -160,6 +161,25 @@ ensure_requirements() {
     printf '%s\n' "$want" >"$STAMP"
 }
 
+# The .mo files are built, not committed (.gitignore): compile a catalogue when its .po is
+# newer than its .mo (or the .mo is missing), so an up-to-date tree costs no Django start-up.
+compile_translations() {
+    local po stale=()
+    [ -d locale ] || return 0
+    while IFS= read -r -d '' po; do
+        [ "$po" -nt "${po%.po}.mo" ] && stale+=("$po")
+    done < <(find locale -name '*.po' -print0)
+    [ ${#stale[@]} -eq 0 ] && return
+    if ! command -v msgfmt >/dev/null 2>&1; then
+        say "msgfmt (GNU gettext) is missing: not compiling ${stale[*]}, so pages stay in English"
+        say "install it with: sudo apt-get install -y --no-install-recommends gettext (or run this with --system as root)"
+        return
+    fi
+    say "compiling translations: ${stale[*]}"
+    "$VENV/bin/python" manage.py compilemessages --ignore .venv --ignore node_modules --verbosity 0 ||
+        die "manage.py compilemessages failed (see above)"
+}
+
 if [ "$print_python" -eq 1 ]; then
     find_python312
     exit 0
@@ -167,3 +187,4 @@ fi
 [ "$system_deps" -eq 1 ] && ensure_system_packages
 ensure_venv
 ensure_requirements
+compile_translations
