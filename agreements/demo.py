@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from django.http import QueryDict
 
+from peercoach.demo_util import in_language
 from programs.demo import demo_programs
 from programs.models import Match, Program
 
@@ -38,6 +39,7 @@ DEMO_STARTERS = {
     "peersphere": "peersphere",
     "atc": "reciprocal",
     "power-circles": "circle",
+    "tres-rios": "reciprocal",
 }
 
 
@@ -87,7 +89,9 @@ def agreements_demo_build(*, programs):
             ).exists()
         )
         if empty:
-            template_from_starter(program=program, starter_key=starter, user=None)
+            # A starter's texts are gettext_lazy: built in the organisation's language.
+            with in_language(program.organization):
+                template_from_starter(program=program, starter_key=starter, user=None)
         started = agreements_start_missing(program=program)
         demo = DemoAgreements(
             program=program, starter=starter, template_created=empty, agreements_started=started

@@ -1,4 +1,5 @@
-"""Demo data for the five seed programs (README command one).
+"""Demo data for the five seed programs, and one Spanish-speaking organisation (README
+command one).
 
 Idempotent: running it again refreshes the same rows and creates nothing twice.
 This module makes the organisations and the people; the apps add their programs, pairs,
@@ -80,6 +81,45 @@ ORGANIZATIONS = [
             "Circles meet monthly for two and a half hours over six months. Everyone brings a "
             "challenge and gets the same share of the time; everyone is both teacher and learner."
         ),
+    },
+    # Not a seed program: an organisation whose members read peercoach in Spanish (its
+    # default language), with its own Spanish-speaking people and a smaller cohort.
+    {
+        "slug": "tres-rios",
+        "name": "Universidad Tres Ríos",
+        "time_zone": "America/Bogota",
+        "brand_colour": "#7a1f2b",
+        "default_language": "es",
+        "policy_text": (
+            "Lo que conversas con tu pareja de coaching queda entre ustedes dos, salvo que la "
+            "ley o un reglamento de la universidad obligue a informarlo.\n\n"
+            "Las visitas de clase sirven para aprender, nunca para evaluar: nada de lo que "
+            "se observa llega a tu evaluación docente."
+        ),
+        "people": {
+            "coordinator": ("Lucía", "Paredes"),
+            "participants": 8,
+            "first_names": [
+                "Valentina",
+                "Mateo",
+                "Camila",
+                "Santiago",
+                "Daniela",
+                "Andrés",
+                "Gabriela",
+                "Julián",
+            ],
+            "last_names": [
+                "Restrepo",
+                "Quispe",
+                "Salazar",
+                "Mendoza",
+                "Rojas",
+                "Cárdenas",
+                "Villalobos",
+                "Guzmán",
+            ],
+        },
     },
 ]
 
@@ -181,6 +221,8 @@ def demo_load():
             admin.save(update_fields=["is_staff", "is_superuser"])
         multi = _person(MULTI_EMAIL, "Alex", "Rivera", password_hash)
         for index, spec in enumerate(ORGANIZATIONS):
+            spec = dict(spec)
+            people = spec.pop("people", {})
             org, _ = Organization.objects.update_or_create(
                 slug=spec["slug"],
                 defaults={
@@ -191,16 +233,18 @@ def demo_load():
                 },
             )
             domain = f"{org.slug}.example.org"
-            coordinator = _person(
-                f"coordinator@{domain}", "Jordan", f"Coordinator ({org.name})", password_hash
-            )
+            first, last = people.get("coordinator", ("Jordan", f"Coordinator ({org.name})"))
+            coordinator = _person(f"coordinator@{domain}", first, last, password_hash)
             Membership.objects.update_or_create(
                 organization=org, user=coordinator, defaults={"role": Membership.Role.COORDINATOR}
             )
             participants = []
-            for n in range(1, PARTICIPANTS_PER_ORG + 1):
-                first = FIRST_NAMES[(n + index * 5) % len(FIRST_NAMES)]
-                last = LAST_NAMES[(n * 7 + index * 3) % len(LAST_NAMES)]
+            first_names = people.get("first_names", FIRST_NAMES)
+            last_names = people.get("last_names", LAST_NAMES)
+            shift = 0 if "first_names" in people else index  # its own names: each once
+            for n in range(1, people.get("participants", PARTICIPANTS_PER_ORG) + 1):
+                first = first_names[(n + shift * 5) % len(first_names)]
+                last = last_names[(n * 7 + shift * 3) % len(last_names)]
                 person = _person(f"participant{n:02d}@{domain}", first, last, password_hash)
                 Membership.objects.update_or_create(
                     organization=org, user=person, defaults={"role": Membership.Role.PARTICIPANT}

@@ -4,6 +4,7 @@ from contextlib import ExitStack, contextmanager
 from unittest import mock
 
 from django.conf import settings
+from django.utils import translation
 from django.utils.module_loading import import_string
 
 from .notifications.services import messages_muted
@@ -29,3 +30,10 @@ def quiet():
 
 def _not_queued(*args, **kwargs):
     return None
+
+
+def in_language(organization):
+    """Write the block's texts (starters, the standard form, gettext'd defaults) in the
+    organisation's default language, as its coordinator would see them; English (the site's
+    language) for an organisation without one."""
+    return translation.override(organization.default_language or settings.LANGUAGE_CODE)

@@ -18,7 +18,7 @@ from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 
-from peercoach.demo_util import quiet
+from peercoach.demo_util import in_language, quiet
 from peercoach.tenancy.models import Membership
 
 from .demo_content import PROGRAMS
@@ -80,7 +80,7 @@ def programs_demo_load(*, organizations):
             continue
         created = program is None
         if created:
-            with quiet():
+            with quiet(), in_language(organization):
                 program = _program_build(organization, spec)
         lines[organization.pk] = [_program_line(_summary(organization, program, created))]
     return lines

@@ -632,10 +632,138 @@ CIRCLES = {
     "statuses": {},
 }
 
+# --- Universidad Tres Ríos: a Spanish-speaking organisation, reciprocal pairs of teachers -
+# Written in Spanish for the demo organisation whose default language is Spanish; the
+# five seed programs above stay English.
+
+TRES_RIOS = {
+    "program": {
+        "name": "Acompañamiento entre Pares Docentes",
+        "session_topics": "\n".join(
+            [
+                "Planificar una clase",
+                "Observar una clase y comentarla",
+                "Evaluar con rúbricas",
+                "Grupos numerosos",
+                "Equilibrio entre docencia e investigación",
+            ]
+        ),
+        "session_preparation": True,
+        "description": (
+            "Dos docentes de facultades distintas se acompañan durante el semestre: cada "
+            "quien visita una clase de la otra persona, la comentan juntos y se turnan para "
+            "hacer de coach. Se reúnen cada dos semanas, al menos media hora para cada uno."
+        ),
+        "format": Format.RECIPROCAL,
+        "cadence_days": Cadence.FORTNIGHTLY,
+        "session_minutes": 60,
+        "min_minutes_each": 30,
+        "different_group": True,
+        "seniority_rule": Seniority.SIMILAR,
+        "weight_preferences": 5,
+        "weight_roles": 0,
+    },
+    "term_days": (-42, 120),
+    "events": [
+        {
+            "kind": Event.KICKOFF,
+            "title": "Encuentro de inicio del semestre",
+            "day": 2,
+            "at": (16, 0),
+            "minutes": 90,
+            "location": "Centro de Innovación Docente, sala 3",
+            "description": (
+                "Conoce a tu pareja de coaching, lean juntos el acuerdo y fijen la fecha de "
+                "la primera visita de clase."
+            ),
+        },
+        {
+            "kind": Event.DEBRIEF,
+            "title": "Cierre: lo que aprendimos observándonos",
+            "day": 150,
+            "at": (16, 0),
+            "minutes": 120,
+            "location": "Auditorio de la Biblioteca Central",
+            "description": (
+                "Cada pareja cuenta en cinco minutos un cambio que hizo en sus clases y "
+                "proponemos mejoras para el próximo semestre."
+            ),
+        },
+    ],
+    "resources": [
+        (
+            Doc.GUIDE,
+            "Cómo visitar la clase de tu colega",
+            "Antes de la visita, acuerden en qué se va a fijar quien observa: una sola cosa, "
+            "por ejemplo cómo participan los estudiantes del fondo del aula o cuánto tiempo "
+            "habla el docente.\n\n"
+            "Durante la clase, anota lo que ves y lo que oyes, no lo que opinas. Llega a "
+            "tiempo, siéntate donde no distraigas y no intervengas.\n\n"
+            "Conversen en los dos días siguientes, mientras la clase está fresca.",
+        ),
+        (
+            Doc.GUIDE,
+            "Comentar una clase sin juzgarla",
+            "Empieza por preguntar: ¿cómo te sentiste?, ¿qué salió como esperabas? Luego "
+            "comparte dos o tres observaciones concretas y pregunta qué le sugieren.\n\n"
+            "La idea no es calificar la clase sino ayudar a tu colega a decidir qué quiere "
+            "probar la próxima vez. Lo que se dice en estas conversaciones queda entre "
+            "ustedes dos.",
+        ),
+        (
+            Doc.QUESTION_BANK,
+            "Preguntas para después de la visita",
+            "- ¿Qué momento de la clase te gustaría volver a vivir?\n"
+            "- ¿Dónde notaste que perdías al grupo?\n"
+            "- Si repitieras esta clase mañana, ¿qué cambiarías primero?\n"
+            "- ¿Qué necesitas de mí en la próxima visita?",
+        ),
+    ],
+    "form": {
+        "group": {
+            "label": "¿En qué facultad enseñas?",
+            "help_text": "Tu pareja de coaching será de otra facultad.",
+            "options": [
+                "Ciencias de la Salud",
+                "Ingeniería",
+                "Humanidades",
+                "Ciencias Económicas",
+            ],
+        },
+        "role_level": [
+            "Profesor/a titular",
+            "Profesor/a asociado/a",
+            "Profesor/a asistente",
+            "Docente de cátedra",
+        ],
+        "priorities": [
+            "Participación en clase",
+            "Evaluación",
+            "Grupos numerosos",
+            "Docencia en línea",
+            "Retroalimentación a estudiantes",
+            "Manejo del tiempo",
+        ],
+        "modality": ["Presencial", "Videollamada"],
+        "time_of_day": True,
+        "goals_label": "¿Qué quieres mejorar en tu docencia este semestre?",
+    },
+    "goals": [
+        "Que más estudiantes participen en las clases de los lunes a primera hora.",
+        "Diseñar una rúbrica que mis estudiantes entiendan antes de entregar.",
+        "Dar clases magistrales más cortas y dejar tiempo para practicar.",
+        "Devolver los trabajos corregidos en una semana, con comentarios útiles.",
+        "Llevar a la virtualidad un curso de laboratorio sin perder la práctica.",
+        "Preparar mi primera clase en inglés sin dejar atrás a nadie.",
+    ],
+    "statuses": {},
+}
+
 PROGRAMS = {
     "one-it": ONE_IT,
     "wit": WIT,
     "peersphere": PEERSPHERE,
     "atc": ATC,
     "power-circles": CIRCLES,
+    "tres-rios": TRES_RIOS,
 }

@@ -17,7 +17,7 @@ from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 
-from peercoach.demo_util import quiet
+from peercoach.demo_util import in_language, quiet
 from peercoach.tenancy.models import Membership
 from peercoach.tenancy.zones import zone_of
 from programs.demo import demo_programs
@@ -43,6 +43,63 @@ GOALS = (
     ("Speak up earlier in team meetings", ("Prepare one point before each meeting",)),
     ("Delegate one recurring task", ("List what only I can do", "Hand over the weekly report")),
 )
+
+# What people write, in their organisation's language (its default; English without one).
+TEXTS = {
+    "en": {
+        "shared_notes": SHARED_NOTES,
+        "next_steps": NEXT_STEPS,
+        "private_note": PRIVATE_NOTE,
+        "goals": GOALS,
+        "challenge": "Bringing a new idea to the team",
+        "feedback_low": "We did not find a common thread.",
+        "feedback": "Good questions; I left with a clear next step.",
+        "plan": "Become more confident leading discussions with senior colleagues.",
+        "goal_description": "Colleagues notice the change without being told.",
+        "progress": "Started; first attempt went well.",
+        "change": "We should agree the topic before each session.",
+        "opt_out": "My workload changed and I cannot keep our sessions going. Thank you.",
+        "concern": "I was asked for advice on a legal matter and did not know how to say no.",
+    },
+    "es": {
+        "shared_notes": (
+            "Repasamos la clase que visité y elegimos un momento para trabajarlo a fondo.",
+            "Hablamos de cómo abrir la clase para que participen también los del fondo; "
+            "probamos dos preguntas de inicio.",
+            "Revisamos cómo van los objetivos y acordamos qué probar antes de la próxima visita.",
+        ),
+        "next_steps": (
+            "Usar la pregunta de inicio en la clase del martes y anotar quién responde.",
+            "Reservar dos horas por semana para corregir y contar cómo fue.",
+            "Pedir a dos estudiantes su opinión sobre la rúbrica y traerla a la sesión.",
+        ),
+        "private_note": "Nota para mí: esta vez hablé menos y pregunté más. Seguir así.",
+        "goals": (
+            (
+                "Que participe más la mitad del aula que no suele hablar",
+                ("Preparar tres preguntas abiertas por clase",),
+            ),
+            (
+                "Devolver los trabajos en una semana",
+                ("Corregir con la rúbrica a la vista", "Dar un comentario útil por trabajo"),
+            ),
+        ),
+        "challenge": "Llevar una idea nueva a mi departamento",
+        "feedback_low": "No logramos encontrar un tema en común.",
+        "feedback": "Buenas preguntas; salí con un paso claro para la próxima clase.",
+        "plan": "Ganar confianza para conducir discusiones con grupos grandes.",
+        "goal_description": "Los estudiantes lo notan sin que yo se lo diga.",
+        "progress": "Empecé; el primer intento salió bien.",
+        "change": "Conviene acordar el tema antes de cada sesión.",
+        "opt_out": "Me asignaron más cursos y no puedo sostener nuestras sesiones. Gracias.",
+        "concern": "Me pidieron un consejo legal y no supe cómo decir que no.",
+    },
+}
+
+
+def texts_for(organization):
+    """The demo's texts in `organization`'s language (English when it has none)."""
+    return TEXTS.get(organization.default_language, TEXTS["en"])
 
 
 @dataclass
@@ -71,7 +128,7 @@ def sessions_demo_build(*, programs):
         if Session.objects.filter(organization=program.organization, program=program).exists():
             loaded.append(DemoActivity(program=program))
             continue
-        with quiet():
+        with quiet(), in_language(program.organization):
             loaded.append(_activity(program))
     return loaded
 
@@ -104,6 +161,7 @@ def _activity(program):
     ).update(published_at=published)
     matches = _matches(program)
     demo = DemoActivity(program=program)
+    texts = texts_for(organization)
     every = program.cadence_days or 21
     for index, match in enumerate(matches):
         match.published_at = published
@@ -119,22 +177,22 @@ def _activity(program):
             day = published + timedelta(days=3 + n * every)
             if day >= now - timedelta(days=1) or (lapsed and n == 1):
                 break
-            session = _log(program, match, members, day, n, private=index == 0)
+            session = _log(program, match, members, day, n, private=index == 0, texts=texts)
             demo.sessions += 1
             n += 1
         if n:
-            _feedback(program, session, members, low=lapsed)
+            _feedback(program, session, members, low=lapsed, texts=texts)
         if index < 4:
-            _plan(program, members[0].user, today=now.date())
+            _plan(program, members[0].user, today=now.date(), texts=texts)
         if index < 3:
             _schedule_ahead(match, members, zone, now)
         if not lapsed:
             # participant01 leaves theirs for the home page's "report due".
             for member in members[1:] if index == 0 else members[:1]:
-                _report(match, member.user)
+                _report(match, member.user, texts=texts)
     if matches:
         demo.showcased.append(("sessions, a plan and a report", _emails(matches[0])))
-    _endings(program, matches, demo)
+    _endings(program, matches, demo, texts=texts)
     return demo
 
 
@@ -142,7 +200,7 @@ def _emails(match):
     return " and ".join(m.user.email for m in match.members.all())
 
 
-def _log(program, match, members, day, n, *, private):
+def _log(program, match, members, day, n, *, private, texts):
     minutes = program.session_minutes
     halves = slots = None
     if program.format == Program.Format.RECIPROCAL:
@@ -152,8 +210,7 @@ def _log(program, match, members, day, n, *, private):
     elif program.format == Program.Format.CIRCLE:
         each = minutes // len(members)
         slots = [
-            log.Slot(user_id=m.user_id, minutes=each, challenge="Bringing a new idea to the team")
-            for m in members
+            log.Slot(user_id=m.user_id, minutes=each, challenge=texts["challenge"]) for m in members
         ]
     topics = program.topic_list
     return log.session_log(
@@ -163,16 +220,16 @@ def _log(program, match, members, day, n, *, private):
         duration_minutes=minutes,
         modality=Modality.TEAMS if n % 2 == 0 else Modality.IN_PERSON,
         topics=topics[n % len(topics) : n % len(topics) + 2] if topics else (),
-        next_steps=NEXT_STEPS[n % len(NEXT_STEPS)],
-        shared_notes=SHARED_NOTES[n % len(SHARED_NOTES)],
-        private_note=PRIVATE_NOTE if private else "",
+        next_steps=texts["next_steps"][n % len(texts["next_steps"])],
+        shared_notes=texts["shared_notes"][n % len(texts["shared_notes"])],
+        private_note=texts["private_note"] if private else "",
         halves=halves,
         slots=slots,
         now=day + timedelta(hours=2),
     )
 
 
-def _feedback(program, session, members, *, low=False):
+def _feedback(program, session, members, *, texts, low=False):
     session.program = program
     for part in session.parts.all():
         if part.coachee is None or part.minutes == 0:
@@ -181,26 +238,24 @@ def _feedback(program, session, members, *, low=False):
             session=session,
             author=part.coachee,
             rating=2 if low else 4 if part.coach else 5,
-            comment="We did not find a common thread."
-            if low
-            else "Good questions; I left with a clear next step.",
+            comment=texts["feedback_low"] if low else texts["feedback"],
         )
         if program.format == Program.Format.CIRCLE:
             break
 
 
-def _plan(program, user, *, today):
+def _plan(program, user, *, today, texts):
     plan = goals.plan_ensure(
         organization=program.organization,
         program=program,
         user=user,
-        prefill="Become more confident leading discussions with senior colleagues.",
+        prefill=texts["plan"],
     )
-    for position, (title, steps) in enumerate(GOALS):
+    for position, (title, steps) in enumerate(texts["goals"]):
         goal = goals.goal_create(
             plan=plan,
             title=title,
-            description="Colleagues notice the change without being told.",
+            description=texts["goal_description"],
             target_date=today + timedelta(days=45 + 30 * position),
             status=Goal.Status.IN_PROGRESS if position == 0 else Goal.Status.NOT_STARTED,
         )
@@ -229,7 +284,7 @@ def _schedule_ahead(match, members, zone, now):
     schedule.session_accept(session=proposed[0], by=members[1].user)
 
 
-def _report(match, author):
+def _report(match, author, *, texts):
     from .selectors.reports import allowed_periods, local_today, schedule_for
 
     periods = allowed_periods(schedule_for(match), local_today(match.organization))
@@ -238,7 +293,7 @@ def _report(match, author):
     answers = [
         GoalAnswer(
             goal=goal,
-            progress="Started; first attempt went well.",
+            progress=texts["progress"],
             status=goal.status,
             shared=False,
         )
@@ -254,14 +309,14 @@ def _report(match, author):
         working_shared=True,
         beneficial="partly",
         beneficial_shared=True,
-        change="We should agree the topic before each session.",
+        change=texts["change"],
         change_shared=False,
         rating=4,
         goals=answers,
     )
 
 
-def _endings(program, matches, demo):
+def _endings(program, matches, demo, *, texts):
     """The last pair of a pair program opts out; a participant raises a concern."""
     organization = program.organization
     Membership.objects.filter(
@@ -276,7 +331,7 @@ def _endings(program, matches, demo):
             match=match,
             user=leaver,
             reason=OptOut.Reason.NO_TIME,
-            notice="My workload changed and I cannot keep our sessions going. Thank you.",
+            notice=texts["opt_out"],
             notice_shared=False,
             wants_new_partner=False,
         )
@@ -292,7 +347,7 @@ def _endings(program, matches, demo):
             organization=organization,
             author=author,
             category="prohibited_advice",
-            body="I was asked for advice on a legal matter and did not know how to say no.",
+            body=texts["concern"],
             program=program,
         )
         demo.showcased.append(("raised a concern", author.email))

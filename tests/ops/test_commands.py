@@ -42,7 +42,8 @@ def test_demo_is_idempotent_and_prints_logins(capsys):
     out = capsys.readouterr().out
     assert "peercoach-demo" in out and "coordinator@one-it.example.org" in out
     slugs = set(Organization.objects.values_list("slug", flat=True))
-    assert slugs == {"one-it", "wit", "peersphere", "atc", "power-circles"}
+    # The five seed programs' organisations and the Spanish-speaking one.
+    assert slugs == {"one-it", "wit", "peersphere", "atc", "power-circles", "tres-rios"}
     with scopes_disabled():
         assert Membership.objects.filter(organization__slug="atc", role="participant").count() == 21
         assert Membership.objects.filter(user__email="alex.rivera@example.org").count() == 2

@@ -1,4 +1,5 @@
-"""The demo's five programs: their shapes, the real matcher's pairs and circles, idempotence."""
+"""The demo's five seed programs (and the Spanish organisation's): their shapes, the real
+matcher's pairs and circles, idempotence."""
 
 from collections import Counter
 
@@ -61,7 +62,8 @@ def test_the_demo_runs_twice_without_duplicates(capsys):
     first = counts()
     call_command("demo", "--i-know-this-is-not-production")
     assert counts() == first
-    assert first["Program"] == 5 and first["Match"] == 9 + 9 + 9 + 7 + 4
+    # The five seed programs, then the Spanish organisation's (8 teachers, 4 pairs).
+    assert first["Program"] == 6 and first["Match"] == 9 + 9 + 9 + 7 + 4 + 4
     out = capsys.readouterr().out
     assert "One IT Peer Coaching (one-way pairs): 20 applications, 7 pairs, 2 waiting" in out
     assert "Peer Coaching Circles (circles of about 5): 20 applications, 4 circles" in out
@@ -70,7 +72,7 @@ def test_the_demo_runs_twice_without_duplicates(capsys):
 def test_each_seed_program_has_its_shape(unscoped):
     demo_load()
     programs = programs_by_slug()
-    assert set(programs) == set(SHAPES)
+    assert set(programs) == set(SHAPES) | {"tres-rios"}
     for slug, (format, cadence, events) in SHAPES.items():
         program = programs[slug]
         assert (program.format, program.cadence_days) == (format, cadence), slug
@@ -198,5 +200,5 @@ def test_the_demo_queues_no_email_and_no_task(
     assert not Delivery.objects.exists()  # nothing waits in the outbox either
     # The decisions did go through the service that emails: each one is recorded.
     accepted = Application.objects.filter(status=Application.Status.ACCEPTED)
-    assert accepted.count() == 16 + 18 + 18 + 18 + 20
+    assert accepted.count() == 16 + 18 + 18 + 18 + 20 + 8
     assert not accepted.filter(decided_at__isnull=True).exists()

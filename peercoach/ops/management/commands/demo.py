@@ -8,7 +8,8 @@ OVERRIDE = "--i-know-this-is-not-production"
 
 class Command(BaseCommand):
     help = (
-        "Create (or refresh) the demo organisations for the five seed programs, with a "
+        "Create (or refresh) the demo organisations for the five seed programs and one "
+        "Spanish-speaking organisation, with a "
         "superuser and about a hundred accounts whose password is published. Idempotent. "
         f"Refuses to run with DEBUG off unless given {OVERRIDE}."
     )
