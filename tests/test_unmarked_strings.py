@@ -31,7 +31,17 @@ ALLOWED = {
 # Code, not prose: scripts, styles, and literal file contents shown as examples (CSV headers).
 RAW = {"script", "style", "pre", "code", "samp"}
 
-USER_FACING_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt", "aria-description"}
+USER_FACING_ATTRIBUTES = {
+    "title",
+    "placeholder",
+    "aria-label",
+    "aria-description",
+    "aria-valuetext",
+    "aria-roledescription",
+    "alt",
+    "label",  # <optgroup label>, <option label>
+    "data-confirm",  # static/js/peercoach.js shows it in window.confirm()
+}
 
 LETTER = re.compile(r"[^\W\d_]")
 
@@ -212,7 +222,17 @@ def unmarked_in_python(source):
                 texts = node.args[2:3] if name == "add_message" else node.args[1:2]
         elif name == "ValidationError":
             texts = node.args[:1]
+        elif name == "add_error":
+            texts = node.args[1:2]
         texts += [kw.value for kw in node.keywords if kw.arg in TEXT_KEYWORDS]
+        # choices=[("value", "Label"), ...]: the labels.
+        for kw in node.keywords:
+            if kw.arg == "choices" and isinstance(kw.value, (ast.List, ast.Tuple)):
+                texts += [
+                    pair.elts[1]
+                    for pair in kw.value.elts
+                    if isinstance(pair, (ast.List, ast.Tuple)) and len(pair.elts) == 2
+                ]
         if name == "ValidationError":
             texts += [kw.value for kw in node.keywords if kw.arg == "message"]
         found += [
@@ -241,5 +261,7 @@ def test_the_python_check_finds_what_it_should():
         "messages.success(request, _('Saved.'))\n"
         "title = models.CharField(_('title'), verbose_name='Title')\n"
         "raise ValidationError(_('Bad'), code='bad')\n"
+        "form.add_error('name', 'Taken')\n"
+        "kind = forms.ChoiceField(choices=[('a', 'Apples'), ('b', _('Pears'))])\n"
     )
-    assert [line for line, _ in unmarked_in_python(source)] == [1, 2, 3, 5]
+    assert [line for line, _ in unmarked_in_python(source)] == [1, 2, 3, 5, 7, 8]
