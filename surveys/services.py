@@ -16,7 +16,9 @@ from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from peercoach.audit.models import Action
 from peercoach.audit.services import audit_record
@@ -76,45 +78,58 @@ def _survey_check(survey, *, previous_closes_on=None):
 STARTER_QUESTIONS = (
     {
         "kind": Question.Kind.RATING,
-        "label": "Overall, how useful was peer coaching for you this term?",
-        "low_label": "Not useful",
-        "high_label": "Very useful",
+        "label": gettext_lazy("Overall, how useful was peer coaching for you this term?"),
+        "low_label": gettext_lazy("Not useful"),
+        "high_label": gettext_lazy("Very useful"),
     },
     {
         "kind": Question.Kind.RATING,
-        "label": "How well did the partnership work for both of you?",
-        "low_label": "Not well",
-        "high_label": "Very well",
+        "label": gettext_lazy("How well did the partnership work for both of you?"),
+        "low_label": gettext_lazy("Not well"),
+        "high_label": gettext_lazy("Very well"),
     },
     {
         "kind": Question.Kind.SINGLE,
-        "label": "How often did you meet, in the end?",
-        "options": ["Every week or two", "About once a month", "Less often", "We did not meet"],
+        "label": gettext_lazy("How often did you meet, in the end?"),
+        "options": [
+            gettext_lazy("Every week or two"),
+            gettext_lazy("About once a month"),
+            gettext_lazy("Less often"),
+            gettext_lazy("We did not meet"),
+        ],
     },
     {
         "kind": Question.Kind.MULTIPLE,
-        "label": "What helped the most?",
-        "help_text": "Tick all that apply.",
+        "label": gettext_lazy("What helped the most?"),
+        "help_text": gettext_lazy("Tick all that apply."),
         "options": [
-            "The coaching agreement",
-            "Meeting regularly",
-            "The question banks and guides",
-            "The group meetings",
-            "Reminders",
+            gettext_lazy("The coaching agreement"),
+            gettext_lazy("Meeting regularly"),
+            gettext_lazy("The question banks and guides"),
+            gettext_lazy("The group meetings"),
+            gettext_lazy("Reminders"),
         ],
         "required": False,
     },
     {
         "kind": Question.Kind.LONG_TEXT,
-        "label": "What should we change for the next round?",
+        "label": gettext_lazy("What should we change for the next round?"),
         "required": False,
     },
     {
         "kind": Question.Kind.SINGLE,
-        "label": "Would you take part again?",
-        "options": ["Yes", "Maybe", "No"],
+        "label": gettext_lazy("Would you take part again?"),
+        "options": [gettext_lazy("Yes"), gettext_lazy("Maybe"), gettext_lazy("No")],
     },
 )
+
+
+def _in_active_language(spec):
+    """A starter question's texts (gettext_lazy) as the active language says them."""
+    return {
+        key: [str(option) for option in value] if key == "options" else value
+        for key, value in spec.items()
+    } | {key: str(value) for key, value in spec.items() if isinstance(value, Promise)}
 
 
 def survey_create(*, program, created_by, starter=False, **fields):
@@ -138,7 +153,10 @@ def survey_create(*, program, created_by, starter=False, **fields):
             questions = []
             for position, spec in enumerate(STARTER_QUESTIONS, start=1):
                 question = Question(
-                    organization=survey.organization, survey=survey, position=position, **spec
+                    organization=survey.organization,
+                    survey=survey,
+                    position=position,
+                    **_in_active_language(spec),
                 )
                 _question_check(question)
                 questions.append(question)

@@ -194,7 +194,11 @@ SKIPPED_FOLDERS = {".venv", "tests", "bench", "migrations", "node_modules", "scr
 
 
 def python_files():
+    """The app's modules, less the demo's: its content stands for what coordinators and
+    participants write, which stays as written (in English for the seed programs)."""
     for path in sorted(ROOT.rglob("*.py")):
+        if path.name.startswith("demo"):
+            continue
         if not SKIPPED_FOLDERS & set(path.relative_to(ROOT).parts):
             yield path
 
@@ -207,10 +211,36 @@ def is_plain_text(node):
     )
 
 
+# Keys of the dicts that describe questions and items to create (the standard application
+# form, the debrief survey): their values are shown as written.
+TEXT_KEYS = TEXT_KEYWORDS | {
+    "low_label",
+    "high_label",
+    "scale_low_label",
+    "scale_high_label",
+    "options",
+    "choices",
+    "title",
+    "body",
+    "description",
+    "intro",
+}
+
+
 def unmarked_in_python(source):
     """[(line, what)] of plain strings handed to messages, ValidationError and labels."""
     found = []
     for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values, strict=True):
+                if not (isinstance(key, ast.Constant) and key.value in TEXT_KEYS):
+                    continue
+                values = value.elts if isinstance(value, (ast.List, ast.Tuple)) else [value]
+                found += [
+                    (text.lineno, f"{key.value!r}: {ast.unparse(text)}")
+                    for text in values
+                    if is_plain_text(text)
+                ]
         if not isinstance(node, ast.Call):
             continue
         func = node.func

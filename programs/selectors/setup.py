@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ..models import Application, Match, Program, ProgramEvent, Question, Resource
-from ..services.questions import STARTER_GROUPS
+from ..services.questions import example_groups
 from ..services.setup import STATUS_NEXT, program_status_problem
 
 
@@ -144,7 +144,7 @@ def form_warnings(*, program, questions):
     """Things on the form the coordinator probably wants to fix, as messages."""
     warnings = []
     group = next((q for q in questions if q.kind == Question.Kind.GROUP), None)
-    if group is not None and set(group.options) & set(STARTER_GROUPS):
+    if group is not None and set(group.options) & example_groups():
         warnings.append(
             _(
                 "The group question still lists the example groups (Group A, B, C). "

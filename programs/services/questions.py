@@ -4,10 +4,13 @@ Same conventions as `setup`: keyword arguments, input checked here, and a
 ValidationError keyed by the form's field name when the request cannot be honoured.
 """
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ..models import Application, Program, Question
 
@@ -219,16 +222,27 @@ def question_move(*, question, direction):
 
 # The standard application form, in our own words. The group options are placeholders
 # the coordinator replaces (the form builder says so while they are there).
-STARTER_GROUPS = ("Group A", "Group B", "Group C")
+STARTER_GROUPS = (gettext_lazy("Group A"), gettext_lazy("Group B"), gettext_lazy("Group C"))
+
+
+def example_groups():
+    """The example group names in every language: a form is built in its coordinator's."""
+    names = set()
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            names.update(str(group) for group in STARTER_GROUPS)
+    return names
+
+
 PRIORITY_OPTIONS = (
-    "Performance goals",
-    "Managing people",
-    "Career development",
-    "Communication",
-    "Work-life balance",
-    "Technical growth",
-    "Leading change",
-    "Delegation",
+    gettext_lazy("Performance goals"),
+    gettext_lazy("Managing people"),
+    gettext_lazy("Career development"),
+    gettext_lazy("Communication"),
+    gettext_lazy("Work-life balance"),
+    gettext_lazy("Technical growth"),
+    gettext_lazy("Leading change"),
+    gettext_lazy("Delegation"),
 )
 
 
@@ -237,71 +251,82 @@ def _starter_questions():
     return [
         {
             "kind": kind.GROUP,
-            "label": "Which group do you work in?",
-            "help_text": "Your department, school, team or community.",
-            "options": list(STARTER_GROUPS),
+            "label": _("Which group do you work in?"),
+            "help_text": _("Your department, school, team or community."),
+            "options": [str(group) for group in STARTER_GROUPS],
         },
         {
             "kind": kind.ROLE_LEVEL,
-            "label": "Which best describes your role?",
-            "help_text": "Listed from most to least senior.",
+            "label": _("Which best describes your role?"),
+            "help_text": _("Listed from most to least senior."),
             # The order is the seniority scale the matcher reads: most senior first.
-            "options": ["Administrator", "Manager", "Technical lead", "Individual contributor"],
+            "options": [
+                _("Administrator"),
+                _("Manager"),
+                _("Technical lead"),
+                _("Individual contributor"),
+            ],
         },
         {
             "kind": kind.TRAIT,
-            "label": "How do you prefer to make decisions?",
-            "scale_low_label": "Quickly, adjusting as I go",
-            "scale_high_label": "Deliberately, after weighing options",
+            "label": _("How do you prefer to make decisions?"),
+            "scale_low_label": _("Quickly, adjusting as I go"),
+            "scale_high_label": _("Deliberately, after weighing options"),
             "trait_rule": rule.SIMILAR,
         },
         {
             "kind": kind.TRAIT,
-            "label": "How much structure do you like in your work?",
-            "scale_low_label": "Little: I improvise",
-            "scale_high_label": "A lot: plans and checklists",
+            "label": _("How much structure do you like in your work?"),
+            "scale_low_label": _("Little: I improvise"),
+            "scale_high_label": _("A lot: plans and checklists"),
             "trait_rule": rule.AVOID_BOTH_EXTREME,
         },
         {
             "kind": kind.TRAIT,
-            "label": "Do you lead with people or with tasks?",
-            "scale_low_label": "People first",
-            "scale_high_label": "Tasks first",
+            "label": _("Do you lead with people or with tasks?"),
+            "scale_low_label": _("People first"),
+            "scale_high_label": _("Tasks first"),
             "trait_rule": rule.DIFFERENT,
         },
         {
             "kind": kind.PRIORITIES,
-            "label": "What would you most like to get better at?",
-            "help_text": "Choose all that apply.",
-            "options": list(PRIORITY_OPTIONS),
+            "label": _("What would you most like to get better at?"),
+            "help_text": _("Choose all that apply."),
+            "options": [str(option) for option in PRIORITY_OPTIONS],
         },
         {
             "kind": kind.STRENGTHS,
-            "label": "What could you help a peer with?",
-            "help_text": "Choose all that apply.",
-            "options": list(PRIORITY_OPTIONS),
+            "label": _("What could you help a peer with?"),
+            "help_text": _("Choose all that apply."),
+            "options": [str(option) for option in PRIORITY_OPTIONS],
         },
         {
             "kind": kind.GOALS,
-            "label": "What do you hope to gain from peer coaching this term?",
-            "help_text": "A few sentences are enough.",
+            "label": _("What do you hope to gain from peer coaching this term?"),
+            "help_text": _("A few sentences are enough."),
         },
         {
             "kind": kind.PREFERRED_ROLE,
-            "label": "Which role would you like to take?",
-            "help_text": "In reciprocal pairs and circles everyone takes both roles in turn.",
+            "label": _("Which role would you like to take?"),
+            "help_text": _("In reciprocal pairs and circles everyone takes both roles in turn."),
         },
         {
             "kind": kind.MODALITY,
-            "label": "How would you like to meet?",
-            "help_text": "Choose all that work for you.",
-            "options": ["In person", "Microsoft Teams", "Zoom", "WeChat", "Phone"],
+            "label": _("How would you like to meet?"),
+            "help_text": _("Choose all that work for you."),
+            "options": [_("In person"), _("Microsoft Teams"), _("Zoom"), _("WeChat"), _("Phone")],
         },
         {
             "kind": kind.TIME_OF_DAY,
-            "label": "When do you prefer to meet?",
-            "help_text": "Choose all that work for you.",
-            "options": ["Early morning", "Morning", "Lunchtime", "Afternoon", "Evening"],
+            "label": _("When do you prefer to meet?"),
+            "help_text": _("Choose all that work for you."),
+            "options": [
+                _("Early morning"),
+                _("Morning"),
+                _("Lunchtime"),
+                _("Afternoon"),
+                _("Evening"),
+            ],
             "required": False,
         },
     ]

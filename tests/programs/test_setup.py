@@ -846,3 +846,32 @@ def test_coordinator_home_lists_current_programs(client_for, coordinator, progra
 def test_coordinator_can_preview_the_participant_page(client_for, coordinator, program):
     content = client_for(coordinator).get(url("detail", program) + "?view=participant")
     assert b"This is how participants see this page." in content.content
+
+
+def test_form_starter_is_written_in_the_active_language(in_scope, program):
+    """The standard form is the coordinator's to edit: it starts in their language, and
+    its example groups are recognised in any language."""
+    from django.utils import translation
+
+    from programs.selectors.setup import form_warnings
+
+    from ..i18n import translated
+
+    spanish = {
+        "Which group do you work in?": "¿En qué grupo trabajas?",
+        "Group A": "Grupo A",
+        "Manager": "Gerente",
+        "Delegation": "Delegar",
+        "Choose all that apply.": "Elige todas las que correspondan.",
+    }
+    with translated("es", spanish), translation.override("es"):
+        made = questions.program_form_starter(program=program)
+    group = next(q for q in made if q.kind == "group")
+    assert group.label == "¿En qué grupo trabajas?"
+    assert group.options[0] == "Grupo A"
+    assert "Gerente" in next(q for q in made if q.kind == "role_level").options
+    priorities = next(q for q in made if q.kind == "priorities")
+    assert "Delegar" in priorities.options and priorities.help_text.startswith("Elige")
+    with translated("es", spanish):
+        warnings = form_warnings(program=program, questions=made)
+    assert any("example groups" in str(w) for w in warnings)

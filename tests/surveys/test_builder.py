@@ -276,3 +276,29 @@ def test_a_last_day_already_past_may_stay_but_not_be_set(org, sent):
                 survey=survey, title="Renamed", intro="", closes_on=past - timedelta(days=1)
             )
     assert fresh(sent).title == "Renamed"
+
+
+def test_the_suggested_questions_are_in_the_active_language(org, debrief, coordinator):
+    from django.utils import translation
+
+    from ..i18n import translated
+
+    spanish = {
+        "Would you take part again?": "¿Volverías a participar?",
+        "Maybe": "Quizás",
+        "Not useful": "Nada útil",
+    }
+    with translated("es", spanish), translation.override("es"), scope(organization=org):
+        survey = services.survey_create(
+            program=debrief.program,
+            created_by=coordinator,
+            starter=True,
+            title="Cierre",
+            intro="",
+            closes_on=None,
+        )
+        yes_no = translation.gettext("Yes"), translation.gettext("No")
+    again = _question(survey, "¿Volverías a participar?")
+    assert again.options == [yes_no[0], "Quizás", yes_no[1]]
+    with scope(organization=org):
+        assert Question.objects.filter(survey=survey, low_label="Nada útil").exists()
