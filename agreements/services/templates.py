@@ -432,7 +432,7 @@ def template_from_starter(*, program, starter_key, user, replace=False):
             built.append(item)
         if count:
             existing.delete()
-        template.title = starter.title
+        template.title = str(starter.title)  # a lazy text: as the active language says it
         template.introduction = starter.introduction.replace("{help}", helper)
         template.save(update_fields=["title", "introduction"])
         AgreementItem.objects.bulk_create(built)

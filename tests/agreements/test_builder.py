@@ -356,6 +356,31 @@ def test_each_starter_builds(key, in_scope, program, coordinator):
     assert key == "circle" or "team@acme.example.org" in " ".join(i.body for i in items)
 
 
+def test_a_starter_is_built_in_the_active_language(in_scope, program, coordinator):
+    """Starters are gettext_lazy: the template holds the texts of the language it is built
+    in, {help} filled in, and stays as written whatever language reads it afterwards."""
+    from ..i18n import translated
+
+    program.organization.help_email = "team@acme.example.org"
+    starter = STARTERS["reciprocal"]
+    leaving = next(spec for spec in starter.items if "{help}" in spec.get("body", ""))
+    spanish = {  # msgid: the English text
+        "Reciprocal coaching agreement": "Acuerdo de coaching recíproco",
+        str(leaving["title"]): "Si no funciona",
+        str(leaving["body"]): "Lo decimos y pedimos a {help} otra pareja.",
+        "Video call": "Videollamada",
+    }
+    with translated("es", spanish), translation.override("es"):
+        template = services.template_from_starter(
+            program=program, starter_key="reciprocal", user=coordinator
+        )
+    assert template.title == "Acuerdo de coaching recíproco"
+    item = template.items.get(title="Si no funciona")
+    assert item.body.startswith("Lo decimos y pedimos a the program team (team@acme")
+    modes = template.items.get(purpose=Purpose.MODALITY)
+    assert "Videollamada" in modes.choices and all(isinstance(c, str) for c in modes.choices)
+
+
 def test_the_peersphere_starter_covers_its_fifteen_points(in_scope, program, coordinator):
     template = services.template_from_starter(
         program=program, starter_key="peersphere", user=coordinator
