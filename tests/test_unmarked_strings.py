@@ -1,10 +1,15 @@
 """No user-facing text escapes translation.
 
 Templates (HTML and the .txt of emails): once Django comments, translate/blocktranslate,
-{{ variables }}, other {% tags %} and <script>/<style> contents are removed, no text node
-and no user-facing attribute may still hold a letter, but for the few non-words of
-ALLOWED. Python: messages.*(), ValidationError() and the label=, help_text=,
-verbose_name= of calls never take a plain string literal (wrap it in gettext).
+{{ variables }}, other {% tags %} and <script>/<style>/<pre>/<code> contents are removed,
+no text node and no user-facing attribute (title, placeholder, aria-label, alt,
+data-confirm, an input button's value ...) may still hold a letter, but for the few
+non-words of ALLOWED.
+
+Python (the demo's content aside: it stands for what people write): messages.*(),
+ValidationError(), add_error(), the label=/help_text=/verbose_name=/choices= of calls,
+and the texts of question and item specs ({"label": ..., "options": [...]}) never take a
+plain string literal or an f-string: wrap them in gettext / gettext_lazy.
 """
 
 import ast
@@ -16,13 +21,10 @@ from django.conf import settings
 
 ROOT = Path(settings.BASE_DIR)
 
-# Words that are the same in every language, each with its reason.
+# Words that are the same in every language, each with its reason (each is in use).
 ALLOWED = {
-    "peercoach": "the product's name",
-    "CSV": "file format name",
-    "PDF": "file format name",
-    "ICS": "file format name",
-    "iCalendar": "file format name",
+    "peercoach": "the product's name (page titles, the header and footer)",
+    "CSV": "a file format's name, as the export page names it",
     "SHA-256": "the name of the hash algorithm, the same in every language",
     "UTC": "the time standard's abbreviation, the same in every language",
     ".ics": "the calendar file's extension, as the download link names it",
