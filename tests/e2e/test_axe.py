@@ -222,11 +222,11 @@ def scan(page, url):
     return page.evaluate("options => axe.run(document, options)", AXE_OPTIONS)
 
 
-def focus_problems(page):
+def focus_problems(page, selector=FOCUSABLE):
     """The controls of the page whose keyboard focus is not clearly visible."""
     page.keyboard.press("Tab")
     problems = []
-    for control in page.evaluate(FOCUS_STYLES, FOCUSABLE):
+    for control in page.evaluate(FOCUS_STYLES, selector):
         background = (255.0, 255.0, 255.0)
         for colour in reversed(control["behind"]):
             background = blend(parse(colour), background)
@@ -236,6 +236,26 @@ def focus_problems(page):
             problems.append(f"{control['what']}: no focus outline ({control['style']})")
         elif ratio < FOCUS_MINIMUM:
             problems.append(f"{control['what']}: focus outline {ratio:.2f}:1")
+    return problems
+
+
+def person_menu_problems(page):
+    """The person menu opens from the keyboard (Enter on its button, then the arrow keys
+    move through its items) and each item shows its focus."""
+    button = page.locator("#pc-user-menu")
+    button.focus()
+    page.keyboard.press("Enter")
+    items = page.locator(".dropdown-menu.show .dropdown-item")
+    try:
+        items.first.wait_for(state="visible", timeout=3_000)
+    except Exception:  # noqa: BLE001 - Playwright's TimeoutError
+        return ["Enter on the person menu's button does not open it"]
+    page.keyboard.press("ArrowDown")
+    problems = []
+    if not page.evaluate("() => document.activeElement.matches('.dropdown-menu.show *')"):
+        problems.append("the arrow keys do not move into the open person menu")
+    problems += focus_problems(page, ".dropdown-menu.show .dropdown-item")
+    page.keyboard.press("Escape")
     return problems
 
 
@@ -283,13 +303,14 @@ def describe(where, violation):
 class Scanner:
     def __init__(self, browser, base_url):
         self.browser, self.base_url = browser, base_url
-        self.failures, self.report, self.pages = [], [], 0
+        self.failures, self.report, self.pages, self.menus = [], [], 0, 0
 
     def run(self, role, user, urls, *, locale, viewport, label):
         context = signed_in_context(
             self.browser, self.base_url, user, locale=locale, viewport=viewport
         )
         page = context.new_page()
+        menu_checked = user is None or viewport == PHONE  # on phones: in the collapsed nav
         try:
             for name, path in urls.items():
                 where = f"{path} [{name}, {role}, {label}]"
@@ -305,6 +326,10 @@ class Scanner:
                     if not lang.startswith("es"):
                         self.failures.append(f"{where}: served in {lang!r}, not Spanish")
                 self.failures += [f"{where}: focus {p}" for p in focus_problems(page)]
+                if not menu_checked:
+                    self.failures += [f"{where}: {p}" for p in person_menu_problems(page)]
+                    menu_checked = True
+                    self.menus += 1
                 if viewport == PHONE:
                     self.failures += [f"{where}: {p}" for p in phone_problems(page, name)]
                 self.failures += [
@@ -368,6 +393,8 @@ def test_every_page_meets_wcag_21_aa_for_every_role(
 
     scanner.write_report()
     assert english > 60, f"only {english} pages scanned in English"
+    signed_in = len(set(pages) - {"anonymous"})
+    assert scanner.menus == signed_in, f"person menu checked {scanner.menus}/{signed_in} times"
     shown = scanner.failures[:MESSAGES_SHOWN]
     more = len(scanner.failures) - len(shown)
     assert not scanner.failures, (
