@@ -286,6 +286,8 @@ def phone_problems(page, name):
     page.keyboard.press("Tab")
     if not page.evaluate("() => document.activeElement.closest('#pc-nav') !== null"):
         problems.append("Tab after opening the menu does not reach its first link")
+    if os.environ.get("PEERCOACH_SCREENSHOTS"):
+        page.screenshot(path=str(SHOTS_DIR / f"axe-phone-{name.replace(':', '-')}-menu.png"))
     return problems
 
 
