@@ -208,7 +208,6 @@ def test_audit_log_filter_ties_its_field_errors(client_for, org, coordinator):
     assert untied(html) == []
 
 
-
 ELEMENT = (
     '{% load allauth %}{% element field id="id_email" name="email" type="email" errors=errors %}'
     "{% slot label %}Email{% endslot %}{% slot help_text %}Your work address{% endslot %}"
@@ -222,7 +221,8 @@ def test_allauth_field_element_ties_error_and_help(rf, errors):
     from django.template import Context, Origin, Template
 
     origin = Origin(name="field_test.html", template_name="field_test.html")
-    html = Template(ELEMENT, origin=origin).render(Context({"errors": errors, "request": rf.get("/")}))
+    context = Context({"errors": errors, "request": rf.get("/")})
+    html = Template(ELEMENT, origin=origin).render(context)
     html = f"<form>{html}</form>"
     assert untied(html) == []
     assert described_text(html, "email") == " ".join([*errors, "Your work address"])
