@@ -19,7 +19,13 @@ from django.utils import timezone
 from django_scopes import scope
 from playwright.sync_api import expect
 
-from agreements.models import Agreement, AgreementItem, AgreementTemplate, Signature
+from agreements.models import (
+    Agreement,
+    AgreementItem,
+    AgreementTemplate,
+    AgreementValue,
+    Signature,
+)
 from agreements.services.create import agreements_start_missing
 from peercoach.tenancy.models import Membership
 from programs.models import Match, Program
@@ -184,27 +190,35 @@ def agreement_setup(org):
     return {"agreement": agreement, "ana": ana, "ben": ben}
 
 
-def fill(page, base, org, person, *, meeting_keys, objective):
+def open_agreement(page, base, org, person):
     keyboard_sign_in(page, base, email=person.email)
     expect(page).to_have_url(f"{base}/o/{org.slug}/")
     follow(page, page.get_by_role("link", name="Fill in and sign the agreement"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Our agreement")
 
-    if meeting_keys:
-        # A radio group is one Tab stop; Space picks the focused option, the arrows move
-        # and pick. Each pick saves over HTMX and is announced.
-        meeting = page.locator("li", has=page.get_by_role("heading", name="Type of meeting"))
-        first = meeting.get_by_label("Zoom", exact=True)
-        with page.expect_response(lambda r: r.request.method == "POST"):
-            tab_to(page, first)
-            page.keyboard.press("Space")
-        expect(page.locator("#pc-announce")).to_have_text("Saved.")
-        for key in meeting_keys:
-            with page.expect_response(lambda r: r.request.method == "POST"):
-                page.keyboard.press(key)
-        expect(meeting.get_by_label("In person", exact=True)).to_be_checked()
-        expect(page.locator("#pc-announce")).to_have_text("Saved.")
 
+def saving(page):
+    return page.expect_response(lambda r: r.request.method == "POST")
+
+
+def meeting_field(page):
+    return page.locator("li", has=page.get_by_role("heading", name="Type of meeting"))
+
+
+def choose_meeting(page):
+    """A radio group is one Tab stop; Space picks the focused option, the arrows move and
+    pick. Each pick saves over HTMX and is announced."""
+    with saving(page):
+        tab_to(page, meeting_field(page).get_by_label("Zoom", exact=True))
+        page.keyboard.press("Space")
+    expect(page.locator("#pc-announce")).to_have_text("Saved.")
+    with saving(page):
+        page.keyboard.press("ArrowDown")
+    expect(meeting_field(page).get_by_label("In person", exact=True)).to_be_checked()
+    expect(page.locator("#pc-announce")).to_have_text("Saved.")
+
+
+def fill_my_objective(page, person, objective):
     mine = page.get_by_label(f"{person.get_full_name()} (you)", exact=True)
     with page.expect_response(lambda r: r.request.method == "POST"):
         type_into(page, mine, objective)
@@ -240,10 +254,28 @@ def test_partners_fill_and_sign_the_agreement_with_the_keyboard(
     ana, ben = agreement_setup["ana"], agreement_setup["ben"]
     agreement = agreement_setup["agreement"]
 
-    # Ana picks Zoom, then moves on to "In person" with the arrow key; each fills their own.
-    fill(page, base, org, ana, meeting_keys=["ArrowDown"], objective="Delegate more")
+    # Both open the agreement; Ana picks the meeting type and fills her objective.
+    open_agreement(page, base, org, ana)
     context, ben_page = new_page(page.context.browser, browser_log)
-    fill(ben_page, base, org, ben, meeting_keys=[], objective="Speak up earlier")
+    open_agreement(ben_page, base, org, ben)
+    choose_meeting(page)
+    fill_my_objective(page, ana, "Delegate more")
+
+    # Ben's page still shows the meeting type empty: his pick conflicts with Ana's, and
+    # he hears the warning...
+    with saving(ben_page):
+        tab_to(ben_page, meeting_field(ben_page).get_by_label("Zoom", exact=True))
+        ben_page.keyboard.press("Space")
+    expect(ben_page.locator("#pc-announce")).to_contain_text("Ana Okafor saved this field at")
+    expect(ben_page.locator("#pc-announce")).to_contain_text("Their version: In person")
+    # ...reaches "Replace theirs with mine" with Tab, and keeps his. The button goes with
+    # the warning; focus goes back to his choice, not to the top of the page.
+    with saving(ben_page):
+        tab_to(ben_page, ben_page.get_by_role("button", name="Replace theirs with mine"))
+        ben_page.keyboard.press("Enter")
+    expect(ben_page.locator("#pc-announce")).to_have_text("Saved.")
+    assert focused(ben_page) == 'input "Zoom"', focused(ben_page)
+    fill_my_objective(ben_page, ben, "Speak up earlier")
     # Both sign: Ana from a fresh load of the page (Ben's field completed it meanwhile).
     sign(ben_page, "Ben Novak")
     page.reload()
@@ -254,6 +286,8 @@ def test_partners_fill_and_sign_the_agreement_with_the_keyboard(
         agreement.refresh_from_db()
         assert agreement.status == Agreement.Status.SIGNED
         assert Signature.objects.filter(agreement=agreement, voided_at=None).count() == 2
+        meeting = AgreementValue.objects.get(agreement=agreement, item__title="Type of meeting")
+        assert (meeting.value, meeting.updated_by_id) == ("Zoom", ben.pk)
     assert_clean(browser_log)
 
 
