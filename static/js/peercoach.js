@@ -43,7 +43,8 @@ document.addEventListener("DOMContentLoaded", () => {
 // "Swap" button, the agreement's "Replace theirs with mine"), focus would fall back to the
 // top of the page and a keyboard user would start again from there. It goes instead to
 // the same control in the new content (same id, or same name and value, or same text),
-// else to the field of the form the update landed in, else to the new content itself.
+// else to the field of the form the update landed in, else to the first control of the
+// new content (a goal step's "Mark done" that became "Done"), else to the content itself.
 (() => {
   const SOURCES = '[role="status"], [role="alert"], .pc-messages';
   const CONTROLS =
@@ -131,7 +132,7 @@ document.addEventListener("DOMContentLoaded", () => {
       next = next || sameControl(before, el);
     }
     for (const el of main) {
-      next = next || fieldOf(el);
+      next = next || fieldOf(el) || el.querySelector(CONTROLS);
     }
     if (!next && main.length) {
       next = main[0];
