@@ -30,6 +30,7 @@ from agreements.services.create import agreements_start_missing
 from peercoach.tenancy.models import Membership
 from programs.models import Match, Program
 from sessions.models import Session
+from sessions.models.goals import Goal, GoalStep, Plan
 from tests.factories import (
     TEST_PASSWORD,
     ApplicationFactory,
@@ -316,7 +317,10 @@ def pair_setup(org):
             min_minutes_each=30,
         )
         match = match_make(program=program, users=[ana, ben], status=Match.Status.ACTIVE)
-    return {"match": match, "ana": ana, "ben": ben}
+        plan = Plan.objects.create(organization=org, program=program, user=ana)
+        goal = Goal.objects.create(organization=org, plan=plan, title="Delegate the release")
+        GoalStep.objects.create(organization=org, goal=goal, text="Write the hand-over list")
+    return {"match": match, "ana": ana, "ben": ben, "program": program}
 
 
 def type_date(page, target, day):
@@ -380,6 +384,17 @@ def test_pair_schedules_accepts_and_logs_a_session_with_the_keyboard(
     expect(page.locator(".pc-messages")).to_contain_text("The session is logged.")
     with scope(organization=org):
         assert Session.objects.filter(match=match, status=Session.Status.HELD).count() == 1
+
+    # A step of her plan marked done: the button is replaced by its "Done" state, which
+    # keeps focus (the first control of the new content), not the top of the page.
+    page.goto(f"{base}/o/{org.slug}/programs/{pair_setup['program'].pk}/plan/")
+    step = "Write the hand-over list"  # the button says "Mark done", then its name
+    tab_to(page, page.get_by_role("button", name=re.compile(rf"^Mark done\s*: {step}$")))
+    with page.expect_response(lambda r: r.url.endswith("/toggle/")):
+        page.keyboard.press("Enter")
+    done = page.get_by_role("button", name=re.compile(rf"^Done\s*: {step}$"))
+    expect(done).to_have_attribute("aria-pressed", "true")
+    expect(done).to_be_focused()
     assert_clean(browser_log)
 
 
