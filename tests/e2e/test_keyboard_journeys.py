@@ -6,9 +6,12 @@ name the control a step means to reach; `tab_to` asserts that Tab got there, and
 the control showed where focus was (a visible focus indicator).
 
 (a) Sign in (a coordinator with the second factor too); (b) two partners fill and sign
-their agreement, and hear each save announced; (c) a partner proposes a session, the
-other accepts it, and a held session is logged; (d) a coordinator runs matching and
-swaps two people, and focus stays on the swap button after the HTMX update.
+their agreement, hear each save and a conflict announced, and keep focus when the
+conflict's "Replace theirs with mine" button goes; (c) a partner proposes a session, the
+other accepts it, a held session is logged and a goal step marked done; (d) a
+coordinator runs matching and swaps two people, and focus stays on the swap button after
+the HTMX update. What a screen reader is given to read is #pc-announce, the page's live
+region (static/js/peercoach.js copies each update's status into it).
 """
 
 import re
