@@ -267,7 +267,9 @@ INVITATION_TTL_DAYS = int(env("INVITATION_TTL_DAYS", "14"))
 INVITATION_CSV_MAX_ROWS = 2000
 
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English"))]
+# Each language by its name in the active language (forms); the switcher shows each in its
+# own name (Django's language info: "English", "español").
+LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True

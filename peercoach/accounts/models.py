@@ -45,6 +45,13 @@ class User(AbstractUser):
         validators=[validate_time_zone],
         help_text=_("Leave empty to use your organisation's time zone."),
     )
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text=_("Leave empty to use your organisation's language."),
+    )
     # Set when the person deleted their account: the row stays, emptied of personal data,
     # so that shared records (sessions, signed agreements) still point somewhere.
     deleted_at = models.DateTimeField(null=True, blank=True, editable=False)

@@ -55,6 +55,16 @@ class Organization(models.Model):
         blank=True,
         help_text=_("Privacy and conduct policy shown to members of this organisation."),
     )
+    default_language = models.CharField(
+        _("default language"),
+        max_length=10,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text=_(
+            "The language for members who have not chosen one. Leave empty to follow "
+            "each person's browser."
+        ),
+    )
     require_coordinator_mfa = models.BooleanField(
         _("coordinators must use two-factor authentication"), default=True
     )
