@@ -112,6 +112,9 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # The person's language, else their organisation's, over the browser's (LocaleMiddleware
+    # above); before the tenant middleware, so that its 404 speaks it too.
+    "peercoach.tenancy.languages.LanguageMiddleware",
     "peercoach.tenancy.middleware.TenantMiddleware",
     "peercoach.accounts.middleware.CoordinatorMfaMiddleware",
 ]
