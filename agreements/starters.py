@@ -52,8 +52,8 @@ def field(kind, title, *, help_text="", required=True, per_party=False, choices=
     }
 
 
-MEETING_MODES = ("In person", "Microsoft Teams", "Zoom", "Phone")
-CONTACT_METHODS = ("Email", "Phone call", "Text message", "Chat (Teams, WeChat…)")
+MEETING_MODES = (_("In person"), "Microsoft Teams", "Zoom", _("Phone"))
+CONTACT_METHODS = (_("Email"), _("Phone call"), _("Text message"), _("Chat (Teams, WeChat…)"))
 
 
 def _contact_fields(*, office_phone=True, best_time=True):
@@ -227,7 +227,7 @@ PEERSPHERE = Starter(
         field(
             Kind.SINGLE_CHOICE,
             "Type of meeting",
-            choices=("Microsoft Teams", "WeChat", "Zoom", "In person", "Phone"),
+            choices=("Microsoft Teams", "WeChat", "Zoom", _("In person"), _("Phone")),
             purpose=Purpose.MODALITY,
         ),
         field(
@@ -338,7 +338,7 @@ RECIPROCAL = Starter(
         field(
             Kind.SINGLE_CHOICE,
             "How we meet",
-            choices=("Phone", "Video call", "In person"),
+            choices=(_("Phone"), _("Video call"), _("In person")),
             purpose=Purpose.MODALITY,
         ),
         clause(

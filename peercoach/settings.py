@@ -274,6 +274,8 @@ LANGUAGE_CODE = "en"
 # own name (Django's language info: "English", "español").
 LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Named date formats per language ("LONG_DATE_FORMAT"...): see peercoach/formats.
+FORMAT_MODULE_PATH = ["peercoach.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from peercoach.audit.models import Action
 from peercoach.audit.services import audit_record
 from peercoach.notifications.services import message_queue
+from peercoach.tenancy.languages import override_for
 from peercoach.web.urls import absolute_url
 from programs.models import Match, MatchMember, Program
 from programs.services.applications import application_record_opt_out
@@ -307,22 +308,23 @@ def _notify_opt_out(match, opt_out, author, partners, *, ended):
     )
     team = [m.user for m in program_team(organization=org) if m.user_id != author.pk]
     for person in _reachable(team):
-        message_queue(
-            template="opt_out_team",
-            to=[person],
-            organization=org,
-            key=f"opt-out-team:{opt_out.pk}",
-            context={
-                **common,
-                "first_name": person.first_name,
-                "category": str(opt_out.get_reason_display()),
-                "notice_shared": opt_out.notice_shared,
-                # Only what the author chose to share reaches the program team.
-                "notice": opt_out.notice if opt_out.notice_shared else "",
-                "wants_new_partner": opt_out.wants_new_partner,
-                "queue_url": queue_url,
-            },
-        )
+        with override_for(person, org):  # the category, in the recipient's language
+            message_queue(
+                template="opt_out_team",
+                to=[person],
+                organization=org,
+                key=f"opt-out-team:{opt_out.pk}",
+                context={
+                    **common,
+                    "first_name": person.first_name,
+                    "category": str(opt_out.get_reason_display()),
+                    "notice_shared": opt_out.notice_shared,
+                    # Only what the author chose to share reaches the program team.
+                    "notice": opt_out.notice if opt_out.notice_shared else "",
+                    "wants_new_partner": opt_out.wants_new_partner,
+                    "queue_url": queue_url,
+                },
+            )
 
 
 def opt_out_handle(*, opt_out, user):
