@@ -481,6 +481,7 @@ def account_delete(*, user):
         user.first_name = ""
         user.last_name = ""
         user.time_zone = ""
+        user.language = ""
         user.set_unusable_password()
         user.is_active = False
         user.deleted_at = timezone.now()
