@@ -20,7 +20,7 @@ from datetime import timedelta
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from peercoach.audit.models import Action
@@ -162,22 +162,23 @@ def _notify_pause(match, pause, actor, *, template):
         reverse("sessions:pause", kwargs={"org_slug": match.organization.slug, "pk": match.pk})
     )
     for person in _reachable(others):
-        message_queue(
-            template=template,
-            to=[person],
-            organization=match.organization,
-            context={
-                "first_name": person.first_name,
-                "actor_name": actor.display_name,
-                "program_name": match.program.name,
-                "starts_on": pause.starts_on.isoformat(),
-                "ends_on": pause.ends_on.isoformat(),
-                "called_off": pause.ended_early_on is not None
-                and pause.ended_early_on < pause.starts_on,
-                "reason": pause.reason,
-                "pause_url": url,
-            },
-        )
+        with override_for(person, match.organization):  # the dates, in their language
+            message_queue(
+                template=template,
+                to=[person],
+                organization=match.organization,
+                context={
+                    "first_name": person.first_name,
+                    "actor_name": actor.display_name,
+                    "program_name": match.program.name,
+                    "starts_on": formats.date_format(pause.starts_on, "LONG_DATE_FORMAT"),
+                    "ends_on": formats.date_format(pause.ends_on, "LONG_DATE_FORMAT"),
+                    "called_off": pause.ended_early_on is not None
+                    and pause.ended_early_on < pause.starts_on,
+                    "reason": pause.reason,
+                    "pause_url": url,
+                },
+            )
 
 
 # --- Opting out -----------------------------------------------------------------------
