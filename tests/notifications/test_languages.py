@@ -8,15 +8,16 @@ each is checked to differ from the English: the test fails if Spanish is not app
 import pytest
 from django.core import mail
 from django.utils import translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django_scopes import scope
 
 from peercoach.accounts.services import invitation_create
 from peercoach.notifications.models import Kind
 from peercoach.notifications.services import message_queue
 from peercoach.tenancy.models import Membership
+from tests.conftest import _member
 from tests.notifications.test_rules import MONDAY, at, days, make_pair, session_make
-from tests.notifications.test_rules_emails import _by_kind, _send_all
+from tests.notifications.test_rules_emails import _by_kind, _send_all, everything  # noqa: F401 - a fixture
 from tests.sessions.conftest import person
 
 pytestmark = pytest.mark.django_db
@@ -119,3 +120,23 @@ def test_a_reminder_fan_out_with_both_languages(org):
     # Its calendar file too: the ICS summary in Spanish.
     (calendar,) = [a for a in es.attachments if a[0].endswith(".ics")]
     assert spanish("%(program)s coaching session", program=fresh.program.name) in calendar[1]
+
+
+def test_the_weekly_digest_reasons_in_each_coordinator_language(org, everything, coordinator):  # noqa: F811
+    """The reasons are texts found once per language of the coordinators who get it."""
+    coordinator.language = "es"
+    coordinator.save(update_fields=["language"])
+    second = _member(org, Membership.Role.COORDINATOR, "second@acme.example.org")
+
+    _send_all(org)
+
+    digests = {m.to[0]: m for m in _by_kind(org)[Kind.DIGEST]}
+    es, en = digests[coordinator.email], digests[second.email]
+    english_reason = "No session held for 50 days."
+    assert english_reason in en.body and english_reason not in es.body
+    with translation.override("es"):
+        spanish_reason = ngettext(
+            "No session held for %(days)s day.", "No session held for %(days)s days.", 50
+        ) % {"days": 50}
+    assert spanish_reason != english_reason and spanish_reason in es.body
+    assert "lunes, 8 de junio de 2026" in es.body and "Monday 8 June 2026" in en.body
