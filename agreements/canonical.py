@@ -18,7 +18,11 @@ def document(*, agreement, template, items, parties, values):
     {(item_id, party_id or None): value}."""
     organization = agreement.organization
     program = agreement.program
+    # The language it is issued in; left out for one made before there were languages
+    # (English), so that the texts they signed keep their SHA-256.
+    language = {"language": agreement.language} if agreement.language else {}
     return {
+        **language,
         "format": FORMAT,
         "organization": {"slug": organization.slug, "name": organization.name},
         "program": {"id": program.pk, "name": program.name, "format": program.format},
@@ -68,6 +72,11 @@ def document(*, agreement, template, items, parties, values):
             for item in items
         ],
     }
+
+
+def document_language(doc):
+    """The language a canonical document was issued in: its "language", else English."""
+    return doc.get("language") or "en"
 
 
 def serialise(doc):

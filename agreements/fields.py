@@ -179,7 +179,7 @@ def display(item, value):
         return str(FREQUENCY_LABELS.get(value.get("every"), value.get("every", "")))
     if kind == Kind.DATE:
         try:
-            return formats.date_format(datetime.date.fromisoformat(value), "j F Y")
+            return formats.date_format(datetime.date.fromisoformat(value), "LONG_DATE_FORMAT")
         except (TypeError, ValueError):
             return str(value)
     return str(value)

@@ -57,6 +57,11 @@ class AgreementTemplate(TenantModel):
             "before they sign. When off, coordinators see only who has signed."
         ),
     )
+    # The language its wording was written in, when known (a starter built in Spanish);
+    # blank: the organisation's default. Its agreements are issued in it.
+    language = models.CharField(
+        _("language"), max_length=10, blank=True, choices=settings.LANGUAGES
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -177,6 +182,11 @@ class Agreement(TenantModel):
     number = models.PositiveIntegerField(default=1)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
     coordinator_sees_pdf = models.BooleanField(default=False)
+    # The language the agreement is issued in, fixed when it is created (its template's,
+    # else the organisation's default, else LANGUAGE_CODE): both parties sign the same
+    # text in it, whatever their own language, and its PDF is in it. Blank: made before
+    # there were languages, English (its canonical text has no "language" key).
+    language = models.CharField(max_length=10, blank=True, choices=settings.LANGUAGES)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Set once everyone has signed: exactly what was signed, and its SHA-256.
@@ -223,6 +233,11 @@ class Agreement(TenantModel):
         return reverse(
             "agreements:detail", kwargs={"org_slug": self.organization.slug, "pk": self.pk}
         )
+
+    @property
+    def issued_language(self):
+        """The language the agreement is issued in ("en" for one made before languages)."""
+        return self.language or "en"
 
     @property
     def is_open(self):

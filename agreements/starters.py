@@ -16,6 +16,7 @@ contact details and primary objective.
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from programs.models import Program
@@ -52,7 +53,7 @@ def field(kind, title, *, help_text="", required=True, per_party=False, choices=
     }
 
 
-MEETING_MODES = (_("In person"), _("Microsoft Teams"), _("Zoom"), _("Phone"))
+MEETING_MODES = (_("In person"), "Microsoft Teams", "Zoom", _("Phone"))
 CONTACT_METHODS = (_("Email"), _("Phone call"), _("Text message"), _("Chat (Teams, WeChat…)"))
 
 
@@ -243,7 +244,7 @@ PEERSPHERE = Starter(
         field(
             Kind.SINGLE_CHOICE,
             _("Type of meeting"),
-            choices=(_("Microsoft Teams"), _("WeChat"), _("Zoom"), _("In person"), _("Phone")),
+            choices=("Microsoft Teams", "WeChat", "Zoom", _("In person"), _("Phone")),
             purpose=Purpose.MODALITY,
         ),
         field(
@@ -540,5 +541,5 @@ def help_contact(organization):
     """What `{help}` in a starter's text becomes for `organization`."""
     email = (getattr(organization, "help_email", "") or "").strip()
     if email:
-        return f"the program team ({email})"
-    return "the program team"
+        return gettext("the program team (%(email)s)") % {"email": email}
+    return gettext("the program team")

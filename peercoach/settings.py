@@ -112,6 +112,9 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # The person's language, else their organisation's, over the browser's (LocaleMiddleware
+    # above); before the tenant middleware, so that its 404 speaks it too.
+    "peercoach.tenancy.languages.LanguageMiddleware",
     "peercoach.tenancy.middleware.TenantMiddleware",
     "peercoach.accounts.middleware.CoordinatorMfaMiddleware",
 ]
@@ -271,6 +274,8 @@ LANGUAGE_CODE = "en"
 # own name (Django's language info: "English", "español").
 LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Named date formats per language ("LONG_DATE_FORMAT"...): see peercoach/formats.
+FORMAT_MODULE_PATH = ["peercoach.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

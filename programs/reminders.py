@@ -20,6 +20,7 @@ from peercoach.notifications.rules import (
     unrecorded,
     when_text,
 )
+from peercoach.tenancy.languages import override_for
 from peercoach.tenancy.models import Membership
 from peercoach.tenancy.zones import zone_name
 
@@ -97,23 +98,24 @@ def event_reminders(*, organization, now):
             due_at = morning_due(local_date(event.starts_at, zone) - timedelta(days=1), zone, now)
             if due_at is None:
                 continue
-            dues.append(
-                Due(
-                    recipient_id=user.pk,
-                    kind=Kind.EVENT,
-                    period=period,
-                    due_at=due_at,
-                    program_id=program.pk,
-                    context={
-                        "program_name": program.name,
-                        "event_title": event.title,
-                        "event_kind": str(event.get_kind_display()),
-                        "when": when_text(event.starts_at, event.duration_minutes, zone),
-                        "location": event.location,
-                        "location_is_link": event.location_is_link,
-                        "program_url": program_url,
-                        "ics_url": ics_url,
-                    },
+            with override_for(user, organization):  # texts in the recipient's language
+                dues.append(
+                    Due(
+                        recipient_id=user.pk,
+                        kind=Kind.EVENT,
+                        period=period,
+                        due_at=due_at,
+                        program_id=program.pk,
+                        context={
+                            "program_name": program.name,
+                            "event_title": event.title,
+                            "event_kind": str(event.get_kind_display()),
+                            "when": when_text(event.starts_at, event.duration_minutes, zone),
+                            "location": event.location,
+                            "location_is_link": event.location_is_link,
+                            "program_url": program_url,
+                            "ics_url": ics_url,
+                        },
+                    )
                 )
-            )
     return unrecorded(organization=organization, kind=Kind.EVENT, dues=dues)

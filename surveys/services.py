@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from peercoach.audit.models import Action
 from peercoach.audit.services import audit_record
 from peercoach.notifications.services import message_queue
+from peercoach.tenancy.languages import override_for
 from peercoach.web.urls import absolute_url
 
 from .models import RATING_HIGH, RATING_LOW, Answer, Recipient, Response, Survey
@@ -404,19 +405,22 @@ def _email_link(survey, program, person):
             kwargs={"org_slug": survey.organization.slug, "survey_pk": survey.pk},
         )
     )
-    message_queue(
-        template="survey_invitation",
-        to=[person],
-        organization=survey.organization,
-        key=f"survey:{survey.pk}",
-        context={
-            "first_name": person.first_name,
-            "program_name": program.name,
-            "survey_title": survey.title,
-            "closes_on": date_format(survey.closes_on, "j F Y") if survey.closes_on else "",
-            "survey_url": url,
-        },
-    )
+    with override_for(person, survey.organization):  # the closing date, in their language
+        message_queue(
+            template="survey_invitation",
+            to=[person],
+            organization=survey.organization,
+            key=f"survey:{survey.pk}",
+            context={
+                "first_name": person.first_name,
+                "program_name": program.name,
+                "survey_title": survey.title,
+                "closes_on": date_format(survey.closes_on, "LONG_DATE_FORMAT")
+                if survey.closes_on
+                else "",
+                "survey_url": url,
+            },
+        )
 
 
 def survey_close(*, survey):

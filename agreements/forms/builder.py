@@ -2,6 +2,9 @@
 the rules, and the views show its ValidationError next to the field it names."""
 
 from django import forms
+from django.conf import settings
+from django.utils.text import capfirst
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
 from ..models import AgreementItem, AgreementTemplate
@@ -163,6 +166,14 @@ class TemplateSettingsForm(forms.Form):
 
 class StarterForm(forms.Form):
     starter = forms.ChoiceField(label=_("Starter"), widget=forms.RadioSelect)
+    language = forms.ChoiceField(
+        label=_("Language of the starter's wording"),
+        required=False,
+        help_text=_(
+            "The starter's clauses are written in this language, and the agreements are "
+            "issued in it. What you write yourself stays as you write it."
+        ),
+    )
     replace = forms.BooleanField(
         label=_("Replace the current items"),
         required=False,
@@ -175,3 +186,7 @@ class StarterForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["starter"].choices = starter_choices()
+        self.fields["language"].choices = [
+            (code, capfirst(get_language_info(code)["name_local"]))
+            for code, _name in settings.LANGUAGES
+        ]

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from peercoach.tenancy.languages import language_of, supported
 from programs.models import Match, MatchMember
 
 from ..models import Agreement, AgreementEvent, AgreementItem, AgreementValue, Signature
@@ -57,6 +58,13 @@ def _counterpart(row, old_items, by_key):
     return None
 
 
+def issue_language(template, organization):
+    """The language a new agreement from `template` is issued in: the template's (the
+    language its wording was written in), else the organisation's default, else
+    LANGUAGE_CODE."""
+    return supported(template.language) or language_of(None, organization)
+
+
 def agreement_create(*, match, template, number=1, previous=None, actor=None):
     """A new open agreement for `match` from `template`.
 
@@ -73,6 +81,7 @@ def agreement_create(*, match, template, number=1, previous=None, actor=None):
         template=template,
         number=number,
         coordinator_sees_pdf=template.coordinator_sees_pdf,
+        language=issue_language(template, match.organization),
     )
     members = parties(agreement)
     by_key = {item.key: item for item in items}
@@ -133,6 +142,7 @@ def _agreements_start(organization, template, items, matches):
     """Agreement number 1 for each of `matches` from `template` (its `items`), with names
     and emails prefilled and a "created" event: a constant number of queries however
     many pairs start at once. Returns the agreements."""
+    language = issue_language(template, organization)
     agreements = Agreement.objects.bulk_create(
         [
             Agreement(
@@ -142,6 +152,7 @@ def _agreements_start(organization, template, items, matches):
                 template=template,
                 number=1,
                 coordinator_sees_pdf=template.coordinator_sees_pdf,
+                language=language,
             )
             for match in matches
         ]

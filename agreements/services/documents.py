@@ -28,13 +28,13 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
 from django.template import loader
-from django.utils import dateformat, timezone
+from django.utils import dateformat, timezone, translation
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
 from programs.models import MatchMember
 
-from .. import fields
+from .. import canonical, fields
 from ..formatting import clause_html
 from ..models import Agreement, AgreementEvent, AgreementItem, Signature
 from ..seal import SealConfigError, seal_for, trusted_certificates
@@ -266,9 +266,17 @@ def _context(agreement):
     }
 
 
+def signed_language(agreement):
+    """The language the signed text was issued in (its canonical "language"; English for
+    one signed before there were languages): the PDF and its audit pages speak it."""
+    return canonical.document_language(json.loads(agreement.signed_content))
+
+
 def agreement_html(agreement):
-    """The HTML the PDF is rendered from (read-only; needs the agreement's tenant scope)."""
-    return loader.render_to_string(TEMPLATE, _context(agreement))
+    """The HTML the PDF is rendered from (read-only; needs the agreement's tenant scope),
+    in the language the agreement was signed in, whoever's task renders it."""
+    with translation.override(signed_language(agreement)):
+        return loader.render_to_string(TEMPLATE, _context(agreement))
 
 
 # --- Rendering and sealing --------------------------------------------------------------
@@ -388,11 +396,12 @@ def agreement_pdf_issue(*, organization, agreement_id):
 
 def _issue(agreement, seal):
     html = agreement_html(agreement)
-    reason = _("Signed agreement No. %(number)s of %(program)s, issued by %(organization)s") % {
-        "number": agreement.number,
-        "program": json.loads(agreement.signed_content)["program"]["name"],
-        "organization": agreement.organization.name,
-    }
+    with translation.override(signed_language(agreement)):
+        reason = _("Signed agreement No. %(number)s of %(program)s, issued by %(organization)s") % {
+            "number": agreement.number,
+            "program": json.loads(agreement.signed_content)["program"]["name"],
+            "organization": agreement.organization.name,
+        }
     sealed = pdf_seal(pdf_render(html), seal=seal, reason=reason)
     name = storage_name(agreement)
     # No database row points at this name yet (pdf_sha256 is empty under our lock):

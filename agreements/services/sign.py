@@ -9,7 +9,8 @@ on the `pdf` queue.
 from functools import partial
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext as _
 
 from peercoach.audit.models import Action
@@ -26,13 +27,21 @@ from .common import (
     writable_check,
 )
 
-CONSENT_TEXT = (
+# Shown beside the two boxes and recorded with each signature, in the language the
+# agreement is issued in (`signing_texts`), whatever the signer's own language.
+CONSENT_TEXT = gettext_noop(
     "I agree to sign this agreement electronically, and I accept that my typed name "
     "below is my signature."
 )
 
 
-INTENT_TEXT = "I have read this agreement and I intend to be bound by it."
+INTENT_TEXT = gettext_noop("I have read this agreement and I intend to be bound by it.")
+
+
+def signing_texts(agreement):
+    """(consent text, intent text) in the language `agreement` is issued in."""
+    with translation.override(agreement.issued_language):
+        return gettext(CONSENT_TEXT), gettext(INTENT_TEXT)
 
 
 def agreement_sign(*, agreement, actor, typed_name, consent, intent, seen_sha256, quiet=False):
@@ -95,13 +104,14 @@ def agreement_sign(*, agreement, actor, typed_name, consent, intent, seen_sha256
                 )
             )
         now = timezone.now()
+        consent_text, intent_text = signing_texts(agreement)
         signature = Signature.objects.create(
             organization=agreement.organization,
             agreement=agreement,
             signer=actor.user,
             typed_name=typed_name,
-            consent_text=CONSENT_TEXT,
-            intent_text=INTENT_TEXT,
+            consent_text=consent_text,
+            intent_text=intent_text,
             content_sha256=sha,
             signed_at=now,
             ip_address=actor.ip,

@@ -14,8 +14,11 @@ cannot be made. Nothing is written then.
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
+from peercoach.tenancy.languages import language_of, supported
 from programs.models import Program
 
 from ..models import Agreement, AgreementItem, AgreementValue
@@ -385,7 +388,7 @@ def template_settings_update(*, program, user, title, introduction, coordinator_
     return template
 
 
-def template_from_starter(*, program, starter_key, user, replace=False):
+def template_from_starter(*, program, starter_key, user, replace=False, language=""):
     """Fill the editable version with a starter's title, introduction and items.
 
     An empty version is filled; one with items only when `replace` is true (the
@@ -394,11 +397,16 @@ def template_from_starter(*, program, starter_key, user, replace=False):
     is copied into the next one as for any edit. All or nothing. Raises ValidationError
     for an unknown starter or a version with items and no `replace`. Returns the edited
     template.
+
+    The starter's wording is written in `language` (else the organisation's default,
+    else LANGUAGE_CODE), which becomes the template's: its agreements are issued in it.
     """
     starter = STARTERS.get(starter_key)
     if starter is None:
         raise ValidationError({"starter": _("Choose one of the starters.")})
-    helper = help_contact(program.organization)
+    language = supported(language) or language_of(None, program.organization)
+    with translation.override(language):
+        helper = help_contact(program.organization)
     with transaction.atomic():
         template = _editable(program, user)
         existing = AgreementItem.objects.filter(
@@ -416,25 +424,35 @@ def template_from_starter(*, program, starter_key, user, replace=False):
                 }
             )
         built = []
-        for position, spec in enumerate(starter.items, start=1):
-            item = AgreementItem(
-                organization=program.organization,
-                template=template,
-                position=position,
-                **{
-                    **spec,
-                    "title": spec["title"].replace("{help}", helper),
-                    "body": spec.get("body", "").replace("{help}", helper),
-                    "help_text": spec.get("help_text", "").replace("{help}", helper),
-                },
-            )
-            _item_check(item, siblings=built)
-            built.append(item)
+        # The starter's wording (lazy texts) in the chosen language; once stored, it is
+        # the coordinator's own text and stays as written.
+        with translation.override(language):
+            for position, spec in enumerate(starter.items, start=1):
+                item = AgreementItem(
+                    organization=program.organization,
+                    template=template,
+                    position=position,
+                    **{
+                        key: str(value) if isinstance(value, Promise) else value
+                        for key, value in spec.items()
+                    }
+                    | {
+                        "choices": [str(choice) for choice in spec.get("choices", [])],
+                        "title": spec["title"].replace("{help}", helper),
+                        "body": spec.get("body", "").replace("{help}", helper),
+                        "help_text": spec.get("help_text", "").replace("{help}", helper),
+                    },
+                )
+                _item_check(item, siblings=built)
+                built.append(item)
+            title = str(starter.title)
+            introduction = starter.introduction.replace("{help}", helper)
         if count:
             existing.delete()
-        template.title = str(starter.title)  # a lazy text: as the active language says it
-        template.introduction = starter.introduction.replace("{help}", helper)
-        template.save(update_fields=["title", "introduction"])
+        template.title = title
+        template.introduction = introduction
+        template.language = language
+        template.save(update_fields=["title", "introduction", "language"])
         AgreementItem.objects.bulk_create(built)
         template_changed(
             template=template,

@@ -58,6 +58,7 @@ def template_copy(template, *, program, version, user):
         title=template.title,
         introduction=template.introduction,
         coordinator_sees_pdf=template.coordinator_sees_pdf,
+        language=template.language,
         created_by=user,
     )
     AgreementItem.objects.bulk_create(

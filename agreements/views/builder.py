@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from peercoach.tenancy.access import coordinator_required
+from peercoach.tenancy.languages import language_of
 from peercoach.web.views import form_error, redirect_to
 from programs.access import coordinator_program
 
@@ -104,7 +105,12 @@ def _builder(request, program, *, settings_form=None, starter_form=None, status=
     if settings_form is None:
         settings_form = TemplateSettingsForm(initial=TemplateSettingsForm.initial_for(template))
     if starter_form is None:
-        starter_form = StarterForm(initial={"starter": starter_for_program(program)})
+        starter_form = StarterForm(
+            initial={
+                "starter": starter_for_program(program),
+                "language": language_of(None, program.organization),
+            }
+        )
     context = {
         "program": program,
         **page,
@@ -158,6 +164,7 @@ def template_starter(request, org_slug, pk):
                 starter_key=form.cleaned_data["starter"],
                 user=request.user,
                 replace=form.cleaned_data["replace"],
+                language=form.cleaned_data["language"],
             )
         except ValidationError as exc:
             form_error(form, exc)

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -30,7 +31,7 @@ from ..services.amend import agreement_amend
 from ..services.amend import amendment_withdraw as services_withdraw
 from ..services.common import Actor, AgreementError
 from ..services.fill import value_save
-from ..services.sign import CONSENT_TEXT, INTENT_TEXT, agreement_sign
+from ..services.sign import agreement_sign, signing_texts
 
 
 def _actor(request):
@@ -184,14 +185,19 @@ def sign(request, org_slug, pk):
         else:
             messages.success(request, _("You signed the agreement."))
             return _to_detail(agreement, "signatures")
-    context = agreement_page(agreement=agreement, user=request.user)
+    # What is signed reads the same for every party: the document and the two boxes in
+    # the language the agreement is issued in, the rest of the page in the person's own.
+    with translation.override(agreement.issued_language):
+        context = agreement_page(agreement=agreement, user=request.user)
+    consent_text, intent_text = signing_texts(agreement)
     context.update(
         {
             "error": error,
             "typed_name": typed_name[:200],
             # Shown exactly as recorded with the signature.
-            "consent_text": CONSENT_TEXT,
-            "intent_text": INTENT_TEXT,
+            "consent_text": consent_text,
+            "intent_text": intent_text,
+            "issued_language": agreement.issued_language,
         }
     )
     return render(request, "agreements/sign.html", context, status=400 if error else 200)

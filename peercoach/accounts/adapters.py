@@ -1,6 +1,7 @@
 """All django-allauth customisation in one place."""
 
 from allauth.account.adapter import DefaultAccountAdapter
+from django.utils import translation
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -22,7 +23,12 @@ class AccountAdapter(DefaultAccountAdapter):
         this process if the broker refuses it, so a broker outage still loses nothing
         and answers no error page (only an SMTP server down as well would).
         """
-        message = self.render_mail(template_prefix, email, context)
+        user, organization = _person_of(context.get("user"), email)
+        # In the person's own language, else their organisation's, else the request's
+        # (a visitor asking for a password reset reads the page's language).
+        language = _language_of(user, email, organization)
+        with translation.override(language or translation.get_language()):
+            message = self.render_mail(template_prefix, email, context)
         html = next(
             (
                 body
@@ -40,8 +46,6 @@ class AccountAdapter(DefaultAccountAdapter):
             "html": html,
             "from_email": message.from_email,
         }
-        user = context.get("user")
-        organization = _organization_of(user, email)
         if organization is not None:
             from peercoach.notifications.services import message_queue
 
@@ -58,8 +62,8 @@ class AccountAdapter(DefaultAccountAdapter):
         transaction.on_commit(lambda: _send_site_message(rendered, list(message.to)), robust=True)
 
 
-def _organization_of(user, email):
-    """The organisation of the person's oldest membership, or None."""
+def _person_of(user, email):
+    """(the person, or None; the organisation of their oldest membership, or None)."""
     from django_scopes import scopes_disabled
 
     from peercoach.accounts.models import User
@@ -69,14 +73,22 @@ def _organization_of(user, email):
         if not isinstance(user, User):
             user = User.objects.filter(email__iexact=email).first()
         if user is None or user.pk is None:
-            return None
+            return None, None
         membership = (
             Membership.objects.filter(user=user)
             .select_related("organization")
             .order_by("created_at", "pk")
             .first()
         )
-    return membership.organization if membership else None
+    return user, (membership.organization if membership else None)
+
+
+def _language_of(user, email, organization):
+    """The person's chosen language, else their organisation's default, else ""."""
+    from peercoach.tenancy.languages import supported
+
+    own = supported(getattr(user, "language", "")) if user is not None else ""
+    return own or supported(organization.default_language if organization else "")
 
 
 def _send_site_message(rendered, to):

@@ -1,8 +1,10 @@
 import zoneinfo
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import password_validation
-from django.utils.translation import gettext
+from django.utils.text import capfirst
+from django.utils.translation import get_language_info, gettext
 from django.utils.translation import gettext_lazy as _
 
 from peercoach.tenancy.models import Membership
@@ -77,12 +79,27 @@ def time_zone_choices():
     return [("", _("Use my organisation's time zone"))] + [(z, z.replace("_", " ")) for z in zones]
 
 
+def language_choices():
+    """Each language in its own name ("English", "Español"): someone who cannot read the
+    page's language still finds theirs."""
+    return [("", _("Use my organisation's language"))] + [
+        (code, capfirst(get_language_info(code)["name_local"]))
+        for code, _name in settings.LANGUAGES
+    ]
+
+
 class ProfileForm(forms.ModelForm):
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=language_choices,
+        required=False,
+        help_text=_("The language of the pages and of the emails you receive."),
+    )
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=time_zone_choices, required=False)
 
     class Meta:
         model = User
-        fields = ["first_name", "last_name", "time_zone"]
+        fields = ["first_name", "last_name", "language", "time_zone"]
 
 
 class DeleteAccountForm(forms.Form):

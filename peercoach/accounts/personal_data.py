@@ -28,6 +28,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from peercoach.tenancy.languages import language_of
 from peercoach.tenancy.models import Membership
 from peercoach.tenancy.zones import zone_of
 from peercoach.web.csvio import csv_safe_cell
@@ -77,6 +78,8 @@ def tables(*, organization, user):
         "email": user.email,
         "time_zone": user.time_zone or "",
         "time_zone_in_use": str(zone),
+        "language": user.language or "",
+        "language_in_use": language_of(user, organization),
         "date_joined": iso(user.date_joined, zone),
         "organization": organization.name,
     }

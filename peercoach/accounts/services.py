@@ -21,6 +21,7 @@ from django_scopes import scope, scopes_disabled
 from peercoach.audit.models import Action
 from peercoach.audit.services import audit_record
 from peercoach.notifications.services import message_queue
+from peercoach.tenancy.languages import override_for
 from peercoach.tenancy.models import Membership
 from peercoach.web.csvio import CsvImportError, CsvRowError, csv_email_problem, csv_read_table
 
@@ -349,6 +350,15 @@ def invitation_accept(*, invitation, user=None, first_name="", last_name="", pas
     return user
 
 
+def user_language_set(*, user, language):
+    """Save the person's language ("" = their organisation's); no write when unchanged."""
+    if user.language == language:
+        return False
+    user.language = language
+    user.save(update_fields=["language"])
+    return True
+
+
 def invitation_email_send(*, invitation):
     """Record the email of the current link of `invitation` in the outbox (sent after the
     caller's transaction commits), once per link; `sent_at` is when it was recorded.
@@ -359,6 +369,9 @@ def invitation_email_send(*, invitation):
     if invitation.status != Invitation.Status.PENDING or invitation.sent_nonce == invitation.nonce:
         return False
     organization = invitation.organization
+    # The invitee has no account yet, hence no language of their own: the organisation's.
+    with override_for(None, organization):
+        role = str(invitation.get_role_display())
     message_queue(
         template="invitation",
         to=[invitation.email],
@@ -367,7 +380,7 @@ def invitation_email_send(*, invitation):
         context={
             "first_name": invitation.first_name,
             "inviter": invitation.invited_by.display_name if invitation.invited_by else "",
-            "role": invitation.get_role_display(),
+            "role": role,
             "accept_url": invitation_url(invitation=invitation),
             "expires_at": invitation.expires_at,
         },
@@ -468,6 +481,7 @@ def account_delete(*, user):
         user.first_name = ""
         user.last_name = ""
         user.time_zone = ""
+        user.language = ""
         user.set_unusable_password()
         user.is_active = False
         user.deleted_at = timezone.now()

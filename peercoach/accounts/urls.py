@@ -9,6 +9,7 @@ app_name = "accounts"
 urlpatterns = [
     path("invite/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("accounts/profile/", views.profile, name="profile"),
+    path("language/", views.language, name="language"),
     path(f"{TENANT}me/export/", views.my_data, name="my_data"),
     path(f"{TENANT}me/delete/", views.delete_account, name="delete_account"),
     path(f"{TENANT}people/", views.people, name="people"),

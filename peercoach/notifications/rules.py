@@ -68,7 +68,7 @@ def names_text(names):
 
 
 def day_text(day):
-    return formats.date_format(day, "l j F Y")
+    return formats.date_format(day, "WEEKDAY_DATE_FORMAT")
 
 
 def when_text(starts_at, minutes, zone):

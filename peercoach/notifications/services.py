@@ -1,7 +1,8 @@
 """Email as a subject / text / HTML triple of templates.
 
 A message named NAME lives in `templates/emails/NAME/{subject.txt,body.txt,body.html}`.
-Rendering happens in the organisation's time zone and with its branding.
+Rendering happens in the recipient's time zone and language (else the organisation's) and
+with the organisation's branding.
 """
 
 import contextlib
@@ -19,19 +20,25 @@ from django.core.mail import EmailMultiAlternatives
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
+
+from peercoach.tenancy.languages import language_of
 
 from .wire import message_id
 
 logger = logging.getLogger(__name__)
 
 
-def email_render(*, template, context, organization=None, zone=None):
+def email_render(*, template, context, organization=None, zone=None, language=None):
     """Return (subject, text, html) for the named template. The subject is one line.
 
-    Times render in `zone` (the recipient's), else the organisation's."""
-    subject, text, html = _render_raw(template, context, organization=organization, zone=zone)
+    Times render in `zone` (the recipient's), else the organisation's; words, dates and
+    numbers in `language` (the recipient's, `tenancy.languages.language_of`), else the
+    organisation's default language, else LANGUAGE_CODE."""
+    subject, text, html = _render_raw(
+        template, context, organization=organization, zone=zone, language=language
+    )
     return " ".join(subject.split()), text, html
 
 
@@ -42,10 +49,11 @@ def email_render(*, template, context, organization=None, zone=None):
 _UNSHAPED = object()
 
 
-def email_render_shaped(*, template, context, personal, organization, zone, shapes):
+def email_render_shaped(*, template, context, personal, organization, zone, shapes, language=None):
     """`email_render` of `{**context, **personal}`, where `personal` holds the values that
     differ per recipient (a first name, an unsubscribe link): the templates are rendered
-    once per shape (template, shared context, zone, which personal values are empty) and
+    once per shape (template, shared context, zone, language, which personal values are
+    empty) and
     each recipient's values are put in afterwards. `shapes` is the caller's dict, kept
     for one batch of one organisation; None renders in full.
 
@@ -61,22 +69,34 @@ def email_render_shaped(*, template, context, personal, organization, zone, shap
     everything = {**context, **personal}
     if shapes is None or not all(_insertable(value) for value in personal.values()):
         return email_render(
-            template=template, context=everything, organization=organization, zone=zone
+            template=template,
+            context=everything,
+            organization=organization,
+            zone=zone,
+            language=language,
         )
     filled = tuple(sorted(name for name, value in personal.items() if value))
+    language = language or language_of(None, organization)
     key = (
         template,
         organization.pk if organization else None,
         zone,
+        language,
         json.dumps(context, sort_keys=True, cls=DjangoJSONEncoder),
         filled,
     )
     shape = shapes.get(key)
     if shape is None:
-        shape = shapes[key] = _shape(template, context, personal, filled, organization, zone)
+        shape = shapes[key] = _shape(
+            template, context, personal, filled, organization, zone, language
+        )
     if shape is _UNSHAPED:
         return email_render(
-            template=template, context=everything, organization=organization, zone=zone
+            template=template,
+            context=everything,
+            organization=organization,
+            zone=zone,
+            language=language,
         )
     stand_ins, parts = shape
     subject, text, html = (_fill(part, stand_ins, personal) for part in parts)
@@ -95,7 +115,7 @@ def _fill(part, stand_ins, personal):
     return part
 
 
-def _shape(template, context, personal, filled, organization, zone):
+def _shape(template, context, personal, filled, organization, zone, language):
     """(stand-ins, raw subject/text/html) of one shape, or _UNSHAPED."""
     import secrets
 
@@ -109,7 +129,13 @@ def _shape(template, context, personal, filled, organization, zone):
     for stand_ins in (first, second):
         values = {**personal, **stand_ins}  # the empty values stay as they are
         renders.append(
-            _render_raw(template, {**context, **values}, organization=organization, zone=zone)
+            _render_raw(
+                template,
+                {**context, **values},
+                organization=organization,
+                zone=zone,
+                language=language,
+            )
         )
     for one, other in zip(*renders, strict=True):
         if _fill(one, first, second) != other or one.count(nonce) != sum(
@@ -119,11 +145,12 @@ def _shape(template, context, personal, filled, organization, zone):
     return first, renders[0]
 
 
-def _render_raw(template, context, *, organization, zone):
+def _render_raw(template, context, *, organization, zone, language=None):
     """The three templates rendered, the subject not yet made one line."""
     context = {**context, "organization": organization, "site_url": settings.SITE_URL}
     zone = zone or (organization.time_zone if organization else settings.TIME_ZONE)
-    with timezone.override(zone):
+    language = language or language_of(None, organization)
+    with timezone.override(zone), translation.override(language):
         return tuple(
             render_to_string(f"emails/{template}/{name}", context)
             for name in ("subject.txt", "body.txt", "body.html")
@@ -319,6 +346,7 @@ def message_email(*, delivery, recipient, organization):
             context=context,
             organization=organization,
             zone=(recipient.time_zone if recipient else "") or organization.time_zone,
+            language=language_of(recipient, organization),
         )
         from_email = settings.DEFAULT_FROM_EMAIL
         reply_to = [organization.help_email] if organization.help_email else []
@@ -369,6 +397,7 @@ def delivery_message(*, delivery, recipient, organization, shapes=None):
     unsubscribe = unsubscribe_url(
         organization_id=organization.pk, user_id=recipient.pk, kind=delivery.kind
     )
+    language = language_of(recipient, organization)
     subject, text, html = email_render_shaped(
         template=f"reminder_{delivery.kind}",
         context={**delivery.context, "kind": delivery.kind},
@@ -376,6 +405,7 @@ def delivery_message(*, delivery, recipient, organization, shapes=None):
         organization=organization,
         zone=recipient.time_zone or organization.time_zone,
         shapes=shapes,
+        language=language,
     )
     message = ReminderMessage(
         subject=subject,
@@ -395,7 +425,9 @@ def delivery_message(*, delivery, recipient, organization, shapes=None):
     if maker:
         from django.utils.module_loading import import_string
 
-        for attachment in import_string(maker)(delivery=delivery, organization=organization):
+        with translation.override(language):
+            made = import_string(maker)(delivery=delivery, organization=organization)
+        for attachment in made:
             message.attach(attachment["filename"], attachment["content"], attachment["mimetype"])
     return message
 

@@ -20,6 +20,7 @@ from peercoach.audit.models import Action
 from peercoach.audit.services import audit_record
 from peercoach.hooks import hooks_run
 from peercoach.notifications.services import message_queue
+from peercoach.tenancy.languages import override_for
 
 from .. import matching
 from ..models import Match, MatchMember, PairingExclusion, Program
@@ -330,28 +331,30 @@ def _notify_published(program, members):
     show_roles = program.format == Program.Format.ONE_WAY
     for group in by_match.values():
         for member in group:
-            message_queue(
-                template="match_published",
-                to=[member.user],
-                organization=program.organization,
-                key=f"published:{member.match_id}",
-                context={
-                    "first_name": member.user.first_name,
-                    "program_name": program.name,
-                    "program_url": program_url,
-                    "is_circle": len(group) > 2 and program.format == Program.Format.CIRCLE,
-                    "my_role": str(member.get_role_display()) if show_roles else "",
-                    "partners": [
-                        {
-                            "name": other.user.display_name,
-                            "email": other.user.email,
-                            "role": str(other.get_role_display()) if show_roles else "",
-                        }
-                        for other in group
-                        if other.pk != member.pk
-                    ],
-                },
-            )
+            # The roles are written into the message now: in its recipient's language.
+            with override_for(member.user, program.organization):
+                message_queue(
+                    template="match_published",
+                    to=[member.user],
+                    organization=program.organization,
+                    key=f"published:{member.match_id}",
+                    context={
+                        "first_name": member.user.first_name,
+                        "program_name": program.name,
+                        "program_url": program_url,
+                        "is_circle": len(group) > 2 and program.format == Program.Format.CIRCLE,
+                        "my_role": str(member.get_role_display()) if show_roles else "",
+                        "partners": [
+                            {
+                                "name": other.user.display_name,
+                                "email": other.user.email,
+                                "role": str(other.get_role_display()) if show_roles else "",
+                            }
+                            for other in group
+                            if other.pk != member.pk
+                        ],
+                    },
+                )
 
 
 def match_end(*, match, ended_by, reason):

@@ -20,6 +20,7 @@ from peercoach.notifications.rules import (
     names_text,
     unrecorded,
 )
+from peercoach.tenancy.languages import override_for
 from peercoach.tenancy.zones import zone_name
 from programs.models import Match
 from programs.selectors.members import current_members, members_by_match, recipients
@@ -86,25 +87,26 @@ def agreement_reminders(*, organization, now):
             if due_at is None:
                 continue
             others = [m.user.display_name for m in people if m.user_id != user.pk]
-            dues.append(
-                Due(
-                    recipient_id=user.pk,
-                    kind=Kind.AGREEMENT,
-                    period=f"a{agreement.pk}:{number}",
-                    due_at=due_at,
-                    program_id=agreement.program_id,
-                    match_id=agreement.match_id,
-                    context={
-                        "program_name": agreement.program.name,
-                        "partners": names_text(others),
-                        "signed_by": names_text(signers),
-                        "is_amendment": agreement.number > 1,
-                        "started_on": day_text(started),
-                        "days_open": (today - started).days,
-                        "reminder_number": number,
-                        "last_reminder": number == TIMES,
-                        "agreement_url": url,
-                    },
+            with override_for(user, organization):  # texts in the recipient's language
+                dues.append(
+                    Due(
+                        recipient_id=user.pk,
+                        kind=Kind.AGREEMENT,
+                        period=f"a{agreement.pk}:{number}",
+                        due_at=due_at,
+                        program_id=agreement.program_id,
+                        match_id=agreement.match_id,
+                        context={
+                            "program_name": agreement.program.name,
+                            "partners": names_text(others),
+                            "signed_by": names_text(signers),
+                            "is_amendment": agreement.number > 1,
+                            "started_on": day_text(started),
+                            "days_open": (today - started).days,
+                            "reminder_number": number,
+                            "last_reminder": number == TIMES,
+                            "agreement_url": url,
+                        },
+                    )
                 )
-            )
     return unrecorded(organization=organization, kind=Kind.AGREEMENT, dues=dues)

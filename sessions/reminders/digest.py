@@ -1,5 +1,7 @@
 """The coordinators' weekly digest of pairs at risk: names and reasons, never content."""
 
+from django.utils import translation
+
 from peercoach.notifications.dispatch import Due
 from peercoach.notifications.models import Kind
 from peercoach.notifications.rules import (
@@ -10,6 +12,7 @@ from peercoach.notifications.rules import (
     reachable,
     unrecorded,
 )
+from peercoach.tenancy.languages import language_of, override_for
 from peercoach.tenancy.models import Membership
 from peercoach.tenancy.zones import zone_name
 from peercoach.web.urls import absolute_url
@@ -36,15 +39,20 @@ def _digest_dues(organization, now):
         if due_at is None:
             continue
         year, week, _day = today.isocalendar()
-        dues.append(
-            Due(
-                recipient_id=user.pk,
-                kind=Kind.DIGEST,
-                period=f"d{year}-W{week:02d}",
-                due_at=due_at,
-                context={"week_of": day_text(today)},
+        with override_for(user, organization):  # texts in the recipient's language
+            dues.append(
+                Due(
+                    recipient_id=user.pk,
+                    kind=Kind.DIGEST,
+                    period=f"d{year}-W{week:02d}",
+                    due_at=due_at,
+                    # The language the digest's texts are written in (popped below).
+                    context={
+                        "week_of": day_text(today),
+                        "language": language_of(user, organization),
+                    },
+                )
             )
-        )
     return unrecorded(organization=organization, kind=Kind.DIGEST, dues=dues)
 
 
@@ -79,23 +87,30 @@ def coordinator_digest(*, organization, now):
     dues = _digest_dues(organization, now)
     if not dues:
         return []
-    found = pairs_at_risk(organization=organization, now=now)
-    if not found:
-        return []
-    shown = found[:DIGEST_LIMIT]
-    extra = {
-        "pairs": shown,
-        "total": len(found),
-        "more": len(found) - len(shown),
-        "programs_url": link("programs:list", org_slug=organization.slug),
-    }
+    # The reasons are texts: found once per language of the coordinators (usually one).
+    extras = {}
+    for language in sorted({due.context["language"] for due in dues}):
+        with translation.override(language):
+            found = pairs_at_risk(organization=organization, now=now)
+        if not found:
+            return []
+        shown = found[:DIGEST_LIMIT]
+        extras[language] = {
+            "pairs": shown,
+            "total": len(found),
+            "more": len(found) - len(shown),
+            "programs_url": link("programs:list", org_slug=organization.slug),
+        }
     return [
         Due(
             recipient_id=due.recipient_id,
             kind=due.kind,
             period=due.period,
             due_at=due.due_at,
-            context={**due.context, **extra},
+            context={
+                **{k: v for k, v in due.context.items() if k != "language"},
+                **extras[due.context["language"]],
+            },
         )
         for due in dues
     ]

@@ -15,6 +15,7 @@ from peercoach.notifications.rules import (
     unrecorded,
     when_text,
 )
+from peercoach.tenancy.languages import override_for
 from peercoach.tenancy.zones import zone_name
 from programs.models import Match, Program
 from programs.selectors.members import current_members, members_by_match, recipients
@@ -71,25 +72,26 @@ def meeting_reminders(*, organization, now):
             due_at = morning_due(first, user_zone, now)
             if due_at is None:
                 continue
-            dues.append(
-                Due(
-                    recipient_id=user.pk,
-                    kind=Kind.MEETING,
-                    period=f"m{match.pk}:{cycle}",
-                    due_at=due_at,
-                    program_id=pair.program.pk,
-                    match_id=match.pk,
-                    context={
-                        "program_name": pair.program.name,
-                        "partners": pair.names(but=user.pk),
-                        "is_circle": pair.program.format == Program.Format.CIRCLE,
-                        "frequency": pair.frequency,
-                        "every_days": pair.every,
-                        "cycle_ends": day_text(min(last, pair.program.term_end)),
-                        **pair_links(organization, match.pk),
-                    },
+            with override_for(user, organization):  # texts in the recipient's language
+                dues.append(
+                    Due(
+                        recipient_id=user.pk,
+                        kind=Kind.MEETING,
+                        period=f"m{match.pk}:{cycle}",
+                        due_at=due_at,
+                        program_id=pair.program.pk,
+                        match_id=match.pk,
+                        context={
+                            "program_name": pair.program.name,
+                            "partners": pair.names(but=user.pk),
+                            "is_circle": pair.program.format == Program.Format.CIRCLE,
+                            "frequency": pair.frequency,
+                            "every_days": pair.every,
+                            "cycle_ends": day_text(min(last, pair.program.term_end)),
+                            **pair_links(organization, match.pk),
+                        },
+                    )
                 )
-            )
     return unrecorded(organization=organization, kind=Kind.MEETING, dues=dues)
 
 
@@ -124,28 +126,31 @@ def nudges(*, organization, now):
             if due_at is None:
                 continue
             held = match.pk in last_held
-            dues.append(
-                Due(
-                    recipient_id=user.pk,
-                    kind=Kind.NUDGE,
-                    period=f"n{match.pk}:{since:%Y%m%d}:{window}",
-                    due_at=due_at,
-                    program_id=pair.program.pk,
-                    match_id=match.pk,
-                    context={
-                        "program_name": pair.program.name,
-                        "partners": pair.names(but=user.pk),
-                        "is_circle": pair.program.format == Program.Format.CIRCLE,
-                        "frequency": pair.frequency,
-                        "every_days": pair.every,
-                        "had_session": held,
-                        "since": day_text(since),
-                        "days": (today - since).days,
-                        "log_url": link("sessions:log", org_slug=organization.slug, pk=match.pk),
-                        **pair_links(organization, match.pk),
-                    },
+            with override_for(user, organization):  # texts in the recipient's language
+                dues.append(
+                    Due(
+                        recipient_id=user.pk,
+                        kind=Kind.NUDGE,
+                        period=f"n{match.pk}:{since:%Y%m%d}:{window}",
+                        due_at=due_at,
+                        program_id=pair.program.pk,
+                        match_id=match.pk,
+                        context={
+                            "program_name": pair.program.name,
+                            "partners": pair.names(but=user.pk),
+                            "is_circle": pair.program.format == Program.Format.CIRCLE,
+                            "frequency": pair.frequency,
+                            "every_days": pair.every,
+                            "had_session": held,
+                            "since": day_text(since),
+                            "days": (today - since).days,
+                            "log_url": link(
+                                "sessions:log", org_slug=organization.slug, pk=match.pk
+                            ),
+                            **pair_links(organization, match.pk),
+                        },
+                    )
                 )
-            )
     return unrecorded(organization=organization, kind=Kind.NUDGE, dues=dues)
 
 
@@ -189,28 +194,29 @@ def report_reminders(*, organization, now):
                 due_at = morning_due(due_day, user_zone, now)
                 if due_at is None:
                     continue
-                dues.append(
-                    Due(
-                        recipient_id=user.pk,
-                        kind=Kind.REPORT,
-                        period=f"r{match.pk}:{period}{suffix}",
-                        due_at=due_at,
-                        program_id=pair.program.pk,
-                        match_id=match.pk,
-                        context={
-                            "program_name": pair.program.name,
-                            "partners": pair.names(but=user.pk),
-                            "period": period,
-                            "period_start": day_text(schedule.period_start(period)),
-                            "period_end": day_text(schedule.period_end(period)),
-                            "again": bool(suffix),
-                            "report_url": url,
-                            "pair_url": link(
-                                "sessions:pair", org_slug=organization.slug, pk=match.pk
-                            ),
-                        },
+                with override_for(user, organization):  # texts in the recipient's language
+                    dues.append(
+                        Due(
+                            recipient_id=user.pk,
+                            kind=Kind.REPORT,
+                            period=f"r{match.pk}:{period}{suffix}",
+                            due_at=due_at,
+                            program_id=pair.program.pk,
+                            match_id=match.pk,
+                            context={
+                                "program_name": pair.program.name,
+                                "partners": pair.names(but=user.pk),
+                                "period": period,
+                                "period_start": day_text(schedule.period_start(period)),
+                                "period_end": day_text(schedule.period_end(period)),
+                                "again": bool(suffix),
+                                "report_url": url,
+                                "pair_url": link(
+                                    "sessions:pair", org_slug=organization.slug, pk=match.pk
+                                ),
+                            },
+                        )
                     )
-                )
     return unrecorded(organization=organization, kind=Kind.REPORT, dues=dues)
 
 
@@ -257,26 +263,29 @@ def session_reminders(*, organization, now):
             if due_at is None:
                 continue
             others = [m.user.display_name for m in people if m.user_id != user.pk]
-            dues.append(
-                Due(
-                    recipient_id=user.pk,
-                    kind=Kind.SESSION,
-                    period=f"s{session.pk}:{session.sequence}",
-                    due_at=due_at,
-                    program_id=session.program_id,
-                    match_id=session.match_id,
-                    context={
-                        "program_name": session.program.name,
-                        "partners": names_text(others),
-                        "when": when_text(session.starts_at, session.duration_minutes, user_zone),
-                        "how": ics.where(session),
-                        "minutes": session.duration_minutes,
-                        "session_url": session_url,
-                        "ics_url": ics_url,
-                        "pair_url": link(
-                            "sessions:pair", org_slug=organization.slug, pk=session.match_id
-                        ),
-                    },
+            with override_for(user, organization):  # texts in the recipient's language
+                dues.append(
+                    Due(
+                        recipient_id=user.pk,
+                        kind=Kind.SESSION,
+                        period=f"s{session.pk}:{session.sequence}",
+                        due_at=due_at,
+                        program_id=session.program_id,
+                        match_id=session.match_id,
+                        context={
+                            "program_name": session.program.name,
+                            "partners": names_text(others),
+                            "when": when_text(
+                                session.starts_at, session.duration_minutes, user_zone
+                            ),
+                            "how": ics.where(session),
+                            "minutes": session.duration_minutes,
+                            "session_url": session_url,
+                            "ics_url": ics_url,
+                            "pair_url": link(
+                                "sessions:pair", org_slug=organization.slug, pk=session.match_id
+                            ),
+                        },
+                    )
                 )
-            )
     return unrecorded(organization=organization, kind=Kind.SESSION, dues=dues)

@@ -20,12 +20,13 @@ from datetime import timedelta
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from peercoach.audit.models import Action
 from peercoach.audit.services import audit_record
 from peercoach.notifications.services import message_queue
+from peercoach.tenancy.languages import override_for
 from peercoach.web.urls import absolute_url
 from programs.models import Match, MatchMember, Program
 from programs.services.applications import application_record_opt_out
@@ -161,22 +162,23 @@ def _notify_pause(match, pause, actor, *, template):
         reverse("sessions:pause", kwargs={"org_slug": match.organization.slug, "pk": match.pk})
     )
     for person in _reachable(others):
-        message_queue(
-            template=template,
-            to=[person],
-            organization=match.organization,
-            context={
-                "first_name": person.first_name,
-                "actor_name": actor.display_name,
-                "program_name": match.program.name,
-                "starts_on": pause.starts_on.isoformat(),
-                "ends_on": pause.ends_on.isoformat(),
-                "called_off": pause.ended_early_on is not None
-                and pause.ended_early_on < pause.starts_on,
-                "reason": pause.reason,
-                "pause_url": url,
-            },
-        )
+        with override_for(person, match.organization):  # the dates, in their language
+            message_queue(
+                template=template,
+                to=[person],
+                organization=match.organization,
+                context={
+                    "first_name": person.first_name,
+                    "actor_name": actor.display_name,
+                    "program_name": match.program.name,
+                    "starts_on": formats.date_format(pause.starts_on, "LONG_DATE_FORMAT"),
+                    "ends_on": formats.date_format(pause.ends_on, "LONG_DATE_FORMAT"),
+                    "called_off": pause.ended_early_on is not None
+                    and pause.ended_early_on < pause.starts_on,
+                    "reason": pause.reason,
+                    "pause_url": url,
+                },
+            )
 
 
 # --- Opting out -----------------------------------------------------------------------
@@ -307,22 +309,23 @@ def _notify_opt_out(match, opt_out, author, partners, *, ended):
     )
     team = [m.user for m in program_team(organization=org) if m.user_id != author.pk]
     for person in _reachable(team):
-        message_queue(
-            template="opt_out_team",
-            to=[person],
-            organization=org,
-            key=f"opt-out-team:{opt_out.pk}",
-            context={
-                **common,
-                "first_name": person.first_name,
-                "category": str(opt_out.get_reason_display()),
-                "notice_shared": opt_out.notice_shared,
-                # Only what the author chose to share reaches the program team.
-                "notice": opt_out.notice if opt_out.notice_shared else "",
-                "wants_new_partner": opt_out.wants_new_partner,
-                "queue_url": queue_url,
-            },
-        )
+        with override_for(person, org):  # the category, in the recipient's language
+            message_queue(
+                template="opt_out_team",
+                to=[person],
+                organization=org,
+                key=f"opt-out-team:{opt_out.pk}",
+                context={
+                    **common,
+                    "first_name": person.first_name,
+                    "category": str(opt_out.get_reason_display()),
+                    "notice_shared": opt_out.notice_shared,
+                    # Only what the author chose to share reaches the program team.
+                    "notice": opt_out.notice if opt_out.notice_shared else "",
+                    "wants_new_partner": opt_out.wants_new_partner,
+                    "queue_url": queue_url,
+                },
+            )
 
 
 def opt_out_handle(*, opt_out, user):

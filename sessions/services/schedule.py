@@ -23,11 +23,12 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from peercoach.notifications.services import message_queue
+from peercoach.tenancy.languages import language_of
 from peercoach.tenancy.zones import zone_of
 from programs.models import Match, MatchMember
 
@@ -481,11 +482,12 @@ def when_text(starts_at, duration_minutes, zone):
     """ "Tuesday 20 October 2026, 10:00–11:00 (Europe/Berlin)" in `zone`."""
     start = starts_at.astimezone(zone)
     end = (starts_at + timedelta(minutes=duration_minutes)).astimezone(zone)
-    day = formats.date_format(start, "l j F Y")
+    day = formats.date_format(start, "WEEKDAY_DATE_FORMAT")
     hours = f"{formats.time_format(start, 'H:i')}–{formats.time_format(end, 'H:i')}"
     if end.date() != start.date():
-        hours = f"{formats.time_format(start, 'H:i')}–{formats.date_format(end, 'j F')} " + (
-            formats.time_format(end, "H:i")
+        hours = (
+            f"{formats.time_format(start, 'H:i')}–{formats.date_format(end, 'DAY_MONTH_FORMAT')} "
+            + (formats.time_format(end, "H:i"))
         )
     return f"{day}, {hours} ({zone.key if hasattr(zone, 'key') else zone})"
 
@@ -511,33 +513,44 @@ def _email_others(*, match, members, by, template, sessions, note="", withdrawn=
     attendees = {match.pk: [m.user for m in members if m.user.deleted_at is None]}
     url = pair_url(organization, match.pk)
     cancelling = template in {"session_cancelled", "sessions_cancelled_ended"}
-    attachments = [
-        {
-            "filename": "coaching-session.ics" if len(sessions) == 1 else "coaching-sessions.ics",
-            "content": ics.sessions_calendar(
-                sessions,
-                organization=organization,
-                attendees=attendees,
-                method=ics.CANCEL if cancelling else ics.REQUEST,
-                urls={match.pk: url},
-            ),
-            "mimetype": "text/calendar",
-        }
-    ]
-    if withdrawn:
-        attachments.append(
-            {
-                "filename": "withdrawn-session.ics",
-                "content": ics.sessions_calendar(
-                    withdrawn,
-                    organization=organization,
-                    attendees=attendees,
-                    method=ics.CANCEL,
-                    urls={match.pk: url},
-                ),
-                "mimetype": "text/calendar",
-            }
-        )
+    calendars = {}  # the calendar files in each recipient's language, made once per language
+
+    def attachments_in(language):
+        if language in calendars:
+            return calendars[language]
+        with translation.override(language):
+            made = [
+                {
+                    "filename": "coaching-session.ics"
+                    if len(sessions) == 1
+                    else "coaching-sessions.ics",
+                    "content": ics.sessions_calendar(
+                        sessions,
+                        organization=organization,
+                        attendees=attendees,
+                        method=ics.CANCEL if cancelling else ics.REQUEST,
+                        urls={match.pk: url},
+                    ),
+                    "mimetype": "text/calendar",
+                }
+            ]
+            if withdrawn:
+                made.append(
+                    {
+                        "filename": "withdrawn-session.ics",
+                        "content": ics.sessions_calendar(
+                            withdrawn,
+                            organization=organization,
+                            attendees=attendees,
+                            method=ics.CANCEL,
+                            urls={match.pk: url},
+                        ),
+                        "mimetype": "text/calendar",
+                    }
+                )
+        calendars[language] = made
+        return made
+
     for member in members:
         user = member.user
         if by is not None and user.pk == by.pk:
@@ -545,23 +558,27 @@ def _email_others(*, match, members, by, template, sessions, note="", withdrawn=
         if user.deleted_at is not None or not user.email or not user.is_active:
             continue
         zone = zone_of(user, organization)
-        message_queue(
-            template=template,
-            to=[user],
-            organization=organization,
-            attachments=attachments,
-            context={
-                "first_name": user.first_name,
-                "actor_name": by.display_name if by is not None else _("The program team"),
-                "program_name": program.name,
-                "pair_url": url,
-                "sessions": _session_lines(sessions, zone),
-                "count": len(sessions),
-                "count_text": ngettext("%(n)s session", "%(n)s sessions", len(sessions))
-                % {"n": len(sessions)},
-                "note": note,
-                "previous": when_text(previous[0], previous[1], zone) if previous else "",
-                "suggested": bool(withdrawn),
-                "is_circle": program.format == program.Format.CIRCLE,
-            },
-        )
+        # What is written into the context now (dates, counts) is in the recipient's
+        # language, as the message will be.
+        language = language_of(user, organization)
+        with translation.override(language):
+            message_queue(
+                template=template,
+                to=[user],
+                organization=organization,
+                attachments=attachments_in(language),
+                context={
+                    "first_name": user.first_name,
+                    "actor_name": by.display_name if by is not None else _("The program team"),
+                    "program_name": program.name,
+                    "pair_url": url,
+                    "sessions": _session_lines(sessions, zone),
+                    "count": len(sessions),
+                    "count_text": ngettext("%(n)s session", "%(n)s sessions", len(sessions))
+                    % {"n": len(sessions)},
+                    "note": note,
+                    "previous": when_text(previous[0], previous[1], zone) if previous else "",
+                    "suggested": bool(withdrawn),
+                    "is_circle": program.format == program.Format.CIRCLE,
+                },
+            )

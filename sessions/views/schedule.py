@@ -21,6 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_scopes import scope, scopes_disabled
 
+from peercoach.tenancy.languages import override_for
 from peercoach.tenancy.models import Membership
 from peercoach.tenancy.zones import zone_of
 from peercoach.web.ratelimit import over_limit
@@ -382,7 +383,9 @@ def feed(request, token):
     if found is None or found.user.deleted_at is not None or not found.user.is_active:
         raise Http404("No such calendar.")
     organization, user = found.organization, found.user
-    with scope(organization=organization):
+    # A calendar app fetches the feed without the person's cookies or browser language:
+    # the feed speaks the person's own language (else their organisation's).
+    with scope(organization=organization), override_for(user, organization):
         if not Membership.objects.filter(organization=organization, user=user).exists():
             raise Http404("No such calendar.")
         sessions, attendees, statuses = feed_sessions(organization=organization, user=user)

@@ -17,6 +17,7 @@ def unchanged_settings(target):
         "brand_colour": org.brand_colour,
         "help_email": org.help_email,
         "time_zone": org.time_zone,
+        "default_language": org.default_language,
         "policy_text": org.policy_text,
         "require_coordinator_mfa": "on",
     }

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django_scopes import scope
 from icalendar import Calendar
 
@@ -425,3 +426,23 @@ def test_an_event_has_its_own_calendar_file_linked_from_the_pages(org, pair, cli
         kwargs={"org_slug": org.slug, "pk": pair.program.pk, "event_pk": other.pk},
     )
     assert client.get(wrong).status_code == 404
+
+
+def test_the_feed_speaks_its_owner_language_not_the_calendar_app_one(org, pair, client, client_for):
+    """Calendar apps fetch without the person's cookies, in a language of their own: the
+    feed's texts are in the person's language (else their organisation's)."""
+    propose(pair)
+    pair.me.language = "es"
+    pair.me.save(update_fields=["language"])
+    client_for(pair.me).get(calendar_url())
+    token = feed_of(pair.me, org).token
+    client.logout()
+
+    calendar = parse(client.get(feed_path(token), HTTP_ACCEPT_LANGUAGE="en"))
+
+    msgid = "%(program)s coaching session"
+    with translation.override("es"):
+        summary = gettext(msgid)
+    assert summary != msgid, "No Spanish for the summary: compile the catalogue"
+    (event,) = events(calendar)
+    assert str(event["SUMMARY"]) == summary % {"program": pair.program.name}

@@ -3,6 +3,9 @@
 import zoneinfo
 
 from django import forms
+from django.conf import settings
+from django.utils.text import capfirst
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
 from peercoach.tenancy.models import colour_validator
@@ -39,6 +42,14 @@ def time_zone_choices(current=""):
     if current and current in known and current != "UTC" and current.split("/")[0] not in groups:
         choices.append((current, current.replace("_", " ")))
     return choices + list(groups.items())
+
+
+def language_choices():
+    """Each language in its own name ("English", "Español")."""
+    return [("", _("Each person's browser language"))] + [
+        (code, capfirst(get_language_info(code)["name_local"]))
+        for code, _name in settings.LANGUAGES
+    ]
 
 
 def contrast_ratio(first, second):
@@ -96,6 +107,7 @@ class OrganizationSettingsForm(forms.Form):
         "brand_colour",
         "help_email",
         "time_zone",
+        "default_language",
         "policy_text",
         "require_coordinator_mfa",
     )
@@ -129,6 +141,16 @@ class OrganizationSettingsForm(forms.Form):
         error_messages={"invalid_choice": _("Choose a time zone from the list.")},
         help_text=_("Reminders go out in the morning of this zone, unless a person set their own."),
     )
+    default_language = forms.ChoiceField(
+        label=_("Default language"),
+        required=False,
+        error_messages={"invalid_choice": _("Choose a language from the list.")},
+        help_text=_(
+            "The pages and emails of members who have not chosen a language of their own, "
+            "and new agreements. Coordinator-written text (programs, questions, clauses) "
+            "stays as written."
+        ),
+    )
     policy_text = forms.CharField(
         label=_("Policy text"),
         required=False,
@@ -154,6 +176,7 @@ class OrganizationSettingsForm(forms.Form):
         kwargs.setdefault("initial", {name: getattr(organization, name) for name in self.FIELDS})
         super().__init__(*args, **kwargs)
         self.fields["time_zone"].choices = time_zone_choices(organization.time_zone)
+        self.fields["default_language"].choices = language_choices()
 
     def clean_brand_colour(self):
         value = self.cleaned_data["brand_colour"].strip().lower()

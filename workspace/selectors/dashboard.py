@@ -264,7 +264,7 @@ def funnel(*, program, filters, today):
             else _("Counted once the term is over.")
             + " "
             + _("The term ends on %(day)s.")
-            % {"day": formats.date_format(program.term_end, "j F Y")},
+            % {"day": formats.date_format(program.term_end, "LONG_DATE_FORMAT")},
         ),
         Stage(
             "opted_out",

@@ -24,6 +24,7 @@ FIELD_NAMES = {
     "brand_colour": gettext_lazy("brand colour"),
     "help_email": gettext_lazy("help address"),
     "time_zone": gettext_lazy("time zone"),
+    "default_language": gettext_lazy("default language"),
     "policy_text": gettext_lazy("policy text"),
     "require_coordinator_mfa": gettext_lazy("two-factor rule"),
 }

@@ -1,0 +1,10 @@
+"""Named date formats, one module per language (settings.FORMAT_MODULE_PATH).
+
+Templates write `{{ day|date:"LONG_DATE_FORMAT" }}` and code
+`formats.date_format(day, "LONG_DATE_FORMAT")`: Django looks the name up in
+`peercoach.formats.<active language>.formats`, so English keeps "4 December 2026" and
+Spanish reads "4 de diciembre de 2026". The standard names (DATE_FORMAT, ...) come
+from Django's own locale modules. A new language needs a module here defining every
+name that `en` defines (tests/test_languages.py checks it): a name no module defines
+would be formatted as if it were a format string.
+"""
