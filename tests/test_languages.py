@@ -263,3 +263,28 @@ def test_spanish_dates_read_as_spanish_and_english_ones_as_before():
         assert formats.date_format(day, "WEEKDAY_DATE_FORMAT") == "viernes, 4 de diciembre de 2026"
         moment = datetime.datetime(2026, 12, 4, 15, 30)
         assert formats.time_format(moment, "TIME_FORMAT") == "15:30"
+
+
+# --- Signing in ---------------------------------------------------------------------------
+
+
+def test_the_signed_in_message_is_in_the_person_language(client, org, participant):
+    """The sign-in request starts in the browser's language (nobody is known yet); the
+    message it leaves for the next page is written in the person's own."""
+    from tests.factories import TEST_PASSWORD
+
+    set_own(participant, "es")
+    response = client.post(
+        reverse("account_login"),
+        {"login": participant.email, "password": TEST_PASSWORD},
+        HTTP_ACCEPT_LANGUAGE="en",
+        follow=True,
+    )
+    name = participant.get_full_name() or participant.email
+    with translation.override("es"):
+        spanish = translation.gettext("Successfully signed in as %(name)s.") % {"name": name}
+    english = f"Successfully signed in as {name}."
+    assert spanish != english
+    page = response.content.decode()
+    assert english not in page
+    assert spanish in page

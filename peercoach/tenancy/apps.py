@@ -8,6 +8,9 @@ class TenancyConfig(AppConfig):
     verbose_name = _("Organisations")
 
     def ready(self):
-        from . import stamps
+        from django.contrib.auth.signals import user_logged_in
+
+        from . import languages, stamps
 
         stamps.connect()
+        user_logged_in.connect(languages.activate_on_sign_in, dispatch_uid="tenancy-language")

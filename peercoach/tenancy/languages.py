@@ -69,3 +69,15 @@ class LanguageMiddleware:
             translation.activate(language)
             request.LANGUAGE_CODE = language
         return self.get_response(request)
+
+
+def activate_on_sign_in(sender, request, user, **kwargs):
+    """`user_logged_in`: the sign-in request began in the browser's language (nobody was
+    known yet); what it still writes - allauth's "Signed in as..." message - is in the
+    person's own, as every page after it."""
+    if request is None:
+        return
+    language = request_language(request)
+    if language:
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
