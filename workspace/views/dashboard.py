@@ -107,10 +107,10 @@ def _texts(data, busiest, opt_out_total):
     values = {
         "total": sessions.total,
         "n": sessions.pairs,
-        "expected": f"{sessions.expected:.2f}",
+        "expected": charts.fixed_text(sessions.expected, 2),
     }
     if busiest:
-        values.update(start=busiest.label, busiest=f"{busiest.per_pair:.2f}")
+        values.update(start=busiest.label, busiest=charts.fixed_text(busiest.per_pair, 2))
         desc = (
             ngettext(
                 "%(total)s sessions held by %(n)s pair so far; the busiest period starts on "
@@ -149,12 +149,20 @@ def _texts(data, busiest, opt_out_total):
             "Report %(period)s: %(average)s out of 5 (%(n)s report).",
             "Report %(period)s: %(average)s out of 5 on average (%(n)s reports).",
             only.reports,
-        ) % {"period": only.period, "average": f"{only.average:.1f}", "n": only.reports}
+        ) % {
+            "period": only.period,
+            "average": charts.fixed_text(only.average, 1),
+            "n": only.reports,
+        }
     elif data.ratings:
         first, last = data.ratings[0], data.ratings[-1]
         ratings = _(
             "From %(first)s out of 5 in the first report to %(last)s in report %(period)s."
-        ) % {"first": f"{first.average:.1f}", "last": f"{last.average:.1f}", "period": last.period}
+        ) % {
+            "first": charts.fixed_text(first.average, 1),
+            "last": charts.fixed_text(last.average, 1),
+            "period": last.period,
+        }
     return {
         "sessions_title": title,
         "sessions_desc": desc,
