@@ -9,7 +9,7 @@ the same numbers on its page: the SVG is for the eye, the table for everyone.
 import math
 from dataclasses import dataclass
 
-from django.utils import formats
+from peercoach.formats import decimal_mark
 
 WIDTH = 720
 HEIGHT = 260
@@ -133,18 +133,7 @@ def number_text(value, decimals=1):
     """ "3", "0.5", "0.67": at most `decimals` decimals, no trailing zeros, with the active
     language's decimal mark ("0,5" in Spanish)."""
     text = f"{value:.{decimals}f}"
-    return _decimal_mark(text.rstrip("0").rstrip(".") if "." in text else text)
-
-
-def fixed_text(value, decimals):
-    """`value` with exactly `decimals` decimals ("0.50"; "0,50" in Spanish)."""
-    return _decimal_mark(f"{value:.{decimals}f}")
-
-
-def _decimal_mark(text):
-    """A number written with "." in the active language's decimal mark. Here rather than
-    formats.number_format, which cuts floats off at `decimal_pos` instead of rounding."""
-    return text.replace(".", formats.get_format("DECIMAL_SEPARATOR"))
+    return decimal_mark(text.rstrip("0").rstrip(".") if "." in text else text)
 
 
 def _thinned(labels, most):

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from peercoach.formats import fixed_text
 from peercoach.notifications.rules import names_text
 from peercoach.tenancy.access import coordinator_required
 from programs.access import coordinator_program
@@ -107,10 +108,10 @@ def _texts(data, busiest, opt_out_total):
     values = {
         "total": sessions.total,
         "n": sessions.pairs,
-        "expected": charts.fixed_text(sessions.expected, 2),
+        "expected": fixed_text(sessions.expected, 2),
     }
     if busiest:
-        values.update(start=busiest.label, busiest=charts.fixed_text(busiest.per_pair, 2))
+        values.update(start=busiest.label, busiest=fixed_text(busiest.per_pair, 2))
         desc = (
             ngettext(
                 "%(total)s sessions held by %(n)s pair so far; the busiest period starts on "
@@ -151,7 +152,7 @@ def _texts(data, busiest, opt_out_total):
             only.reports,
         ) % {
             "period": only.period,
-            "average": charts.fixed_text(only.average, 1),
+            "average": fixed_text(only.average, 1),
             "n": only.reports,
         }
     elif data.ratings:
@@ -159,8 +160,8 @@ def _texts(data, busiest, opt_out_total):
         ratings = _(
             "From %(first)s out of 5 in the first report to %(last)s in report %(period)s."
         ) % {
-            "first": charts.fixed_text(first.average, 1),
-            "last": charts.fixed_text(last.average, 1),
+            "first": fixed_text(first.average, 1),
+            "last": fixed_text(last.average, 1),
             "period": last.period,
         }
     return {
