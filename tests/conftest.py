@@ -88,6 +88,17 @@ def _clean_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _english_after_each_test():
+    """A request through the test client leaves its language active in this thread (Django's
+    LocaleMiddleware and ours activate, nothing deactivates): a test after one that fetched a
+    Spanish page would otherwise run in Spanish."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 @pytest.fixture(scope="session")
 def _seal_dir(tmp_path_factory):
     return tmp_path_factory.mktemp("seal")

@@ -9,6 +9,7 @@ does not depend on how far the Spanish catalogue has got.
 import datetime
 import importlib
 import re
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -250,7 +251,49 @@ def test_every_language_defines_every_named_format():
     assert names
     for code, _name in settings.LANGUAGES:
         module = importlib.import_module(f"peercoach.formats.{code}.formats")
-        assert names <= set(vars(module)), code
+        # The same names both ways: one only Spanish defines is a typo in the English module.
+        assert names == {name for name in vars(module) if name.endswith("_FORMAT")}, code
+
+
+def test_templates_name_their_formats_rather_than_spell_them():
+    """`|date:"j M Y"` would show "4 Dic 2026" in Spanish; only machine-like formats
+    (ISO dates, times, the `datetime` attribute) may be spelt out."""
+    machine = {"Y-m-d", "H:i", "c"}
+    spelt = set()
+    for path in Path(settings.BASE_DIR, "templates").rglob("*.*"):
+        for fmt in re.findall(r"\|date:[\"']([^\"']*)[\"']", path.read_text()):
+            if fmt not in machine and not fmt.endswith("_FORMAT"):
+                spelt.add((path.name, fmt))
+    assert not spelt
+
+
+SHORT = [  # name, English (as the templates wrote it before), Spanish
+    ("SHORT_DAY_FORMAT", "4 Dec 2026", "4 dic 2026"),
+    ("SHORT_DAY_MONTH_FORMAT", "4 Dec", "4 dic"),
+    ("SHORT_MONTH_YEAR_FORMAT", "Dec 2026", "dic 2026"),
+    ("SHORT_DAY_TIME_FORMAT", "4 Dec 2026, 15:30", "4 dic 2026, 15:30"),
+    ("SHORT_DAY_TIME_SPACED_FORMAT", "4 Dec 2026 15:30", "4 dic 2026 15:30"),
+    ("SHORT_DAY_SECONDS_FORMAT", "4 Dec 2026, 15:30:05", "4 dic 2026, 15:30:05"),
+    ("SHORT_DAY_SECONDS_SPACED_FORMAT", "4 Dec 2026 15:30:05", "4 dic 2026 15:30:05"),
+    ("SHORT_DAY_MONTH_TIME_FORMAT", "4 Dec 15:30", "4 dic 15:30"),
+    ("SHORT_WEEKDAY_DAY_FORMAT", "Fri 4 Dec 2026", "vie 4 dic 2026"),
+    ("SHORT_WEEKDAY_DAY_TIME_FORMAT", "Fri 4 Dec 2026, 15:30", "vie 4 dic 2026, 15:30"),
+    (
+        "SHORT_WEEKDAY_DAY_TIME_ZONE_FORMAT",
+        "Fri 4 Dec 2026, 15:30 UTC",
+        "vie 4 dic 2026, 15:30 UTC",
+    ),
+    ("WEEKDAY_SHORT_DAY_TIME_FORMAT", "Friday 4 Dec 2026, 15:30", "viernes, 4 dic 2026, 15:30"),
+]
+
+
+@pytest.mark.parametrize(("name", "english", "spanish"), SHORT)
+def test_short_dates_in_lower_case_in_spanish_and_as_before_in_english(name, english, spanish):
+    moment = datetime.datetime(2026, 12, 4, 15, 30, 5, tzinfo=datetime.UTC)
+    with translation.override("en"):
+        assert formats.date_format(moment, name) == english
+    with translation.override("es"):
+        assert formats.date_format(moment, name) == spanish
 
 
 def test_spanish_dates_read_as_spanish_and_english_ones_as_before():

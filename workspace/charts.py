@@ -9,6 +9,8 @@ the same numbers on its page: the SVG is for the eye, the table for everyone.
 import math
 from dataclasses import dataclass
 
+from peercoach.formats import decimal_mark
+
 WIDTH = 720
 HEIGHT = 260
 LEFT, RIGHT, TOP, BOTTOM = 48, 12, 16, 40  # room for the axis labels
@@ -128,9 +130,10 @@ def nice_ceiling(value, ticks=4):
 
 
 def number_text(value, decimals=1):
-    """ "3", "0.5", "0.67": at most `decimals` decimals, no trailing zeros."""
+    """ "3", "0.5", "0.67": at most `decimals` decimals, no trailing zeros, with the active
+    language's decimal mark ("0,5" in Spanish)."""
     text = f"{value:.{decimals}f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    return decimal_mark(text.rstrip("0").rstrip(".") if "." in text else text)
 
 
 def _thinned(labels, most):

@@ -28,7 +28,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
 from django.template import loader
-from django.utils import dateformat, timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
@@ -84,7 +84,8 @@ def zoned_time(moment, zone):
     minutes = int(local.utcoffset().total_seconds() // 60)
     sign = "+" if minutes >= 0 else "-"
     hours, minutes = divmod(abs(minutes), 60)
-    return f"{dateformat.format(local, 'j M Y, H:i')} (UTC{sign}{hours:02d}:{minutes:02d})"
+    when = formats.date_format(local, "SHORT_DAY_TIME_FORMAT")
+    return f"{when} (UTC{sign}{hours:02d}:{minutes:02d})"
 
 
 # --- What the PDF shows -----------------------------------------------------------------

@@ -37,6 +37,7 @@ from django.utils.translation import ngettext
 
 from agreements.models import Agreement, Signature
 from peercoach.accounts.models import User
+from peercoach.formats import fixed_text
 from peercoach.notifications.rules import day_text, local_date, names_text
 from programs.models import Match, Program
 from programs.selectors.members import current_members, recipients
@@ -365,5 +366,5 @@ def _rating(pair, ratings, pages):
         "Low feedback ratings lately: %(average)s out of 5 on average (%(n)s ratings in "
         "%(weeks)s weeks).",
         n,
-    ) % {"average": f"{average:.1f}", "n": n, "weeks": LOW_RATING_DAYS // 7}
+    ) % {"average": fixed_text(average, 1), "n": n, "weeks": LOW_RATING_DAYS // 7}
     return Reason(Rule.RATING, text, pages("sessions:program_reports", pair))

@@ -4,7 +4,9 @@ its audit pages) is rendered in it, whoever's task renders it. Agreements made b
 there were languages have no "language" key, keep their SHA-256 and read as English.
 """
 
+import datetime
 import json
+import zoneinfo
 
 import pytest
 from django.urls import reverse
@@ -16,7 +18,7 @@ from agreements import canonical
 from agreements.models import Agreement, Signature
 from agreements.selectors.agreement import canonical_text
 from agreements.services.create import agreement_create
-from agreements.services.documents import agreement_html
+from agreements.services.documents import agreement_html, zoned_time
 from agreements.services.sign import CONSENT_TEXT
 from agreements.services.templates import template_from_starter
 from programs.models import Match
@@ -85,6 +87,22 @@ def test_signed_in_spanish_the_pdf_is_spanish_whoever_signs(spanish_org, pair, t
     text = "\n".join(pdf_pages(pdf_bytes(agreement), tmp_path))
     assert spanish("Audit trail") in text and "Audit trail" not in text
     assert spanish("Signatures") in text
+
+
+def test_the_pdf_writes_its_times_in_the_language_it_was_signed_in(spanish_org, pair):
+    """Spanish abbreviates the month in lower case: "3 dic 2026", never "3 Dic 2026"."""
+    pair.fill_required()
+    agreement = sign_both(pair)
+    moment = datetime.datetime(2026, 12, 3, 13, 7, tzinfo=datetime.UTC)
+    with scope(organization=pair.org):
+        Signature.objects.filter(agreement=agreement).update(signed_at=moment)
+        html = " ".join(agreement_html(agreement).split())
+    assert "3 dic 2026, 14:07 (UTC+01:00)" in html  # the organisation is in Berlin
+    assert "Dic" not in html
+    with translation.override("en"):
+        assert zoned_time(moment, zoneinfo.ZoneInfo("Europe/Berlin")) == (
+            "3 Dec 2026, 14:07 (UTC+01:00)"
+        )
 
 
 def test_the_sign_page_says_the_language_and_shows_the_boxes_in_it(spanish_org, pair, client):

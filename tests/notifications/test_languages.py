@@ -7,10 +7,11 @@ each is checked to differ from the English: the test fails if Spanish is not app
 
 import pytest
 from django.core import mail
-from django.utils import translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext, ngettext
 from django_scopes import scope
 
+from peercoach.accounts.models import Invitation
 from peercoach.accounts.services import invitation_create
 from peercoach.notifications.models import Kind
 from peercoach.notifications.services import message_queue
@@ -95,6 +96,14 @@ def test_an_invitation_goes_out_in_the_organisation_language(org, coordinator, c
     with translation.override("es"):
         role = str(Membership.Role.PARTICIPANT.label).lower()
     assert role != "participant" and role in message.body
+    # The expiry date in Spanish words: "4 de diciembre de 2026", the month in lower case.
+    with scope(organization=org), translation.override("es"):
+        invitation = Invitation.objects.get(email="new@acme.example.org")
+        expires = timezone.localtime(invitation.expires_at, org.tzinfo)
+        day = formats.date_format(expires, "LONG_DATE_FORMAT")
+    assert day.endswith(f" de {expires.year}") and day == day.lower()
+    assert day in " ".join(message.body.split())
+    assert day in message.alternatives[0].content
 
 
 def test_a_reminder_fan_out_with_both_languages(org):

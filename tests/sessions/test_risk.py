@@ -4,6 +4,7 @@ The organisation is in Europe/Berlin and `NOW` is Wednesday 10 June 2026, 08:30 
 (the setting of tests/notifications/test_rules.py, whose helpers build the pairs)."""
 
 import pytest
+from django.utils import translation
 from django_scopes import scope
 
 from programs.models import Program
@@ -188,6 +189,8 @@ def test_low_ratings_of_the_last_six_weeks(org, participant):
     risk = risks(org)[pair.match.pk]
     assert risk.rules == [Rule.RATING]
     assert "2.0 out of 5 on average (3 ratings in 6 weeks)" in risk.reasons[0].text
+    with translation.override("es"):  # the digest is written in each coordinator's language
+        assert " 2,0 " in risks(org)[pair.match.pk].reasons[0].text
     assert risk.reasons[0].path.endswith(f"/programs/{pair.program.pk}/reports/")
     assert "comment-sentinel-risk" not in risk.reasons[0].text
     # Six weeks later those ratings are old; no new ones: no risk from ratings.

@@ -141,6 +141,19 @@ def test_times_are_in_the_organisations_time_zone(auckland, coordinator, client_
     assert rows[1][:2] == ["2026-03-02 11:30:00", "Pacific/Auckland"]
 
 
+def test_times_read_in_the_coordinators_language(org, coordinator, client_for):
+    """Spanish writes the month abbreviation in lower case ("3 dic", not Django's "3 Dic");
+    English is as it always was."""
+    plant(org, Action.EXPORT, at=aware(UTC, 2026, 12, 3, 9, 5))
+    english = client_for(coordinator).get(log_url(org)).content.decode()
+    assert "3 Dec 2026, 10:05" in english  # Berlin
+    coordinator.language = "es"
+    coordinator.save(update_fields=["language"])
+    spanish = client_for(coordinator).get(log_url(org)).content.decode()
+    assert '<html lang="es">' in spanish
+    assert "3 dic 2026, 10:05" in spanish and "Dic" not in spanish
+
+
 def test_dates_filter_by_whole_days_in_the_organisations_zone(auckland, coordinator, client_for):
     # Local days in Auckland: the first late on 1 March, the second early on 2 March.
     plant(auckland, Action.EXPORT, summary="late first", at=aware(AUCKLAND, 2026, 3, 1, 23, 30))

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 from django_scopes import scope
 
 from programs.models import Application, Match, Program
@@ -360,6 +360,28 @@ def test_the_page_shows_the_funnel_charts_and_tables(org, coordinator, built, cl
     assert "<script" not in html.split("<main", 1)[1]
     exports = reverse("workspace:exports", kwargs={"org_slug": "acme", "pk": built.program.pk})
     assert f'href="{exports}"' in html
+
+
+def test_figures_and_dates_in_the_coordinators_language(org, coordinator, built, client_for):
+    """Spanish: a decimal comma ("0,50 per pair", "4,0 out of 5") and lower-case month
+    abbreviations in the chart labels; English as before."""
+    held_session(built.a, timezone.now() - timedelta(days=3))
+    report(built.a, built.a.me, 1, 4)
+    english = client_for(coordinator).get(url(built.program)).content.decode()
+    assert ": 0.50." in english  # the rhythm the program asks for, in the chart description
+    assert "4.0 out of 5" in english
+    coordinator.language = "es"
+    coordinator.save(update_fields=["language"])
+    spanish = client_for(coordinator).get(url(built.program)).content.decode()
+    assert '<html lang="es">' in spanish
+    assert "0,50" in spanish and "0.50" not in spanish
+    assert "<td>4,0</td>" in spanish and "<td>4.0</td>" not in spanish  # the ratings table
+    assert " 4,0 " in spanish and " 4.0 " not in spanish  # its chart's description
+    with translation.override("es"):
+        label = formats.date_format(built.program.term_start, "SHORT_DAY_MONTH_FORMAT")
+    day, month = label.split()
+    assert month.islower() and label in spanish
+    assert f"{day} {month.title()}" not in spanish
 
 
 def test_the_filter_is_kept_in_the_exports_link(org, coordinator, built, client_for):

@@ -344,7 +344,9 @@ def sessions_over_time(*, program, filters, today, pairs):
     for index, first in enumerate(starts):
         last = (starts[index + 1] - timedelta(days=1)) if index + 1 < len(starts) else None
         last = min(last or program.term_end, program.term_end)
-        label = formats.date_format(first, "j M" if weekly else "M Y")
+        label = formats.date_format(
+            first, "SHORT_DAY_MONTH_FORMAT" if weekly else "SHORT_MONTH_YEAR_FORMAT"
+        )
         buckets.append(
             Bucket(
                 start=first,

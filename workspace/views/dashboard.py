@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from peercoach.formats import fixed_text
 from peercoach.notifications.rules import names_text
 from peercoach.tenancy.access import coordinator_required
 from programs.access import coordinator_program
@@ -107,10 +108,10 @@ def _texts(data, busiest, opt_out_total):
     values = {
         "total": sessions.total,
         "n": sessions.pairs,
-        "expected": f"{sessions.expected:.2f}",
+        "expected": fixed_text(sessions.expected, 2),
     }
     if busiest:
-        values.update(start=busiest.label, busiest=f"{busiest.per_pair:.2f}")
+        values.update(start=busiest.label, busiest=fixed_text(busiest.per_pair, 2))
         desc = (
             ngettext(
                 "%(total)s sessions held by %(n)s pair so far; the busiest period starts on "
@@ -149,12 +150,20 @@ def _texts(data, busiest, opt_out_total):
             "Report %(period)s: %(average)s out of 5 (%(n)s report).",
             "Report %(period)s: %(average)s out of 5 on average (%(n)s reports).",
             only.reports,
-        ) % {"period": only.period, "average": f"{only.average:.1f}", "n": only.reports}
+        ) % {
+            "period": only.period,
+            "average": fixed_text(only.average, 1),
+            "n": only.reports,
+        }
     elif data.ratings:
         first, last = data.ratings[0], data.ratings[-1]
         ratings = _(
             "From %(first)s out of 5 in the first report to %(last)s in report %(period)s."
-        ) % {"first": f"{first.average:.1f}", "last": f"{last.average:.1f}", "period": last.period}
+        ) % {
+            "first": fixed_text(first.average, 1),
+            "last": fixed_text(last.average, 1),
+            "period": last.period,
+        }
     return {
         "sessions_title": title,
         "sessions_desc": desc,
