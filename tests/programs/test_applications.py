@@ -314,7 +314,7 @@ def test_csv_import_then_export_round_trip(program, org, coordinator, client_for
     )
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert rows[0][:4] == ["email", "first_name", "last_name", "status"]
+    assert rows[0][:5] == ["Email", "First name", "Last name", "Status", "Submitted"]
     record = dict(zip(rows[0], rows[1], strict=True))
     assert record["What do you want to work on?"] == "Delegation; Feedback"
     # A cell a spreadsheet would run as a formula is neutralised.
