@@ -150,7 +150,8 @@ def invitations_import_csv(*, organization, data, invited_by):
     """Validate every row first, then create all invitations, or none.
 
     `data` is the uploaded file's bytes (or text). Columns: email (required), role
-    (coordinator or participant; participant when empty), first_name, last_name.
+    (coordinator or participant; participant when empty), first_name, last_name; each
+    named by that code or its title in any configured language ("Correo electrónico").
     Raises CsvImportError listing each bad row with its line number (the header is
     line 1); nothing is written in that case. Returns the created invitations.
     """

@@ -440,8 +440,10 @@ def applications_import_csv(*, program, data):
 
     Columns: `email` (a member of the organisation), optional `status` (submitted,
     accepted, waitlisted, declined; submitted when empty) and one column per question,
-    named by the question's wording. Several choices in one cell are separated by `;`
-    or `|`. Raises CsvImportError listing every bad row with its line number.
+    named by the question's wording; `email` and `status` may also be named by their
+    title in any configured language, as an export writes them. Several choices in one
+    cell are separated by `;` or `|`. Raises CsvImportError listing every bad row with its
+    line number.
     """
     header, rows = csv_read_table(data)
     if len(rows) > APPLICATIONS_CSV_MAX_ROWS:
