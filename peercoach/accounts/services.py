@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_scopes import scope, scopes_disabled
 
 from peercoach.audit.models import Action
@@ -23,7 +24,15 @@ from peercoach.audit.services import audit_record
 from peercoach.notifications.services import message_queue
 from peercoach.tenancy.languages import override_for
 from peercoach.tenancy.models import Membership
-from peercoach.web.csvio import CsvImportError, CsvRowError, csv_email_problem, csv_read_table
+from peercoach.web.csvio import (
+    CsvImportError,
+    CsvRowError,
+    csv_column_names,
+    csv_email_problem,
+    csv_fold,
+    csv_read_table,
+    csv_titles,
+)
 
 from .models import Invitation, User, new_nonce
 from .personal_data import archive_write, personal_data_modules
@@ -104,24 +113,33 @@ def invitation_create(*, organization, email, role, invited_by, first_name="", l
     return invitation
 
 
-CSV_COLUMNS = ("email", "role", "first_name", "last_name")
+# The invitations file's columns: (code, title). A header may name them in any configured
+# language or by the code (what the example file and older files use).
+CSV_COLUMNS = (
+    ("email", gettext_lazy("Email")),
+    ("role", gettext_lazy("Role")),
+    ("first_name", gettext_lazy("First name")),
+    ("last_name", gettext_lazy("Last name")),
+)
 
 
 def _read_csv_rows(data):
-    header, rows = csv_read_table(data)
-    header = [h.lower().replace(" ", "_") for h in header]
+    """(header as column codes, "" for an empty cell; rows)."""
+    cells, rows = csv_read_table(data)
+    names = csv_column_names(CSV_COLUMNS)
+    header = [names.get(csv_fold(cell), "") for cell in cells]
     if "email" not in header:
         raise CsvImportError(
             [CsvRowError(1, _("The first line must name the columns and include “email”."))]
         )
-    unknown = [h for h in header if h and h not in CSV_COLUMNS]
+    unknown = [cell for cell in cells if cell and csv_fold(cell) not in names]
     if unknown:
         raise CsvImportError(
             [
                 CsvRowError(
                     1,
                     _("Unknown column(s): %(cols)s. Allowed: %(allowed)s.")
-                    % {"cols": ", ".join(unknown), "allowed": ", ".join(CSV_COLUMNS)},
+                    % {"cols": ", ".join(unknown), "allowed": ", ".join(csv_titles(CSV_COLUMNS))},
                 )
             ]
         )
@@ -132,7 +150,8 @@ def invitations_import_csv(*, organization, data, invited_by):
     """Validate every row first, then create all invitations, or none.
 
     `data` is the uploaded file's bytes (or text). Columns: email (required), role
-    (coordinator or participant; participant when empty), first_name, last_name.
+    (coordinator or participant; participant when empty), first_name, last_name; each
+    named by that code or its title in any configured language ("Correo electrónico").
     Raises CsvImportError listing each bad row with its line number (the header is
     line 1); nothing is written in that case. Returns the created invitations.
     """

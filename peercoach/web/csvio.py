@@ -3,15 +3,22 @@
 Imports are all or nothing: `CsvImportError` carries every bad row with its line
 number (the header is line 1). Exports neutralise cells a spreadsheet would run as a
 formula.
+
+A file's fixed columns are `(code, title)` pairs: an export writes each title in the
+requesting person's language (`csv_titles`); an import reads a header written in any of
+settings.LANGUAGES, or the codes that files had before titles were translated
+(`csv_column_names`), so a file exported in Spanish imports in an English session.
 """
 
 import csv
 import io
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.http import HttpResponse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 
@@ -56,6 +63,32 @@ def csv_read_table(data):
     if not rows:
         raise CsvImportError([CsvRowError(0, _("The file is empty."))])
     return [cell.strip() for cell in rows[0]], rows[1:]
+
+
+def csv_titles(columns):
+    """The header row of `columns` ((code, title) pairs): each title as text in the active
+    language, rendered now (a streamed response may be written after the language that
+    was active for the request is gone)."""
+    return [str(title) for _code, title in columns]
+
+
+def csv_fold(name):
+    """A header cell as compared: case, spacing and `_` versus space do not count."""
+    return " ".join(name.replace("_", " ").split()).casefold()
+
+
+def csv_column_names(columns):
+    """{folded name: code} of `columns` ((code, title) pairs): each column's code, and its
+    title in every language of settings.LANGUAGES. The titles must not collide within a
+    language (tests check); across languages, the first language's reading is kept."""
+    names = {}
+    for language, _label in settings.LANGUAGES:
+        with translation.override(language):
+            for code, title in columns:
+                names.setdefault(csv_fold(str(title)), code)
+    for code, _title in columns:
+        names[csv_fold(code)] = code
+    return names
 
 
 def csv_email_problem(email, *, line, seen):

@@ -3,9 +3,10 @@
 from django.db.models import Count, Q
 
 from peercoach.tenancy.zones import zone_of
+from peercoach.web.csvio import csv_titles
 
 from ..models import Application, Question
-from ..services.applications import answer_display
+from ..services.applications import CSV_COLUMNS, answer_display
 
 
 def applications_for_program(*, program, status=None):
@@ -43,11 +44,11 @@ def applications_table(*, program, group="", community=""):
     The questions are read now; `rows` is a generator that reads the applications in
     chunks when iterated (the query is built now, in the tenant's scope, so a streamed
     response may read it later): two queries whatever their number.
-    Times are in the organisation's time zone.
+    Times are in the organisation's time zone; the fixed columns' titles are in the
+    active language (the import reads them in any).
     """
     questions = form_questions(program=program)
-    header = ["email", "first_name", "last_name", "status", "submitted_at"]
-    header += [q.label for q in questions]
+    header = csv_titles(CSV_COLUMNS) + [q.label for q in questions]
     applications = applications_for_program(program=program)
     if group:
         applications = applications.filter(group=group)

@@ -12,12 +12,20 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from peercoach.audit.models import Action
 from peercoach.audit.services import audit_record
 from peercoach.notifications.services import message_queue
 from peercoach.tenancy.models import Membership
-from peercoach.web.csvio import CsvImportError, CsvRowError, csv_email_problem, csv_read_table
+from peercoach.web.csvio import (
+    CsvImportError,
+    CsvRowError,
+    csv_column_names,
+    csv_email_problem,
+    csv_fold,
+    csv_read_table,
+)
 
 from ..models import Application, MatchMember, Question
 
@@ -371,21 +379,38 @@ def applications_decide(*, program, application_ids, decision, decided_by):
 
 # --- CSV import -----------------------------------------------------------------------
 
+# The applications file's fixed columns, (code, title), in the order an export writes
+# them; the questions follow, named by their wording. The import reads "email" and
+# "status", and skips the others (names come from the person's account).
+CSV_COLUMNS = (
+    ("email", gettext_lazy("Email")),
+    ("first_name", gettext_lazy("First name")),
+    ("last_name", gettext_lazy("Last name")),
+    ("status", gettext_lazy("Status")),
+    ("submitted_at", gettext_lazy("Submitted")),
+)
 CSV_FIXED = ("email", "status")
+CSV_SKIPPED = ("first_name", "last_name", "name", "submitted_at")
 
 
 def _csv_columns(header, questions):
-    """Map each header cell to "email", "status" or a Question; raise on unknown columns."""
+    """Map each header cell to "email", "status" or a Question; raise on unknown columns.
+
+    A fixed column is named by its code or its title in any configured language; the
+    second cell naming it (a question worded "Estado", say) is read as a question."""
+    names = csv_column_names(CSV_COLUMNS)
+    names["name"] = "name"  # a column of older files
     by_label = {q.label.strip().casefold(): q for q in questions}
     by_id = {f"q{q.pk}": q for q in questions}
     columns, unknown = [], []
     for cell in header:
         name = cell.strip().casefold()
-        if name in CSV_FIXED:
-            columns.append(name)
+        code = names.get(csv_fold(cell))
+        if code in CSV_FIXED and code not in columns:
+            columns.append(code)
         elif name in by_label or name in by_id:
             columns.append(by_label.get(name) or by_id[name])
-        elif name in {"", "first_name", "last_name", "name", "submitted_at"}:
+        elif not name or code in CSV_SKIPPED:
             # Names come from the person's account; the rest is what an export adds.
             columns.append(None)
         else:
@@ -415,8 +440,10 @@ def applications_import_csv(*, program, data):
 
     Columns: `email` (a member of the organisation), optional `status` (submitted,
     accepted, waitlisted, declined; submitted when empty) and one column per question,
-    named by the question's wording. Several choices in one cell are separated by `;`
-    or `|`. Raises CsvImportError listing every bad row with its line number.
+    named by the question's wording; `email` and `status` may also be named by their
+    title in any configured language, as an export writes them. Several choices in one
+    cell are separated by `;` or `|`. Raises CsvImportError listing every bad row with its
+    line number.
     """
     header, rows = csv_read_table(data)
     if len(rows) > APPLICATIONS_CSV_MAX_ROWS:

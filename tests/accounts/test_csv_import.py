@@ -110,3 +110,24 @@ def test_open_invitation_in_file_is_an_error(client_for, coordinator, org):
     assert b"Line 3:" in response.content and b"already has an open invitation" in response.content
     with scope(organization=org):
         assert not Invitation.objects.filter(email="r@example.org").exists()
+
+
+def test_a_header_in_spanish_imports_in_an_english_session(client_for, coordinator, org):
+    """Titles of any configured language name the columns, as the codes still do."""
+    text = "Correo electrónico;Rol;Nombre;Apellidos\ne@example.org;coordinator;Eva;Ruiz\n"
+    assert _upload(client_for(coordinator), org, text).status_code == 302
+    with scope(organization=org):
+        invitation = Invitation.objects.get(email="e@example.org")
+    assert invitation.role == "coordinator"
+
+
+def test_an_unknown_column_is_named_with_the_titles_allowed(client_for, coordinator, org):
+    coordinator.language = "es"
+    coordinator.save(update_fields=["language"])
+    response = _upload(client_for(coordinator), org, "email,Teléfono\nf@example.org,555\n")
+    assert response.status_code == 400
+    (error,) = response.context["errors"]
+    assert "Teléfono" in error.message
+    assert "Correo electrónico" in error.message
+    with scope(organization=org):
+        assert not Invitation.objects.exists()

@@ -6,6 +6,8 @@ import io
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 from django_scopes import scope, scopes_disabled
 
 from peercoach.accounts.models import Invitation, User
@@ -314,7 +316,7 @@ def test_csv_import_then_export_round_trip(program, org, coordinator, client_for
     )
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert rows[0][:4] == ["email", "first_name", "last_name", "status"]
+    assert rows[0][:5] == ["Email", "First name", "Last name", "Status", "Submitted"]
     record = dict(zip(rows[0], rows[1], strict=True))
     assert record["What do you want to work on?"] == "Delegation; Feedback"
     # A cell a spreadsheet would run as a formula is neutralised.
@@ -679,3 +681,77 @@ def test_the_people_list_links_a_person_to_add_them_late(program, org, coordinat
     assert f"{_add_url(program)}?email=late%40acme.example.org" in text
     form = client_for(coordinator).get(_add_url(program), {"email": "late@acme.example.org"})
     assert 'value="late@acme.example.org"' in form.content.decode()
+
+
+def test_csv_exported_in_spanish_imports_in_an_english_session(
+    program, org, coordinator, client_for
+):
+    """Round trip across languages: the Spanish file's translated titles ("Correo
+    electrónico", "Estado", ...) read back as the columns they name."""
+    ann = member(org, "ann@acme.example.org")
+    with scope(organization=org):
+        services.application_submit(
+            program=program, user=ann, raw_answers=good_answers(program, group="Students")
+        )
+        Application.objects.filter(user=ann).update(status=Application.Status.ACCEPTED)
+        next_term = ProgramFactory(organization=org, name="Peer Coaching 2028")
+        for q in Question.objects.filter(program=program):
+            q.pk, q.program = None, next_term
+            q.save()
+    coordinator.language = "es"
+    coordinator.save(update_fields=["language"])
+
+    response = client_for(coordinator).get(
+        reverse("programs:applications_export", kwargs={"org_slug": org.slug, "pk": program.pk})
+    )
+    header = next(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    with translation.override("es"):
+        assert header[:5] == [gettext(t) for t in ("Email", "First name", "Last name")] + [
+            gettext("Status"),
+            gettext("Submitted"),
+        ]
+    assert header[0] != "Email"
+
+    with translation.override("en"), scope(organization=org):
+        created = services.applications_import_csv(program=next_term, data=response.content)
+    assert [(a.user_id, a.status, a.community) for a in created] == [
+        (ann.pk, "accepted", "Learners")
+    ]
+
+
+def test_csv_with_the_old_code_headers_still_imports(program, org):
+    member(org, "ann@acme.example.org")
+    data = (
+        b"email,first_name,last_name,status,submitted_at,Your department,Your role level,"
+        b"Pace of work,What do you want to work on?,Preferred role\n"
+        b"ann@acme.example.org,Ann,Lee,waitlisted,2026-01-01 10:00,Networking,Manager,3,"
+        b"Feedback,coach\n"
+    )
+    with translation.override("es"), scope(organization=org):
+        created = services.applications_import_csv(program=program, data=data)
+    assert [a.status for a in created] == ["waitlisted"]
+
+
+def test_a_question_worded_like_a_fixed_column_is_read_after_it(program, org):
+    """A Spanish program may ask "Estado" (a state): the first "Estado" cell is the
+    application's status, a second one the question."""
+    member(org, "ann@acme.example.org")
+    with scope(organization=org):
+        Question.objects.filter(program=program, kind=Question.Kind.GOALS).update(label="Estado")
+    data = (
+        "Correo electrónico,Estado,Your department,Your role level,Pace of work,"
+        "What do you want to work on?,Preferred role,Estado\n"
+        "ann@acme.example.org,declined,Networking,Manager,3,Feedback,coach,Jalisco\n"
+    ).encode()
+    with scope(organization=org):
+        created = services.applications_import_csv(program=program, data=data)
+        goals = question(program, Question.Kind.GOALS)
+    assert [(a.status, a.answers[goals.key]) for a in created] == [("declined", "Jalisco")]
+
+
+def test_csv_unknown_column_is_named_whatever_the_language(program, org):
+    member(org, "ann@acme.example.org")
+    data = "Correo electrónico;Color favorito\nann@acme.example.org;azul\n".encode()
+    with scope(organization=org), pytest.raises(services.CsvImportError) as exc:
+        services.applications_import_csv(program=program, data=data)
+    assert [(e.line, "Color favorito" in e.message) for e in exc.value.errors] == [(1, True)]

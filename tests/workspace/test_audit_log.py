@@ -297,7 +297,16 @@ def test_the_csv_has_the_filtered_log_neutralised_and_its_download_is_recorded(
     assert response["Content-Type"].startswith("text/csv")
     assert response["Content-Disposition"].startswith('attachment; filename="audit-log-acme-')
     header, *rows = read_csv(response)
-    assert header == ["when", "time_zone", "who", "action", "program", "target", "summary", "ip"]
+    assert header == [
+        "When",
+        "Time zone",
+        "Who",
+        "Action",
+        "Program",
+        "Target",
+        "Summary",
+        "IP address",
+    ]
     assert len(rows) == 1
     assert rows[0][2:] == ["System", "Opted out", "", "", "'@SUM(1+1)", "192.0.2.1"]
 

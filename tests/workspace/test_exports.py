@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import slugify
 from django_scopes import scope
 
@@ -20,12 +20,14 @@ from agreements.models import Agreement
 from peercoach.audit.models import Action, AuditEvent
 from peercoach.tenancy.zones import zone_of
 from programs.models import Match, Program
+from programs.services.applications import CSV_COLUMNS as APPLICATION_COLUMNS
 from programs.services.proposals import match_end
 from sessions.models import OptOut, ProgressReport, Session, SessionPart
 from sessions.services.endings import opt_out_give, opt_out_handle
 from tests.agreements.conftest import template_make
 from tests.factories import ApplicationFactory, ProgramFactory
 from tests.sessions.conftest import pair_make, person
+from workspace.selectors.exports import OPT_OUT_HEADER, PAIR_HEADER, SESSION_HEADER
 
 
 def page_url(program):
@@ -50,11 +52,26 @@ def download(client, program, kind, **params):
     return response, body
 
 
+# Every export's fixed columns, (code, title): the header is written in the person's
+# language; `read` gives each column's code for an English title.
+ALL_COLUMNS = (*PAIR_HEADER, *SESSION_HEADER, *OPT_OUT_HEADER, *APPLICATION_COLUMNS)
+
+
+def titles(body):
+    """The header row of a downloaded file, as written."""
+    assert body.startswith(codecs.BOM_UTF8)
+    return next(csv.reader(io.StringIO(body.decode("utf-8-sig"), newline="")))
+
+
 def read(body):
-    """(header, rows as dicts) of a downloaded file, which must start with a BOM."""
+    """(header as column codes, rows as dicts keyed by code) of a downloaded file in
+    English, which must start with a BOM. A column that is no fixed one (a question)
+    keeps its title."""
     assert body.startswith(codecs.BOM_UTF8)
     lines = list(csv.reader(io.StringIO(body.decode("utf-8-sig"), newline="")))
-    header = lines[0]
+    with translation.override("en"):
+        codes = {str(title): code for code, title in ALL_COLUMNS}
+    header = [codes.get(title, title) for title in lines[0]]
     return header, [dict(zip(header, line, strict=True)) for line in lines[1:]]
 
 

@@ -10,7 +10,9 @@ What a file may hold is decided here, column by column, from `values_list`: the
 coordinators see activity and status, so private notes, self-reflections, session
 notes, topics, next steps, preparation, feedback, progress-report answers, opt-out
 notices and concerns are never even read. Statuses and categories are written as
-their short codes (`no_time`, `held`) so that files compare across languages and terms.
+their short codes (`no_time`, `held`) so that files compare across languages and terms;
+the header row is in the requesting person's language (each `*_HEADER` is (code, title)
+pairs, its titles rendered when the table is made).
 """
 
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agreements.models import Agreement
 from peercoach.tenancy.zones import zone_of
+from peercoach.web.csvio import csv_titles
 from programs.models import Application, Match, MatchMember, Program
 from programs.selectors.applications import applications_table
 from sessions.models import OptOut, ProgressReport, Session, SessionPart
@@ -56,7 +59,7 @@ class Filters:
 @dataclass
 class ExportTable:
     kind: str
-    header: list
+    header: list  # the column titles, as text in the language active when it was made
     count: int
     rows: Any  # an iterator of lists, read once
 
@@ -196,25 +199,25 @@ def applications_export(*, program, filters=Filters()):
 
 # --- Pairs -------------------------------------------------------------------------------
 
-PAIR_HEADER = [
-    "pair_id",
-    "format",
-    "status",
-    "member_names",
-    "member_emails",
-    "member_roles",
-    "members_who_left",
-    "created_on",
-    "published_on",
-    "ended_on",
-    "end_reason",
-    "opt_out_reason",
-    "agreement_status",
-    "agreement_signed_on",
-    "sessions_held",
-    "last_session_on",
-    "progress_reports",
-]
+PAIR_HEADER = (
+    ("pair_id", _("Pair")),
+    ("format", _("Format")),
+    ("status", _("Status")),
+    ("member_names", _("Members")),
+    ("member_emails", _("Members' emails")),
+    ("member_roles", _("Members' roles")),
+    ("members_who_left", _("Members who left")),
+    ("created_on", _("Created on")),
+    ("published_on", _("Published on")),
+    ("ended_on", _("Ended on")),
+    ("end_reason", _("Why it ended")),
+    ("opt_out_reason", _("Opt-out reason")),
+    ("agreement_status", _("Agreement")),
+    ("agreement_signed_on", _("Agreement signed on")),
+    ("sessions_held", _("Sessions held")),
+    ("last_session_on", _("Last session on")),
+    ("progress_reports", _("Progress reports")),
+)
 
 PAIR_COLUMNS = (
     "id",
@@ -360,22 +363,25 @@ def pairs_export(*, program, filters=Filters()):
             ]
 
     return ExportTable(
-        kind=PAIRS, header=PAIR_HEADER, count=_matches(program, filters).count(), rows=rows()
+        kind=PAIRS,
+        header=csv_titles(PAIR_HEADER),
+        count=_matches(program, filters).count(),
+        rows=rows(),
     )
 
 
 # --- Session activity ----------------------------------------------------------------------
 
-SESSION_HEADER = [
-    "session_id",
-    "pair_id",
-    "starts_at",
-    "duration_minutes",
-    "modality",
-    "status",
-    "logged_by",
-    "attended",
-]
+SESSION_HEADER = (
+    ("session_id", _("Session")),
+    ("pair_id", _("Pair")),
+    ("starts_at", _("Starts at")),
+    ("duration_minutes", _("Duration (minutes)")),
+    ("modality", _("Modality")),
+    ("status", _("Status")),
+    ("logged_by", _("Logged by")),
+    ("attended", _("Attended")),
+)
 
 # Never `note`, `location`, `topics`, `next_steps` or `shared_notes`: the pair's content.
 SESSION_COLUMNS = (
@@ -422,21 +428,23 @@ def sessions_export(*, program, filters=Filters()):
                 row[10] if is_circle and held else "",
             ]
 
-    return ExportTable(kind=SESSIONS, header=SESSION_HEADER, count=sessions.count(), rows=rows())
+    return ExportTable(
+        kind=SESSIONS, header=csv_titles(SESSION_HEADER), count=sessions.count(), rows=rows()
+    )
 
 
 # --- Opt-outs --------------------------------------------------------------------------------
 
-OPT_OUT_HEADER = [
-    "opted_out_on",
-    "pair_id",
-    "name",
-    "email",
-    "reason",
-    "notice_shared_with_team",
-    "handled",
-    "handled_on",
-]
+OPT_OUT_HEADER = (
+    ("opted_out_on", _("Opted out on")),
+    ("pair_id", _("Pair")),
+    ("name", _("Name")),
+    ("email", _("Email")),
+    ("reason", _("Reason")),
+    ("notice_shared_with_team", _("Notice shared with the team")),
+    ("handled", _("Handled")),
+    ("handled_on", _("Handled on")),
+)
 
 # Never `notice`: whether it was shared is all the file says.
 OPT_OUT_COLUMNS = (
@@ -482,4 +490,6 @@ def opt_outs_export(*, program, filters=Filters()):
                 _day(handled, zone),
             ]
 
-    return ExportTable(kind=OPT_OUTS, header=OPT_OUT_HEADER, count=opt_outs.count(), rows=rows())
+    return ExportTable(
+        kind=OPT_OUTS, header=csv_titles(OPT_OUT_HEADER), count=opt_outs.count(), rows=rows()
+    )

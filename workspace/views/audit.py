@@ -13,13 +13,13 @@ from django.db import transaction
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from peercoach.audit.models import Action
 from peercoach.audit.services import audit_record
 from peercoach.tenancy.access import coordinator_required
 from peercoach.tenancy.zones import zone_of
-from peercoach.web.csvio import csv_response
+from peercoach.web.csvio import csv_response, csv_titles
 
 from ..audit_targets import target_label, target_url
 from ..forms.audit import AuditFilterForm
@@ -107,7 +107,17 @@ def audit_log(request, org_slug):
     )
 
 
-CSV_HEADER = ("when", "time_zone", "who", "action", "program", "target", "summary", "ip")
+# (code, title): the file's header is in the requesting person's language.
+CSV_HEADER = (
+    ("when", gettext_lazy("When")),
+    ("time_zone", gettext_lazy("Time zone")),
+    ("who", gettext_lazy("Who")),
+    ("action", gettext_lazy("Action")),
+    ("program", gettext_lazy("Program")),
+    ("target", gettext_lazy("Target")),
+    ("summary", gettext_lazy("Summary")),
+    ("ip", gettext_lazy("IP address")),
+)
 
 
 @coordinator_required
@@ -136,7 +146,7 @@ def audit_export(request, org_slug):
     with transaction.atomic():
         response = csv_response(
             filename=f"audit-log-{request.organization.slug}-{stamp}.csv",
-            header=CSV_HEADER,
+            header=csv_titles(CSV_HEADER),
             rows=rows(),
         )
         audit_record(
