@@ -105,20 +105,6 @@ def _seal_dir(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def _language_restored():
-    """A request by someone who chose Spanish activates Spanish for the thread (the
-    language middleware); the next test starts in the language this one started in."""
-    from django.utils import translation
-
-    language = translation.get_language()
-    yield
-    if language is None:
-        translation.deactivate_all()
-    else:
-        translation.activate(language)
-
-
-@pytest.fixture(autouse=True)
 def _files_in_tmp(settings, tmp_path, _seal_dir):
     """Uploads and signed PDFs go to the test's own directories, never the repository's
     var/; the seal certificate is generated once per session, outside it too."""
