@@ -17,9 +17,11 @@ Expected: no violation of impact critical or serious. Moderate and minor ones an
 "incomplete" (needs review) items are written to PEERCOACH_AXE_REPORT (a JSON file) when
 that variable is set, for a person to look at.
 
-On every page, besides axe: every visible control shows a keyboard focus outline of 3:1
-or more against its background (2.4.7, 1.4.11), and once per signed-in person the person
-menu opens from the keyboard with the same focus on its items.
+On every page, besides axe: the border of every form control is 3:1 or more against what
+is behind it (1.4.11, measured as tests/e2e/test_a11y_contrast.py does; axe checks text
+contrast only); every visible control shows a keyboard focus outline of 3:1 or more
+against its background (2.4.7, 1.4.11), and once per signed-in person the person menu
+opens from the keyboard with the same focus on its items.
 
 Two passes: English at desktop width over every page and role; Spanish (the person's
 language where the user model has one, and the browser asks for `es`, which
@@ -54,7 +56,7 @@ from tests.test_isolation import (
 )
 
 from .conftest import SHOTS_DIR
-from .test_a11y_contrast import blend, contrast, parse
+from .test_a11y_contrast import CONTROL_MINIMUM, CONTROLS, blend, contrast, measured, parse
 
 pytestmark = pytest.mark.e2e
 
@@ -317,6 +319,7 @@ class Scanner:
     def __init__(self, browser, base_url):
         self.browser, self.base_url = browser, base_url
         self.failures, self.report, self.pages, self.menus = [], [], 0, 0
+        self.controls = 0
 
     def run(self, role, user, urls, *, locale, viewport, label):
         context = signed_in_context(
@@ -334,6 +337,15 @@ class Scanner:
                     page.close()  # a failed navigation can leave the tab stuck: a fresh one
                     page = context.new_page()
                     continue
+                # What marks a control (an empty box's border, an unticked radio's ring):
+                # 3:1 against what is behind it (1.4.11), before the focus check moves focus.
+                borders = measured(page, CONTROLS, "borderTopColor")
+                self.controls += len(borders)
+                self.failures += [
+                    f"{where}: border of {what} at {ratio:.2f}:1, below {CONTROL_MINIMUM}:1"
+                    for what, ratio in borders
+                    if ratio < CONTROL_MINIMUM
+                ]
                 if locale.startswith("es") and "es" in dict(settings.LANGUAGES):
                     lang = page.locator("html").get_attribute("lang") or ""
                     if not lang.startswith("es"):
@@ -412,6 +424,7 @@ def test_every_page_meets_wcag_21_aa_for_every_role(
 
     scanner.write_report()
     assert english > 60, f"only {english} pages scanned in English"
+    assert scanner.controls > 100, f"only {scanner.controls} form controls measured"
     signed_in = len(set(pages) - {"anonymous"})
     assert scanner.menus == signed_in, f"person menu checked {scanner.menus}/{signed_in} times"
     shown = scanner.failures[:MESSAGES_SHOWN]

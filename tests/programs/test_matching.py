@@ -33,6 +33,9 @@ from programs.matching import pairs as pairs_module
 from programs.matching.circles import circle_sizes
 from programs.matching.scoring import Pool
 
+# Pure functions: nothing here touches a database, so the SQLite run of CI covers it.
+pytestmark = pytest.mark.backend_agnostic
+
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = ["traits", "goals", "roles", "preferences", "seniority"]
 TOPICS = ["Delegation", "Career mapping", "Feedback", "Networking"]
