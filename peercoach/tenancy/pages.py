@@ -56,7 +56,7 @@ def render_cached(request, template, build, *, name, vary=()):
         built, at = _unwrap(build())
         html = render_to_string(template, built, request)
         fresh["html"] = html
-        marked = _mark(request, html)
+        marked = mark_tokens(request, html)
         if marked is None:  # a token the marks do not find: not cached
             return stamps.Until(None, timezone.now())
         # Compressed: the demo's pages are 8-25 kB of HTML, 3-6 kB compressed,
@@ -68,10 +68,15 @@ def render_cached(request, template, build, *, name, vary=()):
     )
     if "html" in fresh:
         return HttpResponse(fresh["html"])
-    html = zlib.decompress(cached).decode().replace(CSRF_MARK, get_token(request))
+    return HttpResponse(fill_tokens(request, zlib.decompress(cached).decode()))
+
+
+def fill_tokens(request, html):
+    """A cached copy made by `mark_tokens`, with this request's CSRF token and nonce."""
+    html = html.replace(CSRF_MARK, get_token(request))
     if NONCE_MARK in html:
         html = html.replace(NONCE_MARK, str(get_nonce(request)))
-    return HttpResponse(html)
+    return html
 
 
 def _unwrap(built):
@@ -85,7 +90,7 @@ def _has_messages(request):
     return storage is not None and len(messages.get_messages(request)) > 0
 
 
-def _mark(request, html):
+def mark_tokens(request, html):
     """`html` with this request's CSRF token and CSP nonce replaced by marks, or None when
     the token appears where the marks do not find it."""
     tokens = set(TOKEN.findall(html))

@@ -6,6 +6,7 @@ The home's content is cached per person on the organisation's version stamp
 where there is one, and reads the home again.
 """
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -137,3 +138,39 @@ def test_no_csrf_token_or_message_inside_the_cached_content(org, pair, client_fo
     content = warm(client, org)
     main = content[content.index(b"<main") : content.index(b"</main>")]
     assert b"csrfmiddlewaretoken" not in main
+
+
+# --- The navigation, cached with the person menu's language form ------------------------
+
+LANGUAGE_FORM = re.compile(
+    r'<form method="post" action="/language/"[^>]*>\s*<input type="hidden" '
+    r'name="csrfmiddlewaretoken" value="([A-Za-z0-9]{64})">\s*'
+    r'<input type="hidden" name="next" value="([^"]*)">'
+)
+
+
+def test_the_cached_menu_language_form_posts_in_a_new_session(org, participant):
+    """The header (person menu included) is cached per person and page; its language form's
+    CSRF token is this request's, so it still posts after the person signs in again (a new
+    session, a new CSRF secret), and it returns to the page it is on."""
+    from django.test import Client
+
+    first = Client(enforce_csrf_checks=True)
+    first.force_login(participant)
+    first.get(home_url(org))  # renders and caches the header
+    profile = first.get("/accounts/profile/")
+    assert LANGUAGE_FORM.search(profile.content.decode())[2] == "/accounts/profile/"
+
+    again = Client(enforce_csrf_checks=True)
+    again.force_login(participant)
+    page = again.get(home_url(org))
+    html = page.content.decode()
+    assert "pc0csrf0mark" not in html
+    token, back = LANGUAGE_FORM.search(html).groups()
+    assert back == home_url(org)
+    response = again.post(
+        "/language/", {"language": "es", "next": back, "csrfmiddlewaretoken": token}
+    )
+    assert response.status_code == 302 and response["Location"] == back
+    participant.refresh_from_db()
+    assert participant.language == "es"

@@ -3,14 +3,17 @@ per organisation stamp and person (peercoach.tenancy.stamps.fragment).
 
 Outside an organisation, or for someone not signed in, the block is rendered every time.
 The block may use only what its key covers: the organisation, the person, the language,
-the time zone, the date and the `vary` values; never a CSRF token, a CSP nonce or a
-message.
+the time zone, the date and the `vary` values; never a message. A CSRF token or a CSP
+nonce in it is cached as a mark and filled in per request (as `pages.render_cached` does
+for whole pages); a token the marks cannot find leaves the block uncached.
 """
 
 from django import template
+from django.utils import timezone
 from django.utils.functional import LazyObject, empty
 
-from ..stamps import fragment
+from ..pages import fill_tokens, mark_tokens
+from ..stamps import Until, fragment
 
 register = template.Library()
 
@@ -28,13 +31,19 @@ class StampedNode(template.Node):
         if organization is None or user is None or not user.is_authenticated:
             return self.nodelist.render(context)
         vary = [_evaluated(value.resolve(context)) for value in self.vary]
-        return fragment(
-            organization,
-            user,
-            f"template:{self.name.resolve(context)}",
-            lambda: self.nodelist.render(context),
-            vary=vary,
+        fresh = {}
+
+        def build():
+            fresh["html"] = html = self.nodelist.render(context)
+            marked = mark_tokens(request, html)
+            return Until(None, timezone.now()) if marked is None else marked
+
+        cached = fragment(
+            organization, user, f"template:{self.name.resolve(context)}", build, vary=vary
         )
+        if "html" in fresh:
+            return fresh["html"]
+        return fill_tokens(request, cached)
 
 
 @register.tag
