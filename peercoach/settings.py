@@ -80,6 +80,9 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
@@ -90,6 +93,7 @@ INSTALLED_APPS = [
     "agreements",
     "sessions.apps.CoachingSessionsConfig",
     "peercoach.audit",
+    "peercoach.sso",
     "surveys",
     "workspace",
     "portal",
@@ -244,6 +248,11 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_ADAPTER = "peercoach.accounts.adapters.AccountAdapter"
+# Single sign-on: each organisation's provider (peercoach.sso), never allauth's own table.
+SOCIALACCOUNT_ADAPTER = "peercoach.sso.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_ONLY = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[peercoach] "

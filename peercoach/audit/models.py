@@ -37,6 +37,12 @@ class Action(models.TextChoices):
     EXPORT = "export", _("Data exported")
     NUDGE = "nudge", _("Pair nudged")
     SURVEY_SENT = "survey_sent", _("Debrief survey sent")
+    SSO_SETTINGS_CHANGED = "sso_settings_changed", _("Single sign-on settings changed")
+    SSO_DOMAIN_CLAIMED = "sso_domain_claimed", _("Email domain claimed")
+    SSO_DOMAIN_CONFIRMED = "sso_domain_confirmed", _("Email domain confirmed by an operator")
+    SSO_SIGN_IN = "sso_sign_in", _("Signed in through single sign-on")
+    SSO_JOINED = "sso_joined", _("Joined through single sign-on")
+    SSO_REFUSED = "sso_refused", _("Single sign-on refused")
 
 
 class AuditEvent(TenantModel):

@@ -16,7 +16,19 @@ from django_scopes import ScopedManager
 
 from . import stamps
 
-RESERVED_SLUGS = {"admin", "static", "media", "accounts", "invite", "healthz", "api", "new"}
+RESERVED_SLUGS = {
+    "admin",
+    "static",
+    "media",
+    "accounts",
+    "invite",
+    "healthz",
+    "api",
+    "new",
+    # allauth provider ids: an organisation's slug names its sign-in provider.
+    "openid_connect",
+    "saml",
+}
 
 colour_validator = RegexValidator(
     r"^#[0-9a-fA-F]{6}$", _("Enter a colour as # followed by six hex digits, e.g. #1f4e79.")

@@ -1,0 +1,89 @@
+"""The SocialApp django-allauth asks for, built from each organisation's IdentityProvider.
+
+allauth looks apps up by provider and client id (`SocialAccountAdapter.list_apps`); the
+answer comes from `IdentityProvider` rows, never from allauth's own SocialApp table, so a
+tenant's configuration has one home and the secret is never shown in allauth's admin. The
+SocialApp instances are unsaved: allauth only reads them (tokens are not stored).
+"""
+
+from allauth.socialaccount.models import SocialApp
+from django_scopes import scopes_disabled
+
+from .models import IdentityProvider
+
+OIDC = "openid_connect"
+SAML = "saml"
+
+
+def _oidc_app(idp):
+    return SocialApp(
+        provider=OIDC,
+        provider_id=idp.key,
+        name=idp.button_label or idp.organization.name,
+        client_id=idp.client_id,
+        secret=idp.client_secret,
+        settings={
+            "server_url": idp.issuer,
+            "oauth_pkce_enabled": True,
+            "token_auth_method": "client_secret_post",
+        },
+    )
+
+
+def _saml_app(idp):
+    idp_settings = {"entity_id": idp.idp_entity_id}
+    if idp.metadata_url:
+        idp_settings["metadata_url"] = idp.metadata_url
+    else:
+        idp_settings.update(sso_url=idp.idp_sso_url, x509cert=idp.idp_x509cert)
+    return SocialApp(
+        provider=SAML,
+        provider_id=idp.key,
+        name=idp.button_label or idp.organization.name,
+        client_id=idp.key,
+        settings={
+            "idp": idp_settings,
+            "attribute_mapping": {
+                "uid": "name_id",
+                "email": idp.attribute_email,
+                "first_name": idp.attribute_first_name,
+                "last_name": idp.attribute_last_name,
+            },
+            "advanced": {
+                "strict": True,
+                "want_assertion_signed": True,
+                "reject_idp_initiated_sso": True,
+            },
+        },
+    )
+
+
+BUILDERS = {IdentityProvider.Protocol.OIDC: _oidc_app, IdentityProvider.Protocol.SAML: _saml_app}
+PROTOCOL_OF = {OIDC: IdentityProvider.Protocol.OIDC, SAML: IdentityProvider.Protocol.SAML}
+
+
+def social_apps(*, provider=None, client_id=None):
+    """Unsaved SocialApps for the enabled providers matching allauth's lookup: `provider` is a
+    provider class id ("openid_connect", "saml") or a provider_id (an organisation's slug);
+    `client_id` is a client id (SAML: the slug). One query."""
+    rows = IdentityProvider.objects.filter(enabled=True).select_related("organization")
+    if provider in PROTOCOL_OF:
+        rows = rows.filter(protocol=PROTOCOL_OF[provider])
+    elif provider:
+        rows = rows.filter(organization__slug=provider)
+    with scopes_disabled():
+        apps = [BUILDERS[idp.protocol](idp) for idp in rows]
+    if client_id:
+        apps = [app for app in apps if app.client_id == client_id]
+    return apps
+
+
+def identity_provider_of(app):
+    """The IdentityProvider behind a SocialApp built here (scopes disabled: sign-in comes
+    before any organisation's scope), or None."""
+    with scopes_disabled():
+        return (
+            IdentityProvider.objects.filter(enabled=True, organization__slug=app.provider_id)
+            .select_related("organization")
+            .first()
+        )
