@@ -2,7 +2,7 @@ from django.urls import path
 
 from peercoach.tenancy.urls import TENANT
 
-from .views import audit, dashboard, exports, home, people, reminders, settings
+from .views import audit, dashboard, exports, home, people, reminders, settings, sign_in
 
 app_name = "workspace"
 
@@ -12,6 +12,8 @@ urlpatterns = [
     # The coordinator's home (participants' /o/<slug>/ sends coordinators here).
     path(f"{TENANT}console/", home.home, name="home"),
     path(f"{TENANT}settings/", settings.organization_settings, name="settings"),
+    # Single sign-on: the provider, the values to copy into it, the claimed email domains.
+    path(f"{TENANT}settings/sign-in/", sign_in.sign_in_settings, name="sign_in_settings"),
     # The organisation's audit log and its CSV file.
     path(f"{TENANT}audit/", audit.audit_log, name="audit_log"),
     path(f"{TENANT}audit/export/", audit.audit_export, name="audit_export"),
