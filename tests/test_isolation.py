@@ -388,11 +388,26 @@ PREFIX_RULES = (
     PrefixRule(
         prefix="accounts/",
         view_prefix="allauth.",
-        rationale="allauth sign-in, password and two-factor pages: global, about the person only.",
+        rationale=(
+            "allauth sign-in, password and two-factor pages, and its OpenID Connect and SAML "
+            "endpoints (accounts/oidc/<slug>/, accounts/saml/<slug>/, whose organisation "
+            "rules are peercoach.sso's): global, about the person only."
+        ),
         sample_path="/accounts/login/",
         # Signed-in people are sent on from the sign-in page.
         sample=Expect(
             anonymous=200, other_coordinator=302, other_participant=302, stranger=302, owner=302
+        ),
+    ),
+    # allauth.urls keeps its old social-account paths as permanent redirects to the new
+    # ones (django's RedirectView, so the allauth rule above does not cover them).
+    PrefixRule(
+        prefix="accounts/social/",
+        view_prefix="django.views.generic.base.RedirectView",
+        rationale="allauth's former social-account paths: a redirect, no content.",
+        sample_path="/accounts/social/login/error/",
+        sample=Expect(
+            anonymous=301, other_coordinator=301, other_participant=301, stranger=301, owner=301
         ),
     ),
 )
@@ -1081,6 +1096,7 @@ def url_for(key, row, target):
 
 
 SNAPSHOT_MODELS = (
+    *apps.get_app_config("sso").get_models(),
     *apps.get_app_config("coaching_sessions").get_models(),
     *apps.get_app_config("notifications").get_models(),
     *apps.get_app_config("surveys").get_models(),

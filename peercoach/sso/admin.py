@@ -3,7 +3,9 @@ the email domains organisations claim, confirmed here and nowhere else."""
 
 from django import forms
 from django.contrib import admin, messages
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_post_parameters
 
 from peercoach.audit.models import Action
 from peercoach.audit.services import audit_record
@@ -84,6 +86,11 @@ class IdentityProviderAdmin(admin.ModelAdmin):
     list_select_related = ["organization"]
     autocomplete_fields = ["organization"]
     readonly_fields = ["updated_at", "updated_by"]
+
+    # Error reports (a 500 mailed to the admins) show "********" for the secret.
+    @method_decorator(sensitive_post_parameters("client_secret"))
+    def changeform_view(self, request, *args, **kwargs):
+        return super().changeform_view(request, *args, **kwargs)
 
     def save_model(self, request, obj, form, change):
         obj.updated_by = request.user

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 
 from peercoach.sso.configuration import (
     email_domain_claim,
@@ -57,6 +58,7 @@ def copy_values(organization):
 
 
 @never_cache
+@sensitive_post_parameters("client_secret")
 @coordinator_required
 def sign_in_settings(request, org_slug):
     """Coordinators: the provider form, the domain claim form and the remove buttons,
