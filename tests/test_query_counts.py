@@ -185,6 +185,23 @@ class Page:
     kwargs: Callable | None = None  # kwargs(org) -> reverse() kwargs, when not just the tenant
 
 
+def grow_email_domains(n, *, org, user):
+    """Claimed email domains of `org` until there are `n`, every other one confirmed."""
+    from django.utils import timezone
+
+    from peercoach.sso.models import EmailDomain
+
+    with scope(organization=org):
+        have = EmailDomain.objects.count()
+        for i in range(have, n):
+            EmailDomain.objects.create(
+                organization=org,
+                domain=f"d{i:02}.example.org",
+                confirmed_at=timezone.now() if i % 2 else None,
+                confirmed_by=user if i % 2 else None,
+            )
+
+
 PAGES = {
     "workspace:home coordinator": Page(
         who="coordinator",
@@ -288,6 +305,15 @@ PAGES = {
         # 8 today: session, user, membership, two-factor check, count, members, switcher,
         # invitations.
         bound=10,
+    ),
+    "workspace:sign_in_settings": Page(
+        who="coordinator",
+        url_name="workspace:sign_in_settings",
+        grow=grow_email_domains,
+        shows=lambda n: (f"d{n - 1:02}.example.org</th>".encode(),),
+        # 7 today: session, user, membership, two-factor check, the provider, the email
+        # domains, switcher.
+        bound=9,
     ),
     "home chooser": Page(
         who="participant",
