@@ -311,9 +311,9 @@ PAGES = {
         url_name="workspace:sign_in_settings",
         grow=grow_email_domains,
         shows=lambda n: (f"d{n - 1:02}.example.org</th>".encode(),),
-        # 7 today: session, user, membership, two-factor check, the provider, the email
-        # domains, switcher.
-        bound=9,
+        # 6 today: session, user, membership, two-factor check, the provider, the email
+        # domains.
+        bound=8,
     ),
     "home chooser": Page(
         who="participant",
