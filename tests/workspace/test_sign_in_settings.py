@@ -351,3 +351,26 @@ def test_a_domain_is_removed_and_only_from_its_own_organisation(
 def test_the_settings_page_links_here(org, coordinator, client_for):
     page = client_for(coordinator).get(reverse("workspace:settings", kwargs={"org_slug": "acme"}))
     assert page_url(org).encode() in page.content
+
+
+def test_saving_the_same_values_again_records_nothing(
+    org, coordinator, client_for, provider_server
+):
+    client = client_for(coordinator)
+    issuer = discovery(provider_server)
+    client.post(page_url(org), oidc_data(issuer))
+    response = client.post(page_url(org), oidc_data(issuer, client_secret=""), follow=True)
+    assert "Nothing had changed." in response.content.decode()
+    assert len(audit_rows(org, Action.SSO_SETTINGS_CHANGED)) == 1
+
+
+def test_switching_to_saml_drops_the_oidc_values_and_the_secret(
+    org, coordinator, client_for, provider_server
+):
+    client = client_for(coordinator)
+    client.post(page_url(org), oidc_data(discovery(provider_server)))
+    data = {"form": "provider", "protocol": "saml", "metadata_xml": metadata()}
+    client.post(page_url(org), {**data, "attribute_email": "mail"})
+    idp = stored(org)
+    assert (idp.protocol, idp.issuer, idp.client_id, idp.client_secret) == ("saml", "", "", "")
+    assert "client_secret removed" in audit_rows(org, Action.SSO_SETTINGS_CHANGED)[-1].summary
