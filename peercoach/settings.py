@@ -458,6 +458,14 @@ PERSONAL_DATA = [
     "sessions.personal_data",
     "surveys.personal_data",
 ]
+# What ending one membership (peercoach.accounts.services.membership_end) asks of the
+# apps, in this order: each module's leave(*, organization, user) ends what the person
+# takes part in within that organisation. Pairs first (the opt-out records itself on the
+# person's application), then the applications.
+MEMBERSHIP_LEAVE = [
+    "sessions.personal_data",
+    "programs.personal_data",
+]
 # What `manage.py demo` loads after the organisations and people (peercoach/demo.py), in
 # this order: each loader(*, organizations) is idempotent and returns the lines the command
 # prints per organisation. The audit loader is last: it dates the rows the others wrote.
