@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "agreements",
     "sessions.apps.CoachingSessionsConfig",
     "peercoach.audit",
+    "peercoach.scim",
     "surveys",
     "workspace",
     "portal",
@@ -465,7 +466,31 @@ PERSONAL_DATA = [
 MEMBERSHIP_LEAVE = [
     "sessions.personal_data",
     "programs.personal_data",
+    "peercoach.scim.services",
 ]
+# SCIM 2.0 provisioning (django-scim2), one endpoint per organisation: peercoach/scim.
+SCIM_SERVICE_PROVIDER = {
+    "USER_MODEL_GETTER": "peercoach.scim.adapters.scim_user_model",
+    "USER_ADAPTER": "peercoach.scim.adapters.ScimUserAdapter",
+    "USER_FILTER_PARSER": "peercoach.scim.filters.ScimUserFilter",
+    "SERVICE_PROVIDER_CONFIG_MODEL": "peercoach.scim.adapters.ScimServiceProviderConfig",
+    "BASE_LOCATION_GETTER": "peercoach.scim.adapters.base_location",
+    "GET_EXTRA_MODEL_FILTER_KWARGS_GETTER": "peercoach.scim.adapters.extra_filter_kwargs_getter",
+    "GET_QUERYSET_POST_PROCESSOR_GETTER": (
+        "peercoach.scim.adapters.queryset_post_processor_getter"
+    ),
+    "AUTH_CHECK_MIDDLEWARE": "peercoach.scim.auth.ScimTokenAuth",
+    "SCHEMAS_GETTER": "peercoach.scim.adapters.schemas_getter",
+    "AUTHENTICATION_SCHEMES": [
+        {
+            "type": "oauthbearertoken",
+            "name": "Bearer token",
+            "description": "The organisation's provisioning token: Authorization: Bearer <token>",
+            "primary": True,
+        }
+    ],
+    "WWW_AUTHENTICATE_HEADER": 'Bearer realm="peercoach SCIM"',
+}
 # What `manage.py demo` loads after the organisations and people (peercoach/demo.py), in
 # this order: each loader(*, organizations) is idempotent and returns the lines the command
 # prints per organisation. The audit loader is last: it dates the rows the others wrote.

@@ -1,0 +1,24 @@
+from django.urls import path, re_path
+
+from . import views
+
+app_name = "scim"
+
+# Outside /o/<slug>/: those pages are for signed-in members (the tenant middleware sends
+# anyone else to sign in); this endpoint's one door is the organisation's bearer token.
+PREFIX = r"^scim/(?P<slug>[-\w]+)/v2/"
+
+urlpatterns = [
+    re_path(PREFIX + r"Users(?:/(?P<uuid>[^/]+))?$", views.UsersView.as_view(), name="users"),
+    re_path(
+        PREFIX + r"ServiceProviderConfig$",
+        views.ServiceProviderConfigView.as_view(),
+        name="service-provider-config",
+    ),
+    re_path(
+        PREFIX + r"ResourceTypes(?:/(?P<uuid>[^/]+))?$",
+        views.ResourceTypesView.as_view(),
+        name="resource-types",
+    ),
+    re_path(PREFIX + r"Schemas(?:/(?P<uuid>[^/]+))?$", views.SchemasView.as_view(), name="schemas"),
+]
