@@ -40,9 +40,14 @@ def _core_user_schema():
                 s for s in attribute["subAttributes"] if s["name"] in {"givenName", "familyName"}
             ]
         if attribute["name"] == "emails":
+            # A new person needs an address: userName when it is one, else an email.
+            attribute["required"] = True
             attribute["subAttributes"] = [
                 s for s in attribute["subAttributes"] if s["name"] in {"value", "type", "primary"}
             ]
+            for sub in attribute["subAttributes"]:
+                sub["required"] = sub["name"] == "value"
+    schema["schemas"] = ["urn:ietf:params:scim:schemas:core:2.0:Schema"]
     schema.setdefault("meta", {})["resourceType"] = "Schema"
     return schema
 
@@ -74,6 +79,46 @@ def queryset_post_processor_getter(model):
         return queryset.select_related("user")
 
     return post_process
+
+
+def _names(value):
+    return {n.strip() for n in (value or "").split(",") if n.strip()}
+
+
+def project(document, request):
+    """`document` with only the `attributes`, or without the `excludedAttributes`, that the
+    request names (RFC 7644 3.4.2.5), top-level or as name.givenName; id and schemas are
+    always returned."""
+    if request is None:
+        return document
+    wanted = _names(request.GET.get("attributes"))
+    unwanted = _names(request.GET.get("excludedAttributes"))
+    if not wanted and not unwanted:
+        return document
+    prefix = USER.lower() + ":"
+
+    def bare(name):
+        name = name.lower()
+        return name[len(prefix) :] if name.startswith(prefix) else name
+
+    wanted, unwanted = {bare(n) for n in wanted}, {bare(n) for n in unwanted}
+    result = {}
+    for key, value in document.items():
+        k = key.lower()
+        if key in ("id", "schemas"):
+            result[key] = value
+        elif wanted:
+            if k in wanted:
+                result[key] = value
+            elif isinstance(value, dict):
+                inner = {s: v for s, v in value.items() if f"{k}.{s.lower()}" in wanted}
+                if inner:
+                    result[key] = inner
+        elif k not in unwanted:
+            if isinstance(value, dict):
+                value = {s: v for s, v in value.items() if f"{k}.{s.lower()}" not in unwanted}
+            result[key] = value
+    return result
 
 
 def _slug(request):
@@ -130,7 +175,8 @@ class ScimUserAdapter(SCIMUser):
             "schemas": [constants.SchemaURI.RESOURCE_TYPE],
             "id": "User",
             "name": "User",
-            "endpoint": reverse("scim:users", kwargs={"slug": slug}),
+            # Relative to the base URL (RFC 7643 6).
+            "endpoint": "/Users",
             "description": "A member of the organisation",
             "schema": USER,
             "meta": {
@@ -154,9 +200,6 @@ class ScimUserAdapter(SCIMUser):
             "schemas": [USER],
             "id": self.id,
             "userName": state["user_name"],
-            "name": {"givenName": state["given_name"], "familyName": state["family_name"]},
-            "emails": state["emails"],
-            "active": state["active"],
             "meta": {
                 "resourceType": "User",
                 "created": self.obj.created_at.isoformat(),
@@ -164,9 +207,20 @@ class ScimUserAdapter(SCIMUser):
                 "location": self.location,
             },
         }
-        if state["external_id"]:
-            d["externalId"] = state["external_id"]
-        return d
+        # Unassigned attributes are left out (RFC 7643 2.5).
+        name = {
+            key: state[field]
+            for key, field in (("givenName", "given_name"), ("familyName", "family_name"))
+            if state[field]
+        }
+        optional = {
+            "externalId": state["external_id"],
+            "name": name,
+            "emails": state["emails"],
+            "active": state["active"],
+        }
+        d.update({key: value for key, value in optional.items() if value not in ("", {}, [], None)})
+        return project(d, self.request)
 
     def from_dict(self, d):
         name = d.get("name") or {}
@@ -208,7 +262,8 @@ class ScimUserAdapter(SCIMUser):
         attr, sub, _uri = path.first_path
         state = self.current()
         if attr == "active":
-            self.values["active"] = value
+            # Removing it leaves it unassigned, which is taken as active.
+            self.values["active"] = None if op == "remove" else value
         elif attr in ("userName", "externalId"):
             self.values["user_name" if attr == "userName" else "external_id"] = (
                 "" if op == "remove" else value
@@ -254,6 +309,10 @@ class ScimUserAdapter(SCIMUser):
                 self._set(self.split_path(key), item, op)
         else:
             self._set(path, value, op, operation.get("path", ""))
+
+    def validate_op_remove(self, path, value, operation):
+        # A removal carries no value to check (django-scim2's check wants a boolean).
+        return None
 
     def handle_add(self, path, value, operation):
         self._handle(path, value, operation)

@@ -54,7 +54,8 @@ class ScimUser(TenantModel):
     given_name = models.CharField(max_length=150, blank=True)
     family_name = models.CharField(max_length=150, blank=True)
     emails = models.JSONField(default=list, blank=True)
-    active = models.BooleanField(default=True)
+    # None: unassigned (removed by a PATCH), taken as active.
+    active = models.BooleanField(default=True, null=True)
     # The account was made by this provisioning: only then does the IdP keep its names.
     created_account = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -176,12 +176,13 @@ def scim_user_create(
                     given_name=given_name or "",
                     family_name=family_name or "",
                     emails=emails,
-                    active=bool(active),
+                    active=active,
                     created_account=created_account,
                 )
         except IntegrityError:
             raise ScimConflict(_("%(email)s is provisioned already.") % {"email": address}) from None
-        joined = bool(active) and _join(organization=organization, user=user)
+        active = active is not False
+        joined = active and _join(organization=organization, user=user)
         audit_record(
             organization=organization,
             action=Action.SCIM_USER_CREATED,
@@ -214,9 +215,11 @@ def scim_user_update(*, resource, **values):
         changed = [
             field
             for field in FIELDS
-            if field in values and values[field] is not None and getattr(resource, field) != values[field]
+            if field in values
+            and (values[field] is not None or field == "active")
+            and getattr(resource, field) != values[field]
         ]
-        was_active = resource.active
+        was_active = resource.active is not False
         for field in changed:
             setattr(resource, field, values[field])
         if not changed:
@@ -232,13 +235,13 @@ def scim_user_update(*, resource, **values):
             target=resource,
             summary=f"{user.email}: " + ", ".join(changed),
         )
-        if was_active and not resource.active:
+        if was_active and resource.active is False:
             membership_end(
                 organization=organization,
                 user=user,
                 reason="deactivated by the identity provider (SCIM)",
             )
-        elif resource.active and not was_active:
+        elif resource.active is not False and not was_active:
             _join(organization=organization, user=user)
     return resource
 
@@ -260,4 +263,6 @@ def scim_user_delete(*, resource):
 def leave(*, organization, user):
     """settings.MEMBERSHIP_LEAVE: a person removed from the organisation (by a coordinator,
     or by the IdP) shows as inactive to the IdP."""
-    ScimUser.objects.filter(organization=organization, user=user, active=True).update(active=False)
+    ScimUser.objects.filter(organization=organization, user=user).exclude(active=False).update(
+        active=False
+    )

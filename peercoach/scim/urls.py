@@ -9,6 +9,7 @@ app_name = "scim"
 PREFIX = r"^scim/(?P<slug>[-\w]+)/v2/"
 
 urlpatterns = [
+    re_path(PREFIX + r"Users/\.search$", views.UnknownView.as_view(), name="users-search"),
     re_path(PREFIX + r"Users(?:/(?P<uuid>[^/]+))?$", views.UsersView.as_view(), name="users"),
     re_path(
         PREFIX + r"ServiceProviderConfig$",
@@ -21,4 +22,5 @@ urlpatterns = [
         name="resource-types",
     ),
     re_path(PREFIX + r"Schemas(?:/(?P<uuid>[^/]+))?$", views.SchemasView.as_view(), name="schemas"),
+    re_path(PREFIX + r".*$", views.UnknownView.as_view(), name="unknown"),
 ]

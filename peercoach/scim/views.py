@@ -2,8 +2,11 @@
 with the organisation taken from the URL and the token (auth.ScimTokenAuth), and the
 coordinator's page that makes or revokes the token."""
 
+import json
+
 from django.core.exceptions import ValidationError
-from django_scim import exceptions
+from django.http import HttpResponse
+from django_scim import constants, exceptions
 from django_scim import views as scim
 
 from .adapters import SCHEMAS, ScimUserAdapter
@@ -23,11 +26,47 @@ class ServiceProviderConfigView(scim.ServiceProviderConfigView):
         return super().get(request)
 
 
+def _document(doc, status=200):
+    return HttpResponse(json.dumps(doc), status=status, content_type=constants.SCIM_CONTENT_TYPE)
+
+
+def _listed(documents, uuid):
+    """One of `documents` (by id) or all of them as a ListResponse; django-scim2's own
+    answer lacks totalResults and gives a bare 404 (RFC 7644 3.4.2, 3.12)."""
+    if uuid:
+        if uuid not in documents:
+            raise exceptions.NotFoundError(uuid)
+        return _document(documents[uuid])
+    resources = [documents[key] for key in sorted(documents)]
+    return _document(
+        {
+            "schemas": [constants.SchemaURI.LIST_RESPONSE],
+            "totalResults": len(resources),
+            "itemsPerPage": len(resources),
+            "startIndex": 1,
+            "Resources": resources,
+        }
+    )
+
+
 class ResourceTypesView(scim.ResourceTypesView):
-    def type_dict_by_type_id(self, request):
+    def get(self, request, uuid=None, *args, **kwargs):
         # Users only: this endpoint has no Groups.
-        return {"User": ScimUserAdapter.resource_type_dict(request)}
+        return _listed({"User": ScimUserAdapter.resource_type_dict(request)}, uuid)
 
 
 class SchemasView(scim.SchemasView):
-    schemas_by_uri = {schema["id"]: schema for schema in SCHEMAS}
+    def get(self, request, uuid=None, *args, **kwargs):
+        return _listed({schema["id"]: schema for schema in SCHEMAS}, uuid)
+
+
+class UnknownView(scim.SCIMView):
+    """Any other path under the base URL: a SCIM 404, or 501 for a search (`.search`),
+    Groups and Bulk are not offered either."""
+
+    def get(self, request, *args, **kwargs):
+        if request.path.endswith("/.search"):
+            raise exceptions.NotImplementedError("Searching with POST is not supported.")
+        raise exceptions.NotFoundError(request.path)
+
+    post = put = patch = delete = get
