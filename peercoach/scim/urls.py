@@ -1,6 +1,8 @@
 from django.urls import path, re_path
 
-from . import views
+from peercoach.tenancy.urls import TENANT
+
+from . import pages, views
 
 app_name = "scim"
 
@@ -9,6 +11,7 @@ app_name = "scim"
 PREFIX = r"^scim/(?P<slug>[-\w]+)/v2/"
 
 urlpatterns = [
+    path(f"{TENANT}people/provisioning/", pages.provisioning, name="provisioning"),
     re_path(PREFIX + r"Users/\.search$", views.UnknownView.as_view(), name="users-search"),
     re_path(PREFIX + r"Users(?:/(?P<uuid>[^/]+))?$", views.UsersView.as_view(), name="users"),
     re_path(
