@@ -28,6 +28,7 @@ from .models import ScimUser
 USER = constants.SchemaURI.USER
 EMAIL_TYPE = re.compile(r'emails\[\s*type\s+eq\s+"([^"]*)"\s*\]', re.IGNORECASE)
 
+
 def _core_user_schema():
     """django-scim2's User schema cut down to what is stored: userName, name (given and
     family), emails and active. A client sees exactly what round-trips."""
@@ -276,9 +277,7 @@ class ScimUserAdapter(SCIMUser):
                 elif isinstance(name, dict) and key in name:
                     self.values[field] = name[key] or ""
         elif attr == "emails":
-            self.values["emails"] = self._emails(
-                path, value, op, list(state["emails"]), raw_path
-            )
+            self.values["emails"] = self._emails(path, value, op, list(state["emails"]), raw_path)
         else:
             raise exceptions.BadRequestError(
                 f"Attribute {attr} is not supported.", scim_type="invalidPath"

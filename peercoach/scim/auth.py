@@ -19,9 +19,7 @@ def _unauthorized():
         "status": "401",
         "detail": "A valid bearer token for this organisation is required.",
     }
-    response = HttpResponse(
-        json.dumps(body), status=401, content_type=constants.SCIM_CONTENT_TYPE
-    )
+    response = HttpResponse(json.dumps(body), status=401, content_type=constants.SCIM_CONTENT_TYPE)
     response["WWW-Authenticate"] = 'Bearer realm="peercoach SCIM"'
     return response
 

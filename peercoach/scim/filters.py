@@ -39,9 +39,11 @@ class ScimUserFilter(FilterQuery):
         if query.where_sql is None:
             return queryset.none()
         # The parser's own SELECT of whole rows, narrowed to the ids.
-        sql = query.sql.strip().rstrip(";").replace(
-            "SELECT DISTINCT scim_scimuser.*", "SELECT scim_scimuser.id", 1
+        sql = (
+            query.sql.strip()
+            .rstrip(";")
+            .replace("SELECT DISTINCT scim_scimuser.*", "SELECT scim_scimuser.id", 1)
         )
-        return queryset.filter(pk__in=RawSQL(sql, query.params)).select_related("user")
-
-
+        # The parser writes only columns of ATTR_MAP; every value is a parameter.
+        subquery = RawSQL(sql, query.params)  # noqa: S611
+        return queryset.filter(pk__in=subquery).select_related("user")

@@ -22,7 +22,7 @@ from peercoach.accounts.models import User
 from peercoach.accounts.services import membership_end
 from peercoach.audit.models import Action
 from peercoach.audit.services import audit_record
-from peercoach.tenancy.models import Membership, Organization
+from peercoach.tenancy.models import Membership
 
 from .models import ScimToken, ScimUser
 
@@ -180,7 +180,9 @@ def scim_user_create(
                     created_account=created_account,
                 )
         except IntegrityError:
-            raise ScimConflict(_("%(email)s is provisioned already.") % {"email": address}) from None
+            raise ScimConflict(
+                _("%(email)s is provisioned already.") % {"email": address}
+            ) from None
         active = active is not False
         joined = active and _join(organization=organization, user=user)
         audit_record(

@@ -8,8 +8,14 @@ data; tests/scim/test_endpoint.py covers tokens of other organisations.
 from django_scopes import scope
 
 from peercoach.tenancy.models import Membership
-from tests.test_isolation import COORDINATOR_ACTION, COORDINATOR_ACTION_GET, COORDINATOR_PAGE
-from tests.test_isolation import Expect, Row, in_tenant
+from tests.test_isolation import (
+    COORDINATOR_ACTION,
+    COORDINATOR_ACTION_GET,
+    COORDINATOR_PAGE,
+    Expect,
+    Row,
+    in_tenant,
+)
 
 NO_TOKEN = Expect(
     anonymous=401, other_coordinator=401, other_participant=401, stranger=401, owner=401

@@ -116,7 +116,9 @@ def test_a_userName_that_is_no_address_needs_an_email(api):
 def test_filter_pagination_and_tenancy(api, org, other_org, other_coordinator):
     for i in range(3):
         api.create(f"p{i}@acme.example.org")
-    other = Scim(api.client, other_org, scim_token_create(organization=other_org, actor=other_coordinator))
+    other = Scim(
+        api.client, other_org, scim_token_create(organization=other_org, actor=other_coordinator)
+    )
     other.create("p0@globex.example.org")
     found = api.call("get", api.url() + '?filter=userName eq "P1@acme.example.org"').json()
     assert [r["userName"] for r in found["Resources"]] == ["p1@acme.example.org"]
@@ -134,7 +136,9 @@ def test_filter_pagination_and_tenancy(api, org, other_org, other_coordinator):
     assert api.call("get", api.url(uuid="not-a-uuid")).status_code == 404
 
 
-def test_deactivation_ends_the_membership_and_the_pair(api, org, participant, coordinator, commit, mailoutbox):
+def test_deactivation_ends_the_membership_and_the_pair(
+    api, org, participant, coordinator, commit, mailoutbox
+):
     pair = pair_make(org, participant)
     resource = api.create(participant.email).json()
     with commit():
