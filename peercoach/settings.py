@@ -485,7 +485,7 @@ SCIM_SERVICE_PROVIDER = {
         {
             "type": "oauthbearertoken",
             "name": "Bearer token",
-            "description": "The organisation's provisioning token: Authorization: Bearer <token>",
+            # Its description is added, translated, by ScimServiceProviderConfig.
             "primary": True,
         }
     ],

@@ -14,6 +14,7 @@ from urllib.parse import urljoin
 
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django_scim import constants, exceptions
 from django_scim.adapters import SCIMUser
 from django_scim.models import SCIMServiceProviderConfig
@@ -138,6 +139,15 @@ class ScimServiceProviderConfig(SCIMServiceProviderConfig):
         d["filter"] = {"supported": True, "maxResults": 200}
         d["changePassword"] = {"supported": False}
         d["bulk"] = {"supported": False, "maxOperations": 0, "maxPayloadSize": 0}
+        d["authenticationSchemes"] = [
+            {
+                **scheme,
+                "description": str(
+                    _("The organisation's provisioning token: Authorization: Bearer <token>")
+                ),
+            }
+            for scheme in d["authenticationSchemes"]
+        ]
         return d
 
 
@@ -178,7 +188,6 @@ class ScimUserAdapter(SCIMUser):
             "name": "User",
             # Relative to the base URL (RFC 7643 6).
             "endpoint": "/Users",
-            "description": "A member of the organisation",
             "schema": USER,
             "meta": {
                 "location": request.build_absolute_uri(
