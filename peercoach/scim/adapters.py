@@ -151,6 +151,16 @@ class ScimServiceProviderConfig(SCIMServiceProviderConfig):
         return d
 
 
+def _boolean(value):
+    """A boolean, or the text "True"/"False" that Entra ID sends in PATCH operations unless
+    its application uses the aadOptscim062020 flag."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise exceptions.BadRequestError('"active" must be true or false.', scim_type="invalidValue")
+
+
 def _scim_error(error):
     message = " ".join(error.messages)
     if isinstance(error, services.ScimConflict):
@@ -233,7 +243,7 @@ class ScimUserAdapter(SCIMUser):
         return project(d, self.request)
 
     def from_dict(self, d):
-        name = d.get("name") or {}
+        name = d.get("name") if isinstance(d.get("name"), dict) else {}
         emails = d.get("emails") or []
         if isinstance(emails, dict):
             # OneLogin sends one email as an object (django-scim2 accepts it too).
@@ -273,7 +283,7 @@ class ScimUserAdapter(SCIMUser):
         state = self.current()
         if attr == "active":
             # Removing it leaves it unassigned, which is taken as active.
-            self.values["active"] = None if op == "remove" else value
+            self.values["active"] = None if op == "remove" else _boolean(value)
         elif attr in ("userName", "externalId"):
             self.values["user_name" if attr == "userName" else "external_id"] = (
                 "" if op == "remove" else value
@@ -321,6 +331,14 @@ class ScimUserAdapter(SCIMUser):
     def validate_op_remove(self, path, value, operation):
         # A removal carries no value to check (django-scim2's check wants a boolean).
         return None
+
+    def validate_op_replace(self, path, value, operation):
+        if path and not path.is_complex and path.first_path[0] == "active":
+            _boolean(value)
+        elif path:
+            self._default_validate_op(path, value, operation)
+
+    validate_op_add = validate_op_replace
 
     def handle_add(self, path, value, operation):
         self._handle(path, value, operation)

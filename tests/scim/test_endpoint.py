@@ -220,3 +220,17 @@ def test_discovery_documents(api):
     assert attributes == {"userName", "name", "emails", "active"}
     with scopes_disabled():
         assert not ScimUser.objects.exists()
+
+
+def test_entra_sends_active_as_text(api, org, participant):
+    resource = api.create(participant.email).json()
+    body = {
+        "schemas": [PATCH],
+        "Operations": [{"op": "Replace", "path": "active", "value": "False"}],
+    }
+    response = api.call("patch", api.url(uuid=resource["id"]), body)
+    assert response.status_code == 200, response.content
+    assert response.json()["active"] is False
+    assert member(org, participant) is None
+    bad = {"schemas": [PATCH], "Operations": [{"op": "replace", "path": "active", "value": "x"}]}
+    assert api.call("patch", api.url(uuid=resource["id"]), bad).status_code == 400
