@@ -454,6 +454,7 @@ REMINDER_ATTACHMENTS = {
 # order; deletion runs it backwards, so that the apps above still see the whole person.
 PERSONAL_DATA = [
     "peercoach.accounts.personal_data",
+    "peercoach.scim.personal_data",
     "programs.personal_data",
     "agreements.personal_data",
     "sessions.personal_data",

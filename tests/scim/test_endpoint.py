@@ -1,7 +1,9 @@
 """The SCIM 2.0 endpoint over HTTP: the token is the only door, each organisation sees its
 own resources only, and create, update, deactivate and delete reach the memberships."""
 
+import io
 import json
+import zipfile
 
 import pytest
 from django.urls import reverse
@@ -234,3 +236,15 @@ def test_entra_sends_active_as_text(api, org, participant):
     assert member(org, participant) is None
     bad = {"schemas": [PATCH], "Operations": [{"op": "replace", "path": "active", "value": "x"}]}
     assert api.call("patch", api.url(uuid=resource["id"]), bad).status_code == 400
+
+
+def test_deleting_the_account_erases_what_the_idp_said(api, org, participant):
+    from peercoach.accounts.services import account_delete, data_export
+
+    api.create(participant.email, externalId="ext-42", name={"givenName": "Pat"})
+    with scope(organization=org):
+        archive = data_export(organization=org, user=participant)
+    assert b"ext-42" in zipfile.ZipFile(io.BytesIO(archive)).read("provisioning.csv")
+    account_delete(user=participant)
+    with scopes_disabled():
+        assert not ScimUser.objects.filter(user=participant).exists()
