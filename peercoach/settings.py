@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "sessions.apps.CoachingSessionsConfig",
     "peercoach.audit",
     "peercoach.sso",
+    "peercoach.scim",
     "surveys",
     "workspace",
     "portal",
@@ -462,11 +463,44 @@ REMINDER_ATTACHMENTS = {
 # order; deletion runs it backwards, so that the apps above still see the whole person.
 PERSONAL_DATA = [
     "peercoach.accounts.personal_data",
+    "peercoach.scim.personal_data",
     "programs.personal_data",
     "agreements.personal_data",
     "sessions.personal_data",
     "surveys.personal_data",
 ]
+# What ending one membership (peercoach.accounts.services.membership_end) asks of the
+# apps, in this order: each module's leave(*, organization, user) ends what the person
+# takes part in within that organisation. Pairs first (the opt-out records itself on the
+# person's application), then the applications.
+MEMBERSHIP_LEAVE = [
+    "sessions.personal_data",
+    "programs.personal_data",
+    "peercoach.scim.services",
+]
+# SCIM 2.0 provisioning (django-scim2), one endpoint per organisation: peercoach/scim.
+SCIM_SERVICE_PROVIDER = {
+    "USER_MODEL_GETTER": "peercoach.scim.adapters.scim_user_model",
+    "USER_ADAPTER": "peercoach.scim.adapters.ScimUserAdapter",
+    "USER_FILTER_PARSER": "peercoach.scim.filters.ScimUserFilter",
+    "SERVICE_PROVIDER_CONFIG_MODEL": "peercoach.scim.adapters.ScimServiceProviderConfig",
+    "BASE_LOCATION_GETTER": "peercoach.scim.adapters.base_location",
+    "GET_EXTRA_MODEL_FILTER_KWARGS_GETTER": "peercoach.scim.adapters.extra_filter_kwargs_getter",
+    "GET_QUERYSET_POST_PROCESSOR_GETTER": (
+        "peercoach.scim.adapters.queryset_post_processor_getter"
+    ),
+    "AUTH_CHECK_MIDDLEWARE": "peercoach.scim.auth.ScimTokenAuth",
+    "SCHEMAS_GETTER": "peercoach.scim.adapters.schemas_getter",
+    "AUTHENTICATION_SCHEMES": [
+        {
+            "type": "oauthbearertoken",
+            "name": "Bearer token",
+            # Its description is added, translated, by ScimServiceProviderConfig.
+            "primary": True,
+        }
+    ],
+    "WWW_AUTHENTICATE_HEADER": 'Bearer realm="peercoach SCIM"',
+}
 # What `manage.py demo` loads after the organisations and people (peercoach/demo.py), in
 # this order: each loader(*, organizations) is idempotent and returns the lines the command
 # prints per organisation. The audit loader is last: it dates the rows the others wrote.

@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("surveys.urls")),
     path("", include("workspace.urls")),
     path("", include("portal.urls")),
+    path("", include("peercoach.scim.urls")),
 ]
 
 if settings.DEBUG:

@@ -105,6 +105,17 @@ def tables(*, organization, user):
     ]
 
 
+def leave(*, organization, user):
+    """The person's open applications in `organization` (submitted, wait-listed or
+    accepted) are withdrawn, so that no matching run picks them up; their answers stay
+    for the program's records. Runs after sessions' `leave` has ended their pairs."""
+    Application.objects.filter(
+        organization=organization,
+        user=user,
+        status__in=(*PENDING_APPLICATIONS, Application.Status.ACCEPTED),
+    ).update(status=Application.Status.WITHDRAWN, updated_at=timezone.now())
+
+
 def erase(*, user):
     """Pending applications go; the others lose their answers, and an accepted one is
     withdrawn. Pairs stay: ending the current ones is sessions' part

@@ -295,23 +295,25 @@ def tables(*, organization, user):
 END_REASON = "A member deleted their account."
 
 
-def _end_current_matches(user):
-    """Leave every active pair or circle the way an opt-out does (`opt_out_give`): a pair
-    ends, a circle goes on without the person; the partners and the program team are
-    told, and the team finds it in its opt-out queue to pair the others again."""
-    rows = list(
-        MatchMember.objects.filter(
-            user=user, is_current=True, match__status=Match.Status.ACTIVE
-        ).select_related("match", "match__organization", "program")
-    )
-    for row in rows:
+def _end_current_matches(user, *, organization=None, notice=None):
+    """Leave every active pair or circle (only those of `organization` when given) the way
+    an opt-out does (`opt_out_give`): a pair ends, a circle goes on without the person;
+    the partners and the program team are told, and the team finds it in its opt-out
+    queue to pair the others again."""
+    rows = MatchMember.objects.filter(
+        user=user, is_current=True, match__status=Match.Status.ACTIVE
+    ).select_related("match", "match__organization", "program")
+    if organization is not None:
+        rows = rows.filter(organization=organization)
+    for row in list(rows):
         match = row.match
         try:
             opt_out_give(
                 match=match,
                 user=user,
                 reason=OptOut.Reason.LEAVING,
-                notice=_("(Sent by peercoach) This person deleted their account and has left."),
+                notice=notice
+                or _("(Sent by peercoach) This person deleted their account and has left."),
                 notice_shared=True,
             )
         except EndingError:
@@ -320,6 +322,16 @@ def _end_current_matches(user):
             remaining = MatchMember.objects.filter(match=match, is_current=True).count()
             if row.program.is_pairs or remaining < 2:
                 match_end(match=match, ended_by=user, reason=END_REASON)
+
+
+def leave(*, organization, user):
+    """The person leaves their active pairs and circles in `organization` (only there) the
+    way an opt-out does, as above: partners and program team told, nothing deleted."""
+    _end_current_matches(
+        user,
+        organization=organization,
+        notice=_("(Sent by peercoach) This person has left the organisation."),
+    )
 
 
 def erase(*, user):

@@ -1100,6 +1100,7 @@ SNAPSHOT_MODELS = (
     *apps.get_app_config("coaching_sessions").get_models(),
     *apps.get_app_config("notifications").get_models(),
     *apps.get_app_config("surveys").get_models(),
+    *apps.get_app_config("scim").get_models(),
     program_models.Program,
     program_models.ProgramEvent,
     program_models.Resource,

@@ -21,6 +21,7 @@ REGISTRIES = (
     "REMINDER_RULES",
     "REMINDER_ATTACHMENTS",
     "PERSONAL_DATA",
+    "MEMBERSHIP_LEAVE",
     "DEMO_LOADERS",
     "DEMO_QUIET_TASKS",
 )
@@ -71,6 +72,8 @@ def test_the_registries_are_read():
     assert settings.REMINDER_ATTACHMENTS
     assert settings.PERSONAL_DATA
     assert settings.DEMO_LOADERS
+    for path in settings.MEMBERSHIP_LEAVE:
+        assert callable(importlib.import_module(path).leave), path
 
 
 # --- hooks_run ----------------------------------------------------------------------------

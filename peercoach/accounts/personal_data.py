@@ -141,8 +141,9 @@ README = """Your data from {org}, exported on {when}.
 my-data.json holds everything; each CSV file holds one of its tables, with the same
 columns. Times are in {zone}. Ids (session_id, goal_id, ...) link the tables together.
 
-What is here: your profile and membership, your applications and answers, your pairs
-or circles, the sessions you took part in with what was shared in them, your own
+What is here: your profile and membership, what your organisation's identity provider
+told us about you (provisioning), your applications and answers, your pairs or circles,
+the sessions you took part in with what was shared in them, your own
 private notes, self-reflections and preparations, the feedback you gave and the
 feedback given to you, your development plans, your progress reports, the pauses you
 asked for, your opt-out notices and the concerns you raised.

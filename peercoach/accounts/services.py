@@ -6,6 +6,7 @@ message fit to show the user when the request cannot be honoured.
 """
 
 from datetime import timedelta
+from importlib import import_module
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -506,3 +507,74 @@ def account_delete(*, user):
         user.deleted_at = timezone.now()
         user.save()
     return user
+
+
+# --- Ending one membership ----------------------------------------------------------------
+
+
+class MembershipEndError(ValidationError):
+    """The membership cannot end now; the message says why and what to do."""
+
+
+def membership_leave_modules():
+    """The modules of settings.MEMBERSHIP_LEAVE, in the listed order."""
+    return [import_module(path) for path in settings.MEMBERSHIP_LEAVE]
+
+
+def membership_end(*, organization, user, actor=None, reason=""):
+    """End `user`'s membership of `organization`, and only that one: all or nothing, in
+    one transaction. Returns the audit row, or None when there was no membership.
+
+    Every module of settings.MEMBERSHIP_LEAVE runs its `leave` first: the person's active
+    pairs end through the opt-out path (partners and program team told, a circle goes on
+    without them, nothing shared deleted) and their open applications are withdrawn.
+    Then the open invitations for their address here are revoked and the Membership row
+    is deleted, so the organisation's pages answer 404 to them from the next request, and
+    a later invitation or provisioning makes a fresh membership (the row is unique per
+    organisation and person). Their account, password and other memberships are
+    untouched. An audit row MEMBER_REMOVED names `actor` (None: the system, e.g. the
+    identity provider) and `reason`, a short line our code writes.
+
+    Idempotent: no membership, nothing done. Raises MembershipEndError when the person is
+    the organisation's last coordinator.
+    """
+    with transaction.atomic(), scope(organization=organization):
+        membership = (
+            Membership.objects.select_for_update()
+            .filter(organization=organization, user=user)
+            .first()
+        )
+        if membership is None:
+            return None
+        if membership.is_coordinator:
+            # Locked so that two coordinators removing each other cannot both succeed.
+            coordinators = list(
+                Membership.objects.select_for_update()
+                .filter(organization=organization, role=Membership.Role.COORDINATOR)
+                .values_list("pk", flat=True)
+            )
+            if coordinators == [membership.pk]:
+                raise MembershipEndError(
+                    _(
+                        "%(name)s is the organisation's last coordinator. Make someone else "
+                        "a coordinator first."
+                    )
+                    % {"name": user.display_name}
+                )
+        for module in membership_leave_modules():
+            module.leave(organization=organization, user=user)
+        Invitation.objects.filter(
+            organization=organization,
+            email__iexact=user.email,
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+        ).update(revoked_at=timezone.now())
+        event = audit_record(
+            organization=organization,
+            action=Action.MEMBER_REMOVED,
+            actor=actor,
+            target=membership,
+            summary=f"{user.email} ({membership.get_role_display()}) {reason}".strip()[:300],
+        )
+        membership.delete()
+    return event

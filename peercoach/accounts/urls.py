@@ -14,6 +14,7 @@ urlpatterns = [
     path(f"{TENANT}me/delete/", views.delete_account, name="delete_account"),
     path(f"{TENANT}people/", views.people, name="people"),
     path(f"{TENANT}people/invite/", views.invite, name="invite"),
+    path(f"{TENANT}people/<int:pk>/remove/", views.member_remove, name="member_remove"),
     path(f"{TENANT}people/invite/csv/", views.invite_csv, name="invite_csv"),
     path(
         f"{TENANT}people/invitations/<int:pk>/resend/",

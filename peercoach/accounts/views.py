@@ -146,6 +146,37 @@ def invitation_revoke(request, org_slug, pk):
     )
 
 
+@coordinator_required
+@require_POST
+def member_remove(request, org_slug, pk):
+    """The people page's "Remove": the first POST shows what will happen, the confirmed
+    one ends the membership (services.membership_end)."""
+    membership = get_object_or_404(
+        Membership.objects.select_related("user"), pk=pk, organization=request.organization
+    )
+    person = membership.user
+    if request.POST.get("confirm") != "yes":
+        return render(request, "accounts/member_remove.html", {"member": membership})
+    try:
+        services.membership_end(
+            organization=request.organization,
+            user=person,
+            actor=request.user,
+            reason="removed by a coordinator",
+        )
+    except services.MembershipEndError as exc:
+        messages.error(request, exc.messages[0])
+        return redirect("accounts:people", org_slug=request.organization.slug)
+    messages.success(
+        request,
+        _("%(name)s is no longer a member of %(org)s.")
+        % {"name": person.display_name, "org": request.organization.name},
+    )
+    if person.pk == request.user.pk:
+        return redirect("home")
+    return redirect("accounts:people", org_slug=request.organization.slug)
+
+
 def invitation_accept(request, token):
     """Public: the link from the invitation email."""
     try:
