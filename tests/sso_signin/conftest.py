@@ -51,7 +51,9 @@ def _request_for(client, path="/accounts/oidc/callback/"):
     return request
 
 
-def social_sign_in(client, organization, *, sub, email, first="Ada", last="Lovelace", **claims):
+def social_sign_in(
+    client, organization, *, sub, email, first="Ada", last="Lovelace", process="login", **claims
+):
     """Complete an OpenID Connect sign-in at `organization`'s provider asserting these
     claims; returns allauth's response. The client keeps the resulting session."""
     request = _request_for(client)
@@ -62,7 +64,7 @@ def social_sign_in(client, organization, *, sub, email, first="Ada", last="Lovel
         (app,) = providers.social_apps(provider=organization.slug)
         provider = app.get_provider(request)
         sociallogin = provider.sociallogin_from_response(request, data)
-        sociallogin.state = {"process": "login", "next": "/"}
+        sociallogin.state = {"process": process, "next": "/"}
         response = complete_social_login(request, sociallogin)
     request.session.save()
     client.cookies[settings.SESSION_COOKIE_NAME] = request.session.session_key

@@ -252,3 +252,15 @@ def test_disabled_provider_cannot_be_used(client, org, participant):
         response = complete_social_login(request, sociallogin)
     assert response.status_code == 403
     assert not request.user.is_authenticated
+
+
+def test_connect_process_is_a_sign_in_under_the_rules(client_for, org, participant, stranger):
+    """Someone signed in cannot attach another person's provider identity to their own
+    account by asking allauth to "connect": the answer signs the asserted member in."""
+    make_idp(org)
+    client = client_for(stranger)
+    social_sign_in(client, org, sub="c-1", email=participant.email, process="connect")
+    assert signed_in_as(client) == participant
+    with scopes_disabled():
+        assert SocialAccount.objects.get(uid="c-1").user == participant
+        assert not SocialAccount.objects.filter(user=stranger).exists()
