@@ -333,3 +333,24 @@ def test_protocol_error_ends_on_the_refusal_page_and_is_audited(client, org, err
     (row,) = audit(org, Action.SSO_REFUSED)
     assert row.summary == f"provider answer refused ({error}, ValueError)"
     assert "secret" not in row.summary
+
+
+@pytest.mark.parametrize(
+    ("extra_data", "expected"),
+    [
+        # allauth's openid_connect keeps {"userinfo": ..., "id_token": <claims>}.
+        ({"userinfo": {"sub": "1"}, "id_token": {"sub": "1", "amr": ["pwd", "otp"]}}, True),
+        ({"userinfo": {"sub": "1"}, "id_token": {"sub": "1", "amr": ["pwd"]}}, False),
+        # The SAML side leaves the AuthnContextClassRef(s) under "authn_context".
+        ({"authn_context": ["http://schemas.microsoft.com/claims/multipleauthn"]}, True),
+        ({"mail": ["a@b.c"]}, False),
+        (None, False),
+    ],
+)
+def test_mfa_asserted_reads_allauths_extra_data(extra_data, expected):
+    from types import SimpleNamespace
+
+    from peercoach.sso.session import mfa_asserted
+
+    login = SimpleNamespace(account=SimpleNamespace(extra_data=extra_data))
+    assert mfa_asserted(login) is expected
