@@ -66,12 +66,12 @@ def social_apps(*, provider=None, client_id=None):
     """Unsaved SocialApps for the enabled providers matching allauth's lookup: `provider` is a
     provider class id ("openid_connect", "saml") or a provider_id (an organisation's slug);
     `client_id` is a client id (SAML: the slug). One query."""
-    rows = IdentityProvider.objects.filter(enabled=True).select_related("organization")
-    if provider in PROTOCOL_OF:
-        rows = rows.filter(protocol=PROTOCOL_OF[provider])
-    elif provider:
-        rows = rows.filter(organization__slug=provider)
     with scopes_disabled():
+        rows = IdentityProvider.objects.filter(enabled=True).select_related("organization")
+        if provider in PROTOCOL_OF:
+            rows = rows.filter(protocol=PROTOCOL_OF[provider])
+        elif provider:
+            rows = rows.filter(organization__slug=provider)
         apps = [BUILDERS[idp.protocol](idp) for idp in rows]
     if client_id:
         apps = [app for app in apps if app.client_id == client_id]
