@@ -98,7 +98,7 @@ def sso_decide(*, identity_provider, email, user=None):
     a closed account (inactive or deleted) → refused; an existing account that is a member of
     O → SIGN_IN; with an open invitation in O → ACCEPT; with O.allow_join and the domain
     confirmed for O → JOIN; else refused. No account: an open invitation → CREATE_INVITED;
-    O.allow_join → CREATE_JOIN; else refused.
+    O.allow_join and the domain confirmed for O → CREATE_JOIN; else refused.
     """
     organization = identity_provider.organization
     email = (email or "").strip().lower()
@@ -154,7 +154,10 @@ def sso_decide(*, identity_provider, email, user=None):
                 return SsoDecision(
                     Outcome.CREATE_INVITED, organization, email, invitation=invitation
                 )
-            if identity_provider.allow_join:
+            # Only for an address of a domain confirmed for O: otherwise O's provider could
+            # mint an account for any address (a gmail one, say), which a later invitation
+            # elsewhere would then let O's provider reach.
+            if identity_provider.allow_join and owner is not None:
                 return SsoDecision(Outcome.CREATE_JOIN, organization, email)
     return _refused(
         organization,

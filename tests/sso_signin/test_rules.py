@@ -104,6 +104,11 @@ def test_new_person_with_invitation_gets_an_account_without_password(client, org
 
 def test_allow_join_creates_a_participant(client, org):
     make_idp(org, allow_join=True)
+    # Not for an address of a domain nobody confirmed for the organisation.
+    before = counts()
+    response = social_sign_in(client, org, sub="u-4", email="walk.in@gmail.example.com")
+    assert_refused(response, client, org, before, says="is not a member")
+    confirm_domain(org, "acme.example.org")
     social_sign_in(client, org, sub="u-4", email="walk.in@acme.example.org")
     user = signed_in_as(client)
     assert user is not None and not user.has_usable_password()
