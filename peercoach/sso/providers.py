@@ -8,6 +8,7 @@ SocialApp instances are unsaved: allauth only reads them (tokens are not stored)
 
 from allauth.socialaccount.models import SocialApp
 from django_scopes import scopes_disabled
+from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
 
 from .models import IdentityProvider
 
@@ -30,12 +31,36 @@ def _oidc_app(idp):
     )
 
 
+def _saml_idp_from_xml(metadata_xml, entity_id):
+    """The entity id, sign-in URL and signing certificate in pasted IdP metadata, or {} when
+    it cannot be read (the provider then fails closed: python3-saml refuses to start)."""
+    try:
+        parsed = OneLogin_Saml2_IdPMetadataParser.parse(
+            metadata_xml, entity_id=entity_id or None
+        ).get("idp", {})
+    except Exception:  # noqa: BLE001 - malformed XML from a form: treated as no metadata
+        return {}
+    cert = parsed.get("x509cert") or next(
+        iter(parsed.get("x509certMulti", {}).get("signing", [])), ""
+    )
+    return {
+        "entity_id": parsed.get("entityId", ""),
+        "sso_url": parsed.get("singleSignOnService", {}).get("url", ""),
+        "x509cert": cert,
+    }
+
+
 def _saml_app(idp):
+    """allauth's SAML app: IdP from its metadata URL (fetched and cached by allauth), else
+    from pasted metadata XML, else from the entity id, sign-in URL and certificate typed in.
+    Strict: python3-saml refuses unsigned assertions, expired or other-audience responses."""
     idp_settings = {"entity_id": idp.idp_entity_id}
     if idp.metadata_url:
         idp_settings["metadata_url"] = idp.metadata_url
     else:
         idp_settings.update(sso_url=idp.idp_sso_url, x509cert=idp.idp_x509cert)
+        if idp.metadata_xml and not (idp.idp_sso_url and idp.idp_x509cert):
+            idp_settings.update(_saml_idp_from_xml(idp.metadata_xml, idp.idp_entity_id))
     return SocialApp(
         provider=SAML,
         provider_id=idp.key,
@@ -66,12 +91,12 @@ def social_apps(*, provider=None, client_id=None):
     """Unsaved SocialApps for the enabled providers matching allauth's lookup: `provider` is a
     provider class id ("openid_connect", "saml") or a provider_id (an organisation's slug);
     `client_id` is a client id (SAML: the slug). One query."""
-    rows = IdentityProvider.objects.filter(enabled=True).select_related("organization")
-    if provider in PROTOCOL_OF:
-        rows = rows.filter(protocol=PROTOCOL_OF[provider])
-    elif provider:
-        rows = rows.filter(organization__slug=provider)
     with scopes_disabled():
+        rows = IdentityProvider.objects.filter(enabled=True).select_related("organization")
+        if provider in PROTOCOL_OF:
+            rows = rows.filter(protocol=PROTOCOL_OF[provider])
+        elif provider:
+            rows = rows.filter(organization__slug=provider)
         apps = [BUILDERS[idp.protocol](idp) for idp in rows]
     if client_id:
         apps = [app for app in apps if app.client_id == client_id]
