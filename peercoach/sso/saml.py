@@ -39,9 +39,23 @@ CLOCK_DRIFT = datetime.timedelta(minutes=5)
 # this long.
 DEFAULT_LIFETIME = datetime.timedelta(hours=24)
 
-REPLAYED = "replayed"
-UNSOLICITED = "unsolicited"
-UNREACHABLE = "idp_unreachable"
+
+class SamlRefusal(Exception):
+    """What this module refuses; the class name is the audit row's detail."""
+
+    code = "refused"
+
+
+class AssertionReplayed(SamlRefusal):
+    code = "replayed"
+
+
+class UnsolicitedResponse(SamlRefusal):
+    code = "unsolicited"
+
+
+class IdentityProviderUnavailable(SamlRefusal):
+    code = "idp_unavailable"
 
 
 def saml_assertion_consume(*, organization, assertion_id, not_on_or_after=None):
@@ -70,15 +84,18 @@ def saml_assertion_consume(*, organization, assertion_id, not_on_or_after=None):
     return True
 
 
-def _refuse(request, provider, code, reason, exception=None):
-    """End the request on the adapter's authentication-error page (refusal and audit)."""
-    logger.warning("SAML sign-in refused for %s: %s (%r)", provider.app.client_id, code, exception)
+def _refuse(request, provider, exception):
+    """End the request on the adapter's authentication-error page (refusal page, audit row
+    in the organisation: "provider answer refused (denied, AssertionReplayed)")."""
+    logger.warning(
+        "SAML sign-in refused for %s: %s", provider.app.client_id, type(exception).__name__
+    )
     response = render_authentication_error(
         request,
         provider,
-        error=AuthError.DENIED if code != UNREACHABLE else AuthError.UNKNOWN,
+        error=AuthError.DENIED,
         exception=exception,
-        extra_context={"saml_errors": [code], "saml_last_error_reason": reason},
+        extra_context={"saml_errors": [exception.code], "saml_last_error_reason": str(exception)},
     )
     raise ImmediateHttpResponse(response)
 
@@ -94,7 +111,7 @@ class SAMLProvider(AllauthSAMLProvider):
         expiry = response.get_last_assertion_not_on_or_after()
         idp = identity_provider_of(self.app)
         if not assertion_id or idp is None:
-            _refuse(request, self, REPLAYED, "The response carries no assertion ID.")
+            _refuse(request, self, AssertionReplayed("The response carries no assertion ID."))
         if not saml_assertion_consume(
             organization=idp.organization,
             assertion_id=assertion_id,
@@ -102,7 +119,7 @@ class SAMLProvider(AllauthSAMLProvider):
             if expiry
             else None,
         ):
-            _refuse(request, self, REPLAYED, f"Assertion {assertion_id} was already used.")
+            _refuse(request, self, AssertionReplayed(f"Assertion {assertion_id} was already used."))
         login = super().sociallogin_from_response(request, response)
         login.account.extra_data[AUTHN_CONTEXT] = list(response.get_last_authn_contexts())
         return login
@@ -110,20 +127,15 @@ class SAMLProvider(AllauthSAMLProvider):
     def unstash_redirect_state(self, request, state_id):
         try:
             return super().unstash_redirect_state(request, state_id)
-        except PermissionDenied as exc:
+        except PermissionDenied:
             # InResponseTo names no sign-in this browser started (or one that timed out).
-            _refuse(
-                request,
-                self,
-                UNSOLICITED,
-                "The response answers no sign-in started in this browser.",
-                exc,
-            )
+            _refuse(request, self, UnsolicitedResponse("No sign-in of this browser asked."))
 
     def redirect(self, request, process, next_url=None, data=None, **kwargs):
         try:
             return super().redirect(request, process, next_url, data, **kwargs)
         except ImmediateHttpResponse:
             raise
-        except Exception as exc:  # noqa: BLE001 - metadata unreachable or unreadable
-            _refuse(request, self, UNREACHABLE, "The identity provider could not be reached.", exc)
+        except Exception as exc:  # noqa: BLE001 - metadata unreachable, unreadable, incomplete
+            logger.warning("SAML provider %s unavailable: %r", self.app.client_id, exc)
+            _refuse(request, self, IdentityProviderUnavailable("Metadata unavailable."))
