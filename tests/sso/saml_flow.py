@@ -40,13 +40,18 @@ def idp_fixture(saml_idp):
     return saml_idp
 
 
-def saml_provider(organization, idp, *, from_url=False, **fields):
+def saml_provider(organization, idp, *, from_url=False, read_on_save=True, **fields):
     """`organization`'s SAML provider, enabled, set up from the IdP's metadata: pasted XML
-    by default (no HTTP needed), or its metadata URL."""
+    by default (no HTTP needed), or its metadata URL. `read_on_save`: with the entity id,
+    sign-in URL and certificate filled in, as the settings form does when it saves."""
     if from_url:
         source = {"metadata_url": idp.metadata_url}
     else:
         source = {"metadata_xml": idp.metadata_xml()}
+    if read_on_save:
+        source.update(
+            idp_entity_id=idp.entity_id, idp_sso_url=idp.sso_url, idp_x509cert=idp.certificate
+        )
     values = {"protocol": IdentityProvider.Protocol.SAML, "enabled": True, **source, **fields}
     with scopes_disabled():
         return IdentityProvider.objects.create(organization=organization, **values)
