@@ -17,6 +17,13 @@ from .models import IdentityProvider
 
 OIDC = "openid_connect"
 SAML = "saml"
+# SAML subject identifiers, first released first used: subject-id and pairwise-id (OASIS
+# SAML V2.0 Subject Identifier Attributes), eduPersonPrincipalName (InCommon/eduGAIN).
+SAML_SUBJECT_ATTRIBUTES = [
+    "urn:oasis:names:tc:SAML:attribute:subject-id",
+    "urn:oasis:names:tc:SAML:attribute:pairwise-id",
+    "urn:oid:1.3.6.1.4.1.5923.1.1.1.6",
+]
 
 
 def _oidc_app(idp):
@@ -72,7 +79,9 @@ def _saml_app(idp):
         settings={
             "idp": idp_settings,
             "attribute_mapping": {
-                "uid": "name_id",
+                # A stable subject identifier when the IdP releases one, else the NameID
+                # (saml.SAMLProvider.extract_uid: not a transient one).
+                "uid": SAML_SUBJECT_ATTRIBUTES,
                 "email": idp.attribute_email,
                 "first_name": idp.attribute_first_name,
                 "last_name": idp.attribute_last_name,

@@ -31,6 +31,7 @@ from .providers import identity_provider_of
 
 logger = logging.getLogger(__name__)
 
+TRANSIENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:transient"
 # sociallogin.account.extra_data key: the AuthnContextClassRef values of the assertion.
 AUTHN_CONTEXT = "authn_context"
 # python3-saml accepts an assertion up to this long after its NotOnOrAfter (clock drift).
@@ -56,6 +57,10 @@ class UnsolicitedResponse(SamlRefusal):
 
 class IdentityProviderUnavailable(SamlRefusal):
     code = "idp_unavailable"
+
+
+class NoSubject(SamlRefusal):
+    code = "no_subject"
 
 
 def saml_assertion_consume(*, organization, assertion_id, not_on_or_after=None):
@@ -120,9 +125,27 @@ class SAMLProvider(AllauthSAMLProvider):
             else None,
         ):
             _refuse(request, self, AssertionReplayed(f"Assertion {assertion_id} was already used."))
-        login = super().sociallogin_from_response(request, response)
+        try:
+            login = super().sociallogin_from_response(request, response)
+        except ValueError:
+            # Neither a stable identifier nor an address: nobody to sign in.
+            _refuse(request, self, NoSubject("The answer names nobody."))
         login.account.extra_data[AUTHN_CONTEXT] = list(response.get_last_authn_contexts())
         return login
+
+    def extract_uid(self, data):
+        """The account's identifier at this provider: a subject-id / pairwise-id /
+        eduPersonPrincipalName attribute when released (`_saml_app`'s mapping), else a
+        NameID that is not transient, else the asserted address (lower-cased): a
+        Shibboleth-style transient NameID changes at every sign-in and would link a new
+        identity each time. None when there is none of them (then refused)."""
+        fields = self._extract(data)
+        if fields.get("uid"):
+            return fields["uid"]
+        if data.get_nameid() and data.get_nameid_format() != TRANSIENT:
+            return data.get_nameid()
+        email = fields.get("email")
+        return email.strip().lower() if email else None
 
     def unstash_redirect_state(self, request, state_id):
         try:

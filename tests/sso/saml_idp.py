@@ -18,6 +18,7 @@ Tests that need no browser call `respond()` directly with the SAMLRequest our ap
 import base64
 import datetime
 import html
+import secrets
 import shutil
 import threading
 from dataclasses import dataclass, field
@@ -32,7 +33,12 @@ from cryptography.x509.oid import NameOID
 from saml2 import BINDING_HTTP_REDIRECT
 from saml2.config import IdPConfig
 from saml2.metadata import create_metadata_string
-from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_EMAILADDRESS, NameID
+from saml2.saml import (
+    NAME_FORMAT_URI,
+    NAMEID_FORMAT_EMAILADDRESS,
+    NAMEID_FORMAT_TRANSIENT,
+    NameID,
+)
 from saml2.server import Server
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
@@ -49,6 +55,8 @@ class Knobs:
     expired: bool = False  # NotOnOrAfter (conditions, subject confirmation) in the past
     audience: str = ""  # another SP's entity id as the audience, e.g. another organisation
     authn_context: str = PASSWORD_PROTECTED
+    name_id: str = "email"  # "email" (the address) or "transient" (new at each answer)
+    mail: bool = True  # False: no mail attribute released
     first_name: str = "Ada"
     last_name: str = "Lovelace"
     extra_attributes: dict = field(default_factory=dict)
@@ -115,7 +123,7 @@ class SamlIdp:
                         "endpoints": {
                             "single_sign_on_service": [(self.sso_url, BINDING_HTTP_REDIRECT)]
                         },
-                        "name_id_format": [NAMEID_FORMAT_EMAILADDRESS],
+                        "name_id_format": [NAMEID_FORMAT_EMAILADDRESS, NAMEID_FORMAT_TRANSIENT],
                         "want_authn_requests_signed": False,
                         "policy": {
                             "default": {
@@ -148,18 +156,20 @@ class SamlIdp:
         sp_entity_id = knobs.audience or authn_request.issuer.text
         sps = {(authn_request.issuer.text, acs_url), (sp_entity_id, acs_url)}
         server = Server(config=self._config(-10 if knobs.expired else 15, sps))
-        identity = {
-            "mail": [email],
-            "givenName": [knobs.first_name],
-            "sn": [knobs.last_name],
-            **knobs.extra_attributes,
-        }
+        identity = {"givenName": [knobs.first_name], "sn": [knobs.last_name]}
+        if knobs.mail:
+            identity["mail"] = [email]
+        identity.update(knobs.extra_attributes)
+        name_id = {
+            "email": NameID(format=NAMEID_FORMAT_EMAILADDRESS, text=email),
+            "transient": NameID(format=NAMEID_FORMAT_TRANSIENT, text=secrets.token_hex(16)),
+        }[knobs.name_id]
         response = server.create_authn_response(
             identity,
             in_response_to=authn_request.id,
             destination=acs_url,
             sp_entity_id=sp_entity_id,
-            name_id=NameID(format=NAMEID_FORMAT_EMAILADDRESS, text=email),
+            name_id=name_id,
             authn={"class_ref": knobs.authn_context, "authn_auth": self.entity_id},
             sign_response=knobs.signed,
             sign_assertion=knobs.signed,

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from peercoach.audit.models import Action
-from peercoach.sso.models import UsedAssertion
+from peercoach.sso.models import EmailDomain, UsedAssertion
 from peercoach.sso.saml import AUTHN_CONTEXT, saml_assertion_consume
 from peercoach.sso.session import SSO_MFA_ORGS, SSO_ORGS
 
@@ -115,6 +115,46 @@ def test_signature_by_another_key_is_refused(client, org, participant, idp, tmp_
     before = counts()
     response, _ = saml_sign_in(client, "acme", idp, email=participant.email)
     assert_refused(response, client, org, before, detail="provider answer refused")
+
+
+def test_issuer_other_than_the_configured_idp_is_refused(client, org, participant, idp):
+    saml_provider(org, idp, metadata_xml="", idp_entity_id="https://idp.elsewhere.example/")
+    before = counts()
+    response, _ = saml_sign_in(client, "acme", idp, email=participant.email)
+    assert_refused(response, client, org, before, detail="provider answer refused")
+
+
+def test_address_of_another_tenants_domain_is_refused(client, org, other_org, idp):
+    saml_provider(org, idp, allow_join=True)
+    with scopes_disabled():
+        EmailDomain.objects.create(
+            organization=other_org, domain="globex.example.org", confirmed_at=timezone.now()
+        )
+    before = counts()
+    response, _ = saml_sign_in(client, "acme", idp, email="someone@globex.example.org")
+    assert_refused(response, client, org, before, detail="address of another organisation")
+
+
+def test_transient_name_id_links_one_identity_by_address(client, org, participant, idp):
+    """A Shibboleth-style transient NameID changes at every answer: the identity allauth
+    links is the address, so the second sign-in finds the first one's link."""
+    saml_provider(org, idp)
+    idp.knobs.name_id = "transient"
+    saml_sign_in(client, "acme", idp, email=participant.email.upper())
+    client.logout()
+    saml_sign_in(client, "acme", idp, email=participant.email)
+    assert signed_in_as(client) == participant
+    with scopes_disabled():
+        (account,) = SocialAccount.objects.filter(user=participant)
+    assert account.uid == participant.email
+
+
+def test_answer_naming_nobody_is_refused(client, org, idp):
+    saml_provider(org, idp, allow_join=True)
+    idp.knobs.name_id, idp.knobs.mail = "transient", False
+    before = counts()
+    response, _ = saml_sign_in(client, "acme", idp, email="walk.in@acme.example.org")
+    assert_refused(response, client, org, before, detail="NoSubject")
 
 
 def test_replayed_assertion_is_refused(client, org, participant, idp):
