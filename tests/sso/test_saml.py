@@ -213,3 +213,16 @@ def test_used_assertions_past_their_validity_are_deleted(org):
     saml_assertion_consume(organization=org, assertion_id="new")
     with scopes_disabled():
         assert list(UsedAssertion.objects.values_list("assertion_id", flat=True)) == ["new"]
+
+
+def test_sp_metadata_asks_for_signed_assertions(client, org, idp):
+    """What a coordinator gives the IdP (/accounts/saml/<slug>/metadata/): our entity id,
+    the HTTP-POST ACS, and that assertions must be signed."""
+    saml_provider(org, idp)
+    client.defaults["HTTP_HOST"] = "127.0.0.1"
+    response = client.get("/accounts/saml/acme/metadata/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert f'entityID="{sp_entity_id("acme")}"' in body
+    assert 'Location="http://127.0.0.1/accounts/saml/acme/acs/"' in body
+    assert 'WantAssertionsSigned="true"' in body
