@@ -51,7 +51,8 @@ PASSWORD_PROTECTED = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTr
 class Knobs:
     """How the next responses are made; `reset()` restores a well-behaved IdP."""
 
-    signed: bool = True  # False: neither the response nor the assertion is signed
+    sign_response: bool = True  # the <Response>'s own signature
+    sign_assertion: bool = True  # the <Assertion>'s (both False: unsigned)
     expired: bool = False  # NotOnOrAfter (conditions, subject confirmation) in the past
     audience: str = ""  # another SP's entity id as the audience, e.g. another organisation
     authn_context: str = PASSWORD_PROTECTED
@@ -171,8 +172,8 @@ class SamlIdp:
             sp_entity_id=sp_entity_id,
             name_id=name_id,
             authn={"class_ref": knobs.authn_context, "authn_auth": self.entity_id},
-            sign_response=knobs.signed,
-            sign_assertion=knobs.signed,
+            sign_response=knobs.sign_response,
+            sign_assertion=knobs.sign_assertion,
             sign_alg=SIG_RSA_SHA256,
             digest_alg=DIGEST_SHA256,
         )

@@ -64,6 +64,14 @@ def test_member_signs_in_through_the_idp_with_pasted_metadata(client, org, parti
     assert len(used_assertions(org)) == 1
 
 
+def test_signed_assertion_in_an_unsigned_response_is_enough(client, org, participant, idp):
+    """Entra ID's default: the assertion signed, the Response not."""
+    saml_provider(org, idp)
+    idp.knobs.sign_response = False
+    saml_sign_in(client, "acme", idp, email=participant.email)
+    assert signed_in_as(client) == participant
+
+
 def test_refeds_mfa_is_kept_and_marks_the_session(client, org, participant, idp):
     saml_provider(org, idp)
     idp.knobs.authn_context = REFEDS_MFA
@@ -75,13 +83,19 @@ def test_refeds_mfa_is_kept_and_marks_the_session(client, org, participant, idp)
 
 
 @pytest.mark.parametrize(
-    ("knob", "value"),
-    [("signed", False), ("expired", True)],
-    ids=["unsigned", "expired"],
+    "knobs",
+    [
+        {"sign_response": False, "sign_assertion": False},
+        # Only the Response signed (Shibboleth's default): the assertion must be signed.
+        {"sign_assertion": False},
+        {"expired": True},
+    ],
+    ids=["unsigned", "assertion-unsigned", "expired"],
 )
-def test_unsigned_or_expired_response_is_refused(client, org, participant, idp, knob, value):
+def test_unsigned_or_expired_response_is_refused(client, org, participant, idp, knobs):
     saml_provider(org, idp)
-    setattr(idp.knobs, knob, value)
+    for knob, value in knobs.items():
+        setattr(idp.knobs, knob, value)
     before = counts()
     response, _ = saml_sign_in(client, "acme", idp, email=participant.email)
     assert_refused(response, client, org, before, detail="provider answer refused")
