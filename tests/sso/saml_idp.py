@@ -237,8 +237,8 @@ def _handler_for(idp):
             if url.path == "/metadata":
                 return self._send(200, idp.metadata_xml(), "application/samlmetadata+xml")
             if url.path == "/sso/redirect":
-                ticket = str(len(idp.requests) + 1)
                 with idp._lock:
+                    ticket = str(len(idp.requests) + 1)
                     idp.requests[ticket] = (query["SAMLRequest"], query.get("RelayState", ""))
                 return self._send(200, LOGIN_PAGE.format(ticket=ticket))
             if url.path == "/replay" and idp.last_response:
