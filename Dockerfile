@@ -27,6 +27,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # WeasyPrint renders the agreement PDFs with Pango/HarfBuzz; DejaVu is the fallback font.
 # postgresql-client: pg_dump and pg_restore for `manage.py backup` and `restore` (Debian's
 # version must be at least the server's, PostgreSQL 16 in docker-compose.yml).
+# SAML (python3-saml) needs no Debian package: the xmlsec wheel carries libxmlsec1, libxml2
+# and OpenSSL linked in (ldd: libc only), the same libxml2 as lxml's; the xmlsec1 program
+# is for the tests' identity provider (pysaml2) only.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libffi8 \

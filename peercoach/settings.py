@@ -254,6 +254,8 @@ ACCOUNT_ADAPTER = "peercoach.accounts.adapters.AccountAdapter"
 # Single sign-on: each organisation's provider (peercoach.sso), never allauth's own table.
 SOCIALACCOUNT_ADAPTER = "peercoach.sso.adapters.SocialAccountAdapter"
 SOCIALACCOUNT_STORE_TOKENS = False
+# allauth's SAML provider plus replay protection and the IdP's authentication context.
+SOCIALACCOUNT_PROVIDERS = {"saml": {"provider_class": "peercoach.sso.saml.SAMLProvider"}}
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 SOCIALACCOUNT_ONLY = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False

@@ -21,7 +21,7 @@ STAMP=$VENV/.requirements.lock.sha256
 # postgresql-client gives pg_dump/pg_restore to `manage.py backup` and `restore`.
 SYSTEM_PACKAGES=(
     chromium libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libffi8
-    fonts-dejavu-core poppler-utils gettext postgresql-client
+    fonts-dejavu-core poppler-utils gettext postgresql-client xmlsec1
 )
 
 say() { printf 'bootstrap: %s\n' "$*" >&2; }

@@ -142,3 +142,31 @@ class EmailDomain(TenantModel):
     @property
     def is_confirmed(self):
         return self.confirmed_at is not None
+
+
+class UsedAssertion(TenantModel):
+    """A SAML assertion an organisation's provider has already signed someone in with.
+
+    An assertion is good once: its ID is recorded when it is consumed, and the unique
+    constraint refuses a second use, even from two requests at the same moment. A row is
+    needed only while the assertion could still be accepted (until its NotOnOrAfter, plus
+    the clock drift python3-saml allows); older rows are deleted as new ones are written.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    assertion_id = models.CharField(max_length=255)
+    not_on_or_after = models.DateTimeField()
+    used_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("used SAML assertion")
+        verbose_name_plural = _("used SAML assertions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "assertion_id"], name="usedassertion_once"
+            ),
+        ]
+        indexes = [models.Index(fields=["not_on_or_after"], name="usedassertion_expiry")]
+
+    def __str__(self):
+        return self.assertion_id

@@ -6,13 +6,24 @@ tenant's configuration has one home and the secret is never shown in allauth's a
 SocialApp instances are unsaved: allauth only reads them (tokens are not stored).
 """
 
+from urllib.parse import urlsplit
+
 from allauth.socialaccount.models import SocialApp
+from django.conf import settings
 from django_scopes import scopes_disabled
+from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
 
 from .models import IdentityProvider
 
 OIDC = "openid_connect"
 SAML = "saml"
+# SAML subject identifiers, first released first used: subject-id and pairwise-id (OASIS
+# SAML V2.0 Subject Identifier Attributes), eduPersonPrincipalName (InCommon/eduGAIN).
+SAML_SUBJECT_ATTRIBUTES = [
+    "urn:oasis:names:tc:SAML:attribute:subject-id",
+    "urn:oasis:names:tc:SAML:attribute:pairwise-id",
+    "urn:oid:1.3.6.1.4.1.5923.1.1.1.6",
+]
 
 
 def _oidc_app(idp):
@@ -30,12 +41,36 @@ def _oidc_app(idp):
     )
 
 
+def _saml_idp_from_xml(metadata_xml, entity_id):
+    """The entity id, sign-in URL and signing certificate in pasted IdP metadata, or {} when
+    it cannot be read (the provider then fails closed: python3-saml refuses to start)."""
+    try:
+        parsed = OneLogin_Saml2_IdPMetadataParser.parse(
+            metadata_xml, entity_id=entity_id or None
+        ).get("idp", {})
+    except Exception:  # noqa: BLE001 - malformed XML from a form: treated as no metadata
+        return {}
+    cert = parsed.get("x509cert") or next(
+        iter(parsed.get("x509certMulti", {}).get("signing", [])), ""
+    )
+    return {
+        "entity_id": parsed.get("entityId", ""),
+        "sso_url": parsed.get("singleSignOnService", {}).get("url", ""),
+        "x509cert": cert,
+    }
+
+
 def _saml_app(idp):
+    """allauth's SAML app: IdP from its metadata URL (fetched and cached by allauth), else
+    from pasted metadata XML, else from the entity id, sign-in URL and certificate typed in.
+    Strict: python3-saml refuses unsigned assertions, expired or other-audience responses."""
     idp_settings = {"entity_id": idp.idp_entity_id}
     if idp.metadata_url:
         idp_settings["metadata_url"] = idp.metadata_url
     else:
         idp_settings.update(sso_url=idp.idp_sso_url, x509cert=idp.idp_x509cert)
+        if idp.metadata_xml and not (idp.idp_sso_url and idp.idp_x509cert):
+            idp_settings.update(_saml_idp_from_xml(idp.metadata_xml, idp.idp_entity_id))
     return SocialApp(
         provider=SAML,
         provider_id=idp.key,
@@ -44,7 +79,9 @@ def _saml_app(idp):
         settings={
             "idp": idp_settings,
             "attribute_mapping": {
-                "uid": "name_id",
+                # A stable subject identifier when the IdP releases one, else the NameID
+                # (saml.SAMLProvider.extract_uid: not a transient one).
+                "uid": SAML_SUBJECT_ATTRIBUTES,
                 "email": idp.attribute_email,
                 "first_name": idp.attribute_first_name,
                 "last_name": idp.attribute_last_name,
@@ -87,3 +124,27 @@ def identity_provider_of(app):
             .select_related("organization")
             .first()
         )
+
+
+def sign_in_origin(idp):
+    """The origin (scheme://host[:port]) the browser is sent to when `idp`'s sign-in starts:
+    the OpenID Connect issuer's (its authorization endpoint, as at Entra ID, Google, Okta
+    and Keycloak), the SAML sign-in URL's; None when not configured."""
+    url = idp.issuer if idp.protocol == IdentityProvider.Protocol.OIDC else idp.idp_sso_url
+    parts = urlsplit(url or "")
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def sign_in_csp(idp):
+    """The Content-Security-Policy of a page whose form starts `idp`'s sign-in: the site's
+    own, with the provider's origin allowed in `form-action`. Browsers check form-action on
+    the redirects that follow a form's submission too, so allauth's answer to the POST (a
+    redirect to the provider) is blocked under `form-action 'self'` alone. Set it as
+    `response._csp_config`, as Django's `csp_override` decorator does."""
+    policy = dict(settings.SECURE_CSP)
+    origin = sign_in_origin(idp)
+    if origin:
+        policy["form-action"] = [*policy.get("form-action", []), origin]
+    return policy

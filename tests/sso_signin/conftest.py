@@ -7,6 +7,8 @@ protocol step is exactly what runs in production. The real providers on loopback
 h-oidc's and h-saml's tests.
 """
 
+import uuid
+
 import pytest
 from allauth.core import context
 from allauth.socialaccount.helpers import complete_social_login
@@ -91,6 +93,16 @@ class FakeSamlAuth:
 
     def get_nameid_format(self):
         return "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
+
+    # Read by peercoach.sso.saml.SAMLProvider (h-saml): replay protection, MFA context.
+    def get_last_assertion_id(self):
+        return f"fake-{uuid.uuid4()}"
+
+    def get_last_assertion_not_on_or_after(self):
+        return None
+
+    def get_last_authn_contexts(self):
+        return []
 
 
 def saml_sign_in(client, organization, *, nameid, attributes):
