@@ -16,6 +16,19 @@ SAML = "saml"
 
 
 def _oidc_app(idp):
+    """allauth's openid_connect app for an organisation's OpenID Connect provider.
+
+    What allauth checks, and what is added here: allauth discovers the endpoints from
+    `<issuer>/.well-known/openid-configuration`, sends `state` and a PKCE S256 challenge
+    (on here), authenticates to the token endpoint with client_secret_post, and checks the
+    id_token's `iss` against the discovered issuer, its `aud` against the client id, and
+    `exp` (and a `jti` replay list). Its signature is not checked when the token came from
+    the token endpoint (OpenID Connect Core 3.1.3.7: the TLS back channel is the proof),
+    and the claims used come from userinfo over that same channel. allauth sends no
+    `nonce` (PKCE covers code injection in the code flow). allauth never compares the
+    discovered issuer with the configured one, so a discovery document naming another
+    issuer would be believed: the override pins the issuer every id_token must carry to
+    the one the organisation configured, as OpenID Connect Discovery 4.3 requires."""
     return SocialApp(
         provider=OIDC,
         provider_id=idp.key,
@@ -23,9 +36,11 @@ def _oidc_app(idp):
         client_id=idp.client_id,
         secret=idp.client_secret,
         settings={
-            "server_url": idp.issuer,
+            # allauth appends /.well-known/openid-configuration: no double slash.
+            "server_url": idp.issuer.rstrip("/"),
             "oauth_pkce_enabled": True,
             "token_auth_method": "client_secret_post",
+            "openid_configuration_overrides": {"issuer": idp.issuer},
         },
     )
 
@@ -66,12 +81,12 @@ def social_apps(*, provider=None, client_id=None):
     """Unsaved SocialApps for the enabled providers matching allauth's lookup: `provider` is a
     provider class id ("openid_connect", "saml") or a provider_id (an organisation's slug);
     `client_id` is a client id (SAML: the slug). One query."""
-    rows = IdentityProvider.objects.filter(enabled=True).select_related("organization")
-    if provider in PROTOCOL_OF:
-        rows = rows.filter(protocol=PROTOCOL_OF[provider])
-    elif provider:
-        rows = rows.filter(organization__slug=provider)
     with scopes_disabled():
+        rows = IdentityProvider.objects.filter(enabled=True).select_related("organization")
+        if provider in PROTOCOL_OF:
+            rows = rows.filter(protocol=PROTOCOL_OF[provider])
+        elif provider:
+            rows = rows.filter(organization__slug=provider)
         apps = [BUILDERS[idp.protocol](idp) for idp in rows]
     if client_id:
         apps = [app for app in apps if app.client_id == client_id]
