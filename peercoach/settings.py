@@ -120,6 +120,8 @@ MIDDLEWARE = [
     # above); before the tenant middleware, so that its 404 speaks it too.
     "peercoach.tenancy.languages.LanguageMiddleware",
     "peercoach.tenancy.middleware.TenantMiddleware",
+    # An organisation that requires single sign-on: its pages want its provider's sign-in.
+    "peercoach.sso.middleware.SsoRequiredMiddleware",
     "peercoach.accounts.middleware.CoordinatorMfaMiddleware",
 ]
 
@@ -450,6 +452,11 @@ HOOKS = {
     "match_ended": ["agreements.hooks.match_ended", "sessions.hooks.match_ended"],
     # (*, program) -> [message]: warnings the pairing page shows after publishing.
     "publish_readiness": ["agreements.hooks.publish_readiness"],
+    # (*, request, user) -> response or None: a sign-in other than single sign-on (password,
+    # emailed code) is about to sign `user` in; a response refuses it (mandatory SSO).
+    "sign_in_other_than_sso": ["peercoach.sso.services.sso_password_refusal"],
+    # (*, request, membership) -> bool: the coordinator two-factor rule is met otherwise.
+    "coordinator_mfa_satisfied": ["peercoach.sso.services.sso_mfa_satisfies"],
 }
 # Calendar files attached to reminders of these kinds, built at sending time.
 REMINDER_ATTACHMENTS = {

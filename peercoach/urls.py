@@ -2,6 +2,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from peercoach.sso import views as sso_views
+
 from . import views
 
 admin.site.site_header = "peercoach operator admin"
@@ -10,7 +12,10 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    # allauth's sign-in with the email-first step in front (single sign-on routing).
+    path("accounts/login/", sso_views.login),
     path("accounts/", include("allauth.urls")),
+    path("", include("peercoach.sso.urls")),
     path("", include("peercoach.accounts.urls")),
     path("", include("peercoach.tenancy.urls")),
     path("", include("programs.urls")),

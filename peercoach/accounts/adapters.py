@@ -3,8 +3,26 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from django.utils import translation
 
+from peercoach.hooks import hooks_run
+
 
 class AccountAdapter(DefaultAccountAdapter):
+    def pre_login(self, request, user, **kwargs):
+        """Any sign-in but a single sign-on one (a password, an emailed code) asks the hooks
+        `sign_in_other_than_sso` (mandatory single sign-on: peercoach.sso), which may answer
+        a refusal page instead."""
+        response = super().pre_login(request, user, **kwargs)
+        if response is not None:
+            return response
+        if (kwargs.get("signal_kwargs") or {}).get("sociallogin") is None:
+            for answer in hooks_run("sign_in_other_than_sso", request=request, user=user):
+                if answer is not None:
+                    from allauth.account.internal.stagekit import clear_login
+
+                    clear_login(request)
+                    return answer
+        return None
+
     def is_open_for_signup(self, request):
         # People join through an invitation (accounts:invitation_accept), which
         # creates the account itself; there is no open sign-up form.

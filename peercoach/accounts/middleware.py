@@ -5,6 +5,8 @@ from django.contrib import messages
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
+from peercoach.hooks import hooks_run
+
 
 class CoordinatorMfaMiddleware:
     def __init__(self, get_response):
@@ -19,6 +21,10 @@ class CoordinatorMfaMiddleware:
             and not Authenticator.objects.filter(
                 user=request.user, type=Authenticator.Type.TOTP
             ).exists()
+            # A second factor the organisation's identity provider asserted (peercoach.sso).
+            and not any(
+                hooks_run("coordinator_mfa_satisfied", request=request, membership=membership)
+            )
         ):
             messages.warning(
                 request,

@@ -19,6 +19,9 @@ from .selectors import membership_in
 
 TENANT_PATH = re.compile(r"^/o/(?P<slug>[-\w]+)/")
 ADMIN_PATH = "/admin/"
+# Tenant paths open to anyone (anonymous visitors, non-members), after /o/<slug>/: they run
+# outside any organisation's scope and answer the same 404 for an unknown organisation.
+PUBLIC_TENANT_SUFFIXES = ("sso/",)
 
 
 class TenantMiddleware:
@@ -34,6 +37,10 @@ class TenantMiddleware:
                 # The admin is for platform operators, who manage every tenant.
                 with scopes_disabled():
                     return self.get_response(request)
+            self._activate_time_zone(request, None)
+            return self.get_response(request)
+
+        if request.path_info[match.end() :] in PUBLIC_TENANT_SUFFIXES:
             self._activate_time_zone(request, None)
             return self.get_response(request)
 

@@ -1,0 +1,254 @@
+"""The rules of sign-in through an organisation's provider (sso-contract, rules 1-6)."""
+
+from datetime import timedelta
+
+import pytest
+from allauth.account.models import EmailAddress
+from allauth.socialaccount.models import SocialAccount
+from django.utils import timezone
+from django_scopes import scope, scopes_disabled
+
+from peercoach.accounts.models import Invitation, User
+from peercoach.audit.models import Action, AuditEvent
+from peercoach.sso.session import SSO_MFA_ORGS, SSO_ORGS
+from peercoach.tenancy.models import Membership
+from tests.factories import InvitationFactory, MembershipFactory, UserFactory
+
+from .conftest import confirm_domain, make_idp, social_sign_in
+
+pytestmark = pytest.mark.django_db
+
+
+def counts():
+    with scopes_disabled():
+        return {
+            "users": User.objects.count(),
+            "memberships": Membership.objects.count(),
+            "social": SocialAccount.objects.count(),
+            "addresses": EmailAddress.objects.count(),
+            "accepted": Invitation.objects.filter(accepted_at__isnull=False).count(),
+        }
+
+
+def audit(org, action):
+    with scope(organization=org):
+        return list(AuditEvent.objects.filter(organization=org, action=action))
+
+
+def signed_in_as(client):
+    response = client.get("/")
+    user = response.wsgi_request.user
+    return user if user.is_authenticated else None
+
+
+def assert_refused(response, client, org, before, *, says):
+    assert response.status_code == 403
+    assert says in response.content.decode()
+    assert counts() == before, "a refused sign-in created something"
+    assert signed_in_as(client) is None
+    assert len(audit(org, Action.SSO_REFUSED)) == 1
+
+
+def test_member_signs_in_and_is_linked_once(client, org, participant):
+    make_idp(org)
+    before = counts()
+    response = social_sign_in(client, org, sub="u-1", email=participant.email)
+    assert response.status_code == 302
+    assert signed_in_as(client) == participant
+    with scopes_disabled():
+        account = SocialAccount.objects.get(user=participant)
+    assert (account.provider, account.uid) == (org.slug, "u-1")
+    assert counts()["users"] == before["users"]
+    assert [e.summary for e in audit(org, Action.SSO_SIGN_IN)] == [
+        f"{participant.email} through OpenID Connect"
+    ]
+    assert client.session[SSO_ORGS] == [org.pk]
+    assert client.session[SSO_MFA_ORGS] == []
+
+    # Next time allauth finds the linked identity; nothing new is created.
+    client.logout()
+    social_sign_in(client, org, sub="u-1", email=participant.email)
+    assert signed_in_as(client) == participant
+    with scopes_disabled():
+        assert SocialAccount.objects.filter(user=participant).count() == 1
+
+
+def test_existing_account_with_open_invitation_accepts_it(client, org, other_participant):
+    make_idp(org)
+    with scope(organization=org):
+        invitation = InvitationFactory(
+            organization=org, email=other_participant.email, role=Membership.Role.COORDINATOR
+        )
+    social_sign_in(client, org, sub="u-2", email=other_participant.email)
+    assert signed_in_as(client) == other_participant
+    with scope(organization=org):
+        invitation.refresh_from_db()
+        assert invitation.accepted_by == other_participant
+        assert Membership.objects.get(organization=org, user=other_participant).is_coordinator
+    assert len(audit(org, Action.SSO_JOINED)) == 1
+
+
+def test_new_person_with_invitation_gets_an_account_without_password(client, org):
+    make_idp(org)
+    with scope(organization=org):
+        InvitationFactory(organization=org, email="new.person@acme.example.org")
+    social_sign_in(client, org, sub="u-3", email="New.Person@acme.example.org", first="Nia")
+    user = signed_in_as(client)
+    assert user.email == "new.person@acme.example.org"
+    assert user.first_name == "Nia"
+    assert not user.has_usable_password()
+    assert EmailAddress.objects.get(user=user).verified
+    with scope(organization=org):
+        assert Membership.objects.get(organization=org, user=user).role == "participant"
+
+
+def test_allow_join_creates_a_participant(client, org):
+    make_idp(org, allow_join=True)
+    social_sign_in(client, org, sub="u-4", email="walk.in@acme.example.org")
+    user = signed_in_as(client)
+    assert user is not None and not user.has_usable_password()
+    assert EmailAddress.objects.get(user=user).verified
+    with scope(organization=org):
+        assert Membership.objects.get(organization=org, user=user).role == "participant"
+    assert [e.summary for e in audit(org, Action.SSO_JOINED)] == [
+        "walk.in@acme.example.org through OpenID Connect"
+    ]
+
+
+def test_existing_account_joins_only_from_a_domain_confirmed_for_the_organisation(
+    client, org, other_org, other_participant
+):
+    make_idp(org, allow_join=True)
+    # pat@globex.example.org: no domain confirmed for acme -> refused, nothing created.
+    before = counts()
+    response = social_sign_in(client, org, sub="u-5", email=other_participant.email)
+    assert_refused(response, client, org, before, says="is not a member of Acme University")
+
+    confirm_domain(org, "globex.example.org")
+    social_sign_in(client, org, sub="u-5", email=other_participant.email)
+    assert signed_in_as(client) == other_participant
+    with scope(organization=org):
+        assert Membership.objects.filter(organization=org, user=other_participant).exists()
+
+
+def test_not_a_member_is_refused_audited_and_nothing_created(client, org, other_participant):
+    make_idp(org)
+    before = counts()
+    response = social_sign_in(client, org, sub="u-6", email=other_participant.email)
+    assert_refused(response, client, org, before, says="Ask its coordinators for an invitation")
+    assert audit(org, Action.SSO_REFUSED)[0].summary == f"not a member: {other_participant.email}"
+
+
+def test_unknown_address_without_allow_join_is_refused(client, org):
+    make_idp(org)
+    before = counts()
+    response = social_sign_in(client, org, sub="u-7", email="nobody@acme.example.org")
+    assert_refused(response, client, org, before, says="is not a member")
+
+
+def test_address_of_another_tenants_domain_is_refused(client, org, other_org, participant):
+    """Even a member of O is refused when O's provider asserts an address whose domain an
+    operator confirmed for another organisation."""
+    make_idp(org, allow_join=True)
+    confirm_domain(other_org, "globex.example.org")
+    with scope(organization=org):
+        MembershipFactory(
+            organization=org, user=UserFactory(email="boss@globex.example.org"), role="participant"
+        )
+    before = counts()
+    response = social_sign_in(client, org, sub="u-8", email="boss@globex.example.org")
+    assert_refused(response, client, org, before, says="belongs to another organisation")
+
+
+@pytest.mark.parametrize("closed", ["inactive", "deleted"])
+def test_closed_account_is_refused(client, org, participant, closed):
+    make_idp(org)
+    if closed == "inactive":
+        participant.is_active = False
+    else:
+        participant.deleted_at = timezone.now()
+    participant.save()
+    before = counts()
+    response = social_sign_in(client, org, sub="u-9", email=participant.email)
+    assert_refused(response, client, org, before, says="is closed")
+
+
+def test_expired_or_revoked_invitation_does_not_let_in(client, org):
+    make_idp(org)
+    with scope(organization=org):
+        InvitationFactory(
+            organization=org,
+            email="late@acme.example.org",
+            expires_at=timezone.now() - timedelta(days=1),
+        )
+        InvitationFactory(
+            organization=org, email="gone@acme.example.org", revoked_at=timezone.now()
+        )
+    for n, email in enumerate(["late@acme.example.org", "gone@acme.example.org"]):
+        response = social_sign_in(client, org, sub=f"x-{n}", email=email)
+        assert response.status_code == 403
+    assert signed_in_as(client) is None
+
+
+def test_no_email_from_the_provider_is_refused(client, org):
+    make_idp(org, allow_join=True)
+    before = counts()
+    response = social_sign_in(client, org, sub="u-10", email="")
+    assert_refused(response, client, org, before, says="did not tell us your email address")
+
+
+def test_account_in_two_organisations_with_two_providers_keeps_both_marks(
+    client, org, other_org, participant
+):
+    make_idp(org)
+    make_idp(other_org)
+    with scope(organization=other_org):
+        MembershipFactory(organization=other_org, user=participant, role="participant")
+    social_sign_in(client, org, sub="a", email=participant.email)
+    social_sign_in(client, other_org, sub="b", email=participant.email, amr=["pwd", "otp"])
+    assert signed_in_as(client) == participant
+    assert sorted(client.session[SSO_ORGS]) == sorted([org.pk, other_org.pk])
+    assert client.session[SSO_MFA_ORGS] == [other_org.pk]
+
+
+@pytest.mark.parametrize(
+    ("claims", "mfa"),
+    [
+        ({"amr": ["pwd"]}, False),
+        ({"amr": ["pwd", "mfa"]}, True),
+        ({"amr": ["hwk"]}, True),
+        ({"amr": "otp"}, True),
+        ({"authn_context": "https://refeds.org/profile/mfa"}, True),
+        ({"authn_context": "urn:oasis:names:tc:SAML:2.0:ac:classes:Password"}, False),
+    ],
+)
+def test_mfa_marker_follows_what_the_provider_asserted(client, org, participant, claims, mfa):
+    make_idp(org)
+    social_sign_in(client, org, sub="m", email=participant.email, **claims)
+    assert client.session[SSO_MFA_ORGS] == ([org.pk] if mfa else [])
+
+
+def test_disabled_provider_cannot_be_used(client, org, participant):
+    idp = make_idp(org)
+    from allauth.core import context
+
+    from peercoach.sso import providers
+
+    from .conftest import _request_for
+
+    request = _request_for(client)
+    with context.request_context(request):
+        (app,) = providers.social_apps(provider=org.slug)
+        provider = app.get_provider(request)
+        sociallogin = provider.sociallogin_from_response(
+            request, {"sub": "d", "email": participant.email}
+        )
+        sociallogin.state = {"process": "login"}
+        with scopes_disabled():
+            IdentityProvider = type(idp)
+            IdentityProvider.objects.filter(pk=idp.pk).update(enabled=False)
+        from allauth.socialaccount.helpers import complete_social_login
+
+        response = complete_social_login(request, sociallogin)
+    assert response.status_code == 403
+    assert not request.user.is_authenticated
