@@ -6,7 +6,10 @@ tenant's configuration has one home and the secret is never shown in allauth's a
 SocialApp instances are unsaved: allauth only reads them (tokens are not stored).
 """
 
+from urllib.parse import urlsplit
+
 from allauth.socialaccount.models import SocialApp
+from django.conf import settings
 from django_scopes import scopes_disabled
 
 from .models import IdentityProvider
@@ -102,3 +105,27 @@ def identity_provider_of(app):
             .select_related("organization")
             .first()
         )
+
+
+def sign_in_origin(idp):
+    """The origin (scheme://host[:port]) the browser is sent to when `idp`'s sign-in starts:
+    the OpenID Connect issuer's (its authorization endpoint, as at Entra ID, Google, Okta
+    and Keycloak), the SAML sign-in URL's; None when not configured."""
+    url = idp.issuer if idp.protocol == IdentityProvider.Protocol.OIDC else idp.idp_sso_url
+    parts = urlsplit(url or "")
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def sign_in_csp(idp):
+    """The Content-Security-Policy of a page whose form starts `idp`'s sign-in: the site's
+    own, with the provider's origin allowed in `form-action`. Browsers check form-action on
+    the redirects that follow a form's submission too, so allauth's answer to the POST (a
+    redirect to the provider) is blocked under `form-action 'self'` alone. Set it as
+    `response._csp_config`, as Django's `csp_override` decorator does."""
+    policy = dict(settings.SECURE_CSP)
+    origin = sign_in_origin(idp)
+    if origin:
+        policy["form-action"] = [*policy.get("form-action", []), origin]
+    return policy

@@ -12,7 +12,7 @@ from django_scopes import scopes_disabled
 
 from . import services
 from .models import IdentityProvider
-from .providers import OIDC
+from .providers import OIDC, sign_in_csp
 
 allauth_login = LoginView.as_view()
 
@@ -65,7 +65,7 @@ def sso_start(request, org_slug):
         )
     if idp is None:
         raise Http404("No single sign-on here.")
-    return render(
+    response = render(
         request,
         "sso/start.html",
         {
@@ -75,6 +75,9 @@ def sso_start(request, org_slug):
             "next": _safe_next(request, request.GET.get("next", "")),
         },
     )
+    # The form's POST is answered with a redirect to the provider: form-action must allow it.
+    response._csp_config = sign_in_csp(idp)
+    return response
 
 
 def login(request, *args, **kwargs):

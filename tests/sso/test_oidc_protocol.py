@@ -107,8 +107,8 @@ def test_the_token_endpoint_refuses_a_code_without_its_pkce_verifier(org, oidc, 
 
 def refused(client, callback):
     response = finish(client, callback)
-    # allauth's authentication error (401), or the sign-in rules' refusal page (403).
-    assert response.status_code in (401, 403), response.status_code
+    # The sign-in rules' refusal page (peercoach.sso.views.refused_response).
+    assert response.status_code == 403, response.status_code
     assert "_auth_user_id" not in client.session
     return response
 
