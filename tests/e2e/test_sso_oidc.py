@@ -293,3 +293,16 @@ def test_email_first_keeps_the_password_for_other_addresses(
     sign_in(page, live_server.url, email=user.email, password=TEST_PASSWORD)
     expect(page).to_have_url(f"{live_server.url}/o/{org.slug}/")
     assert not any(path == "/authorize" for _, path in oidc.requests)
+
+
+def test_allauths_own_start_page_reaches_the_provider(
+    live_server, page, browser_log, org, participant, acme_sso, oidc
+):
+    """allauth's confirmation page (GET /accounts/oidc/<slug>/login/) posts to itself and
+    is answered with the redirect to the provider: its form-action allows the provider."""
+    page.goto(f"{live_server.url}/accounts/oidc/{org.slug}/login/")
+    page.locator("main form [type=submit]").first.click()
+    page.wait_for_url(f"{oidc.issuer}/authorize?*")
+    sign_in_at_provider(page, email=participant.email)
+    expect(page).to_have_url(f"{live_server.url}/o/{org.slug}/")
+    assert browser_log.csp_violations == []

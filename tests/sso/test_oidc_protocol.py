@@ -10,6 +10,7 @@ from allauth.socialaccount.models import SocialAccount
 from django.contrib.auth import get_user_model
 from django_scopes import scopes_disabled
 
+from peercoach.audit.models import Action, AuditEvent
 from tests.sso.oidc_provider import OidcProvider, idp_for
 
 BASE = "http://testserver"
@@ -136,3 +137,16 @@ def test_a_wrong_client_secret_gets_no_token(client, org, participant, oidc):
         type(idp).objects.filter(pk=idp.pk).update(client_secret="not-the-secret")
     refused(client, sign_in_at_provider(start(client, org.slug), email=participant.email))
     assert get_user_model().objects.count() == 1
+
+
+@pytest.mark.parametrize("issuer", ["{issuer}/nowhere", "http://127.0.0.1:9/"])
+def test_an_issuer_without_discovery_ends_on_the_refusal_page(client, org, oidc, issuer):
+    """A mistyped issuer (discovery answers 404) or one that does not answer at all: the
+    start of the sign-in is refused with the page, audited, never a 500."""
+    idp = idp_for(org, oidc, base_url=BASE)
+    with scopes_disabled():
+        type(idp).objects.filter(pk=idp.pk).update(issuer=issuer.format(issuer=oidc.issuer))
+    response = client.post(f"/accounts/oidc/{org.slug}/login/")
+    assert response.status_code == 403
+    with scopes_disabled():
+        assert AuditEvent.objects.filter(organization=org, action=Action.SSO_REFUSED).count() == 1

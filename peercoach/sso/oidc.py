@@ -1,0 +1,50 @@
+"""OpenID Connect sign-in start: allauth's view, with an unreachable provider answered by the
+refusal page instead of a server error, and a policy that lets its form reach the provider.
+
+allauth's openid_connect login view discovers the provider's endpoints
+(`<issuer>/.well-known/openid-configuration`) before it redirects; a mistyped issuer (404)
+or a provider that does not answer raises `requests.RequestException` there, which allauth
+catches only on the callback. Here that start is audited in the organisation and ends on the
+refusal page (HTTP 403), like every other refused sign-in. On GET allauth shows a page whose
+form POSTs back and is answered with the redirect to the provider: its Content-Security-
+Policy allows the provider's origin in form-action (`providers.sign_in_csp`).
+"""
+
+import logging
+
+import requests
+from allauth.socialaccount.providers.openid_connect import views as allauth_oidc
+
+from . import providers, services
+
+logger = logging.getLogger(__name__)
+
+
+def _identity_provider(provider_id):
+    app = next(iter(providers.social_apps(provider=provider_id)), None)
+    return providers.identity_provider_of(app) if app is not None else None
+
+
+def login(request, provider_id):
+    """allauth's `openid_connect_login`, same URL and name; an unreachable or wrong
+    discovery document gives the refusal page (audited), never a 500."""
+    try:
+        response = allauth_oidc.login(request, provider_id)
+    except requests.RequestException as error:
+        from .views import refused_response
+
+        idp = _identity_provider(provider_id)
+        detail = f"discovery failed, {type(error).__name__}"
+        # Never the exception's text: it names URLs and may quote the provider's answer.
+        logger.warning("Single sign-on start refused: %s", detail)
+        if idp is None:
+            return refused_response(request, organization=None)
+        services.sso_refusal_record(
+            organization=idp.organization, reason=services.Reason.PROTOCOL, detail=detail
+        )
+        return refused_response(request, organization=idp.organization)
+    if request.method == "GET" and response.status_code == 200:
+        idp = _identity_provider(provider_id)
+        if idp is not None:
+            response._csp_config = providers.sign_in_csp(idp)
+    return response
