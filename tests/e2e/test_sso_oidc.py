@@ -306,3 +306,35 @@ def test_allauths_own_start_page_reaches_the_provider(
     sign_in_at_provider(page, email=participant.email)
     expect(page).to_have_url(f"{live_server.url}/o/{org.slug}/")
     assert browser_log.csp_violations == []
+
+
+def test_one_account_in_two_organisations_signs_in_through_each_ones_provider(
+    live_server, page, org, other_org, acme_sso, oidc
+):
+    """Both organisations require their provider; the second one's pages send a session its
+    provider has not signed through it, and then both organisations open."""
+    globex_sso = idp_for(other_org, oidc, base_url=live_server.url)
+    for idp in (acme_sso, globex_sso):
+        idp_update(idp, required_for=IdentityProvider.Required.EVERYONE)
+    user = UserFactory(email="dual@mail.example.net", first_name="Dana")
+    for organization in (org, other_org):
+        with scope(organization=organization):
+            MembershipFactory(organization=organization, user=user)
+
+    start_at_organisation(page, live_server.url, org, oidc)
+    sign_in_at_provider(page, email=user.email)
+    page.goto(f"{live_server.url}/o/{org.slug}/")
+    expect(page).to_have_url(f"{live_server.url}/o/{org.slug}/")
+
+    page.goto(f"{live_server.url}/o/{other_org.slug}/")
+    expect(page).to_have_url(re.compile(rf"/o/{other_org.slug}/sso/\?next="))
+    page.locator("main form [type=submit]").first.click()
+    page.wait_for_url(f"{oidc.issuer}/authorize?*")
+    expect(page.get_by_text(f"peercoach-{other_org.slug}")).to_be_visible()
+    sign_in_at_provider(page, email=user.email)
+    expect(page).to_have_url(f"{live_server.url}/o/{other_org.slug}/")
+    page.goto(f"{live_server.url}/o/{org.slug}/")
+    expect(page).to_have_url(f"{live_server.url}/o/{org.slug}/")
+    assert sorted(a.provider for a in SocialAccount.objects.filter(user=user)) == sorted(
+        [org.slug, other_org.slug]
+    )
