@@ -32,6 +32,7 @@ from agreements.services.create import agreement_create
 from agreements.services.fill import value_save
 from agreements.services.sign import agreement_sign
 from peercoach.accounts.models import Invitation
+from peercoach.tenancy.middleware import PUBLIC_TENANT_SUFFIXES
 from peercoach.tenancy.models import Membership
 from peercoach.tenancy.urls import TENANT
 from programs import models as program_models
@@ -80,8 +81,16 @@ def iter_patterns(patterns=None, prefix="", namespace=None):
 PATTERNS = list(iter_patterns())
 
 
+def is_public_tenant(pattern):
+    """A tenant path open to anyone (TenantMiddleware's PUBLIC_TENANT_SUFFIXES, e.g. the
+    single sign-on start): its row says who gets what, like a global row."""
+    return (
+        pattern.route.startswith(TENANT) and pattern.route[len(TENANT) :] in PUBLIC_TENANT_SUFFIXES
+    )
+
+
 def is_tenant(pattern):
-    return pattern.route.startswith(TENANT)
+    return pattern.route.startswith(TENANT) and not is_public_tenant(pattern)
 
 
 # --- What an actor may get -------------------------------------------------------------
