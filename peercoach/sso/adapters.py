@@ -18,7 +18,7 @@ from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.db import transaction
 
-from . import providers, services
+from . import oidc, providers, services
 from .session import STATE_KEY, mfa_asserted, sso_marks_carry
 
 logger = logging.getLogger(__name__)
@@ -56,6 +56,20 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         if idp is None:
             # A provider that is no longer enabled (switched off mid-sign-in).
             raise ImmediateHttpResponse(refused_response(request, organization=None))
+        if oidc.email_unverified(sociallogin):
+            # An address the provider itself does not vouch for is no proof of identity.
+            services.sso_refusal_record(
+                organization=idp.organization,
+                reason=oidc.UNVERIFIED,
+                email=asserted_email(sociallogin),
+            )
+            raise ImmediateHttpResponse(
+                refused_response(
+                    request,
+                    organization=idp.organization,
+                    message=oidc.unverified_message(idp.organization),
+                )
+            )
         linked = sociallogin.user if sociallogin.is_existing else None
         decision = services.sso_decide(
             identity_provider=idp, email=asserted_email(sociallogin), user=linked

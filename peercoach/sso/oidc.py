@@ -14,10 +14,14 @@ import logging
 
 import requests
 from allauth.socialaccount.providers.openid_connect import views as allauth_oidc
+from django.utils.translation import gettext as _
 
 from . import providers, services
 
 logger = logging.getLogger(__name__)
+
+# The audit reason of a refused unverified address.
+UNVERIFIED = "address not verified by the provider"
 
 
 def _identity_provider(provider_id):
@@ -48,3 +52,26 @@ def login(request, provider_id):
         if idp is not None:
             response._csp_config = providers.sign_in_csp(idp)
     return response
+
+
+def email_unverified(sociallogin):
+    """True when an OpenID Connect provider said that the address it sent is NOT verified
+    (`email_verified` false in its userinfo, else in its ID token). Such an address may be
+    one the person merely typed into their profile at the provider, so it proves nothing
+    about who they are here. An absent claim is no "no": Entra ID never sends it (its
+    addresses are the directory's, set by the IT department)."""
+    extra = getattr(getattr(sociallogin, "account", None), "extra_data", None)
+    if not isinstance(extra, dict) or not ({"userinfo", "id_token"} & set(extra)):
+        return False  # not an OpenID Connect answer
+    for claims in (extra.get("userinfo"), extra.get("id_token")):
+        if isinstance(claims, dict) and "email_verified" in claims:
+            value = claims["email_verified"]
+            return value is False or str(value).lower() == "false"
+    return False
+
+
+def unverified_message(organization):
+    return _(
+        "The sign-in service of %(org)s says your email address is not verified there. "
+        "Verify it with %(org)s's IT department, then sign in again."
+    ) % {"org": organization.name}

@@ -338,3 +338,17 @@ def test_one_account_in_two_organisations_signs_in_through_each_ones_provider(
     assert sorted(a.provider for a in SocialAccount.objects.filter(user=user)) == sorted(
         [org.slug, other_org.slug]
     )
+
+
+def test_an_address_the_provider_has_not_verified_is_refused(
+    live_server, page, browser_log, org, participant, acme_sso, oidc
+):
+    """Someone at the provider who typed a member's address into their profile there
+    (`email_verified` false) is not that member here."""
+    start_at_organisation(page, live_server.url, org, oidc)
+    page.get_by_label("Email verified").uncheck()
+    sign_in_at_provider(page, email=participant.email)
+
+    expect(page.locator("main")).to_contain_text("not verified")
+    expect_refused(page, browser_log, live_server.url, org, address=participant.email)
+    assert not SocialAccount.objects.exists()
