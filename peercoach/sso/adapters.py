@@ -56,19 +56,15 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         if idp is None:
             # A provider that is no longer enabled (switched off mid-sign-in).
             raise ImmediateHttpResponse(refused_response(request, organization=None))
-        if oidc.email_unverified(sociallogin):
-            # An address the provider itself does not vouch for is no proof of identity.
+        problem = oidc.claims_problem(sociallogin, idp.organization)
+        if problem is not None:
+            # An OpenID Connect answer allauth accepted but that proves nothing (oidc.py).
+            reason, message = problem
             services.sso_refusal_record(
-                organization=idp.organization,
-                reason=oidc.UNVERIFIED,
-                email=asserted_email(sociallogin),
+                organization=idp.organization, reason=reason, email=asserted_email(sociallogin)
             )
             raise ImmediateHttpResponse(
-                refused_response(
-                    request,
-                    organization=idp.organization,
-                    message=oidc.unverified_message(idp.organization),
-                )
+                refused_response(request, organization=idp.organization, message=message)
             )
         linked = sociallogin.user if sociallogin.is_existing else None
         decision = services.sso_decide(

@@ -20,8 +20,9 @@ from . import providers, services
 
 logger = logging.getLogger(__name__)
 
-# The audit reason of a refused unverified address.
+# Audit reasons of OpenID Connect answers refused here (allauth does not check them).
 UNVERIFIED = "address not verified by the provider"
+SUBJECT_MISMATCH = "userinfo about another subject than the ID token"
 
 
 def _identity_provider(provider_id):
@@ -52,6 +53,24 @@ def login(request, provider_id):
         if idp is not None:
             response._csp_config = providers.sign_in_csp(idp)
     return response
+
+
+def claims_problem(sociallogin, organization):
+    """(audit reason, message) when an OpenID Connect answer must be refused although
+    allauth accepted it, else None:
+    - userinfo about another `sub` than the ID token's (OpenID Connect Core 5.3.2: the
+      userinfo MUST NOT be used then; allauth uses it without comparing);
+    - an address the provider marks unverified (`email_unverified`)."""
+    extra = getattr(getattr(sociallogin, "account", None), "extra_data", None)
+    if not isinstance(extra, dict):
+        return None
+    userinfo, id_token = extra.get("userinfo"), extra.get("id_token")
+    both = isinstance(userinfo, dict) and isinstance(id_token, dict)
+    if both and str(userinfo.get("sub")) != str(id_token.get("sub")):
+        return SUBJECT_MISMATCH, None
+    if email_unverified(sociallogin):
+        return UNVERIFIED, unverified_message(organization)
+    return None
 
 
 def email_unverified(sociallogin):

@@ -249,11 +249,17 @@ def test_a_second_factor_asserted_by_the_provider_satisfies_the_coordinator_rule
     expect(page).to_have_url(f"{live_server.url}/o/{org.slug}/programs/")
 
 
-def test_without_amr_the_coordinator_is_asked_for_an_authenticator(
-    live_server, page, org, sso_coordinator, oidc
+@pytest.mark.parametrize(
+    ("amr", "trusted"),
+    [("pwd", True), ("pwd mfa", False)],
+    ids=["no-second-factor", "provider-not-trusted"],
+)
+def test_otherwise_the_coordinator_is_asked_for_an_authenticator(
+    live_server, page, org, sso_coordinator, acme_sso, oidc, amr, trusted
 ):
+    idp_update(acme_sso, trust_idp_mfa=trusted)
     start_at_organisation(page, live_server.url, org, oidc)
-    sign_in_at_provider(page, email=sso_coordinator.email, amr="pwd")
+    sign_in_at_provider(page, email=sso_coordinator.email, amr=amr)
 
     # Sent to set up an authenticator app (allauth first confirms who is there).
     expect(page).to_have_url(

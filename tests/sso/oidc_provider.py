@@ -270,6 +270,7 @@ class OidcProvider:
         self.user = default_user()
         self.id_token_issuer = None
         self.discovery_issuer = None
+        self.userinfo_sub = None
         self.codes.clear()
         self.tokens.clear()
         self.requests.clear()
@@ -398,7 +399,10 @@ class OidcProvider:
         if not found:
             return 401, {"error": "invalid_token"}, [("WWW-Authenticate", "Bearer")]
         user, scope = found
-        return 200, dict(user_info(user, scope)), []
+        info = dict(user_info(user, scope))
+        if self.userinfo_sub:
+            info["sub"] = self.userinfo_sub
+        return 200, info, []
 
 
 def idp_for(organization, provider, *, base_url, **fields):

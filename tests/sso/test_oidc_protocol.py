@@ -150,3 +150,15 @@ def test_an_issuer_without_discovery_ends_on_the_refusal_page(client, org, oidc,
     assert response.status_code == 403
     with scopes_disabled():
         assert AuditEvent.objects.filter(organization=org, action=Action.SSO_REFUSED).count() == 1
+
+
+def test_userinfo_about_another_subject_is_not_used(client, org, participant, oidc):
+    """OpenID Connect Core 5.3.2: userinfo whose `sub` differs from the ID token's must not
+    be used (allauth would take its email); refused, audited, nothing linked."""
+    idp_for(org, oidc, base_url=BASE)
+    oidc.userinfo_sub = "someone-else"
+    refused(client, sign_in_at_provider(start(client, org.slug), email=participant.email))
+    assert not SocialAccount.objects.exists()
+    with scopes_disabled():
+        refusal = AuditEvent.objects.get(organization=org, action=Action.SSO_REFUSED)
+    assert "another subject" in refusal.summary
