@@ -456,7 +456,7 @@ HOOKS = {
     # emailed code) is about to sign `user` in; a response refuses it (mandatory SSO).
     "sign_in_other_than_sso": ["peercoach.sso.services.sso_password_refusal"],
     # (*, request, membership) -> bool: the coordinator two-factor rule is met otherwise.
-    "coordinator_mfa_satisfied": ["peercoach.sso.services.sso_mfa_satisfies"],
+    "coordinator_mfa_satisfied": ["peercoach.sso.selectors.sso_mfa_satisfies"],
 }
 # Calendar files attached to reminders of these kinds, built at sending time.
 REMINDER_ATTACHMENTS = {

@@ -10,7 +10,7 @@ requirement is cached on the organisation's version stamp).
 
 from django.shortcuts import redirect
 
-from .services import is_operator, sso_required_for
+from .selectors import is_operator, sso_required_for
 from .session import sso_signed_in
 from .views import sso_start_url
 

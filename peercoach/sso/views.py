@@ -10,7 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django_scopes import scopes_disabled
 
-from . import services
+from . import selectors
 from .models import IdentityProvider
 from .providers import OIDC, sign_in_csp
 
@@ -85,7 +85,7 @@ def login(request, *args, **kwargs):
     organisation with an enabled provider goes to that provider when no password was typed
     (an operator's break-glass sign-in types one); everything else is allauth's view as is."""
     if request.method == "POST" and not request.POST.get("password"):
-        idp = services.sso_provider_for_email(email=request.POST.get("login", ""))
+        idp = selectors.sso_provider_for_email(email=request.POST.get("login", ""))
         if idp is not None:
             next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
             return redirect(sso_start_url(idp.organization, next_url))

@@ -1,0 +1,125 @@
+"""Reads of single sign-on: which organisation an address belongs to, which provider it
+goes to, and who must sign in through it. Cross-tenant by nature (sign-in comes before any
+organisation's scope): each read disables scopes explicitly and says how many queries it runs.
+"""
+
+from django.core.cache import cache
+from django_scopes import scopes_disabled
+
+from peercoach.tenancy.models import Membership
+
+from .models import EmailDomain, IdentityProvider
+from .session import sso_mfa_done
+
+
+def email_domain(email):
+    """The lower-cased domain of `email`, "" when there is none."""
+    _local, at, domain = (email or "").strip().rpartition("@")
+    return domain.lower().rstrip(".") if at else ""
+
+
+def confirmed_domain_owner(*, domain):
+    """The organisation `domain` is confirmed for (an operator confirmed it), or None. One
+    query."""
+    if not domain:
+        return None
+    with scopes_disabled():
+        row = (
+            EmailDomain.objects.filter(domain__iexact=domain, confirmed_at__isnull=False)
+            .select_related("organization")
+            .first()
+        )
+    return row.organization if row else None
+
+
+def sso_provider_for_email(*, email):
+    """The enabled IdentityProvider of the organisation `email`'s domain is confirmed for, or
+    None (no confirmed domain, or its organisation has no enabled provider). One query."""
+    domain = email_domain(email)
+    if not domain:
+        return None
+    with scopes_disabled():
+        return (
+            IdentityProvider.objects.filter(
+                enabled=True,
+                organization__email_domains__domain__iexact=domain,
+                organization__email_domains__confirmed_at__isnull=False,
+            )
+            .select_related("organization")
+            .first()
+        )
+
+
+_REQUIRED_ROLES = {
+    IdentityProvider.Required.PARTICIPANTS: {Membership.Role.PARTICIPANT},
+    IdentityProvider.Required.COORDINATORS: {Membership.Role.COORDINATOR},
+    IdentityProvider.Required.EVERYONE: {Membership.Role.PARTICIPANT, Membership.Role.COORDINATOR},
+}
+REQUIREMENT_TTL = 60  # seconds; the organisation's version stamp changes it sooner
+
+
+def is_operator(user):
+    """Operators are never bound to single sign-on (break-glass password + their TOTP)."""
+    return bool(user.is_staff or user.is_superuser)
+
+
+def _requirement_of(idp):
+    if idp is None or not idp.enabled:
+        return {"roles": [], "trust_mfa": False}
+    return {
+        "roles": sorted(_REQUIRED_ROLES.get(idp.required_for, set())),
+        "trust_mfa": idp.trust_idp_mfa,
+    }
+
+
+def sso_requirement(*, organization):
+    """{"roles": roles that must sign in through the organisation's provider, "trust_mfa":
+    whether its asserted second factor counts}. Cached on the organisation's version stamp
+    (a provider row is tenant content, so saving it changes the stamp): no query when warm,
+    one when cold."""
+    key = f"sso:req:{organization.pk}:{organization.content_version}"
+    value = cache.get(key)
+    if value is None:
+        with scopes_disabled():
+            idp = IdentityProvider.objects.filter(organization=organization).first()
+        value = _requirement_of(idp)
+        cache.set(key, value, REQUIREMENT_TTL)
+    return value
+
+
+def sso_required_for(*, membership):
+    """True when `membership`'s organisation requires single sign-on for its role."""
+    return membership.role in sso_requirement(organization=membership.organization)["roles"]
+
+
+def sso_password_refused_organizations(*, user):
+    """The organisations whose provider `user` must sign in through, when EVERY membership
+    of `user` requires single sign-on (then the password is refused); [] otherwise, and
+    always [] for an operator or someone with no membership. Two queries."""
+    if is_operator(user):
+        return []
+    with scopes_disabled():
+        memberships = list(Membership.objects.filter(user=user).select_related("organization"))
+        if not memberships:
+            return []
+        providers = {
+            idp.organization_id: idp
+            for idp in IdentityProvider.objects.filter(
+                organization__in=[m.organization for m in memberships], enabled=True
+            )
+        }
+    for membership in memberships:
+        requirement = _requirement_of(providers.get(membership.organization_id))
+        if membership.role not in requirement["roles"]:
+            return []
+    return sorted({m.organization for m in memberships}, key=lambda org: org.name)
+
+
+def sso_mfa_satisfies(*, request, membership):
+    """Hook `coordinator_mfa_satisfied`: True when the organisation trusts its provider's
+    second factor and that provider asserted one for this session. No query when warm."""
+    organization = membership.organization
+    return bool(
+        sso_mfa_done(request, organization=organization)
+        and sso_requirement(organization=organization)["trust_mfa"]
+    )
