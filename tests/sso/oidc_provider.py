@@ -161,8 +161,8 @@ class IdToken(OpenIDCode):
     def get_client_claims(self, client):
         return {
             "iss": self.provider.id_token_issuer or self.provider.issuer,
-            "aud": [client.get_client_id()],
-            "exp": int(time.time()) + 300,
+            "aud": [self.provider.id_token_audience or client.get_client_id()],
+            "exp": int(time.time()) + self.provider.id_token_ttl,
         }
 
     def exists_nonce(self, nonce, request):
@@ -271,6 +271,8 @@ class OidcProvider:
         self.id_token_issuer = None
         self.discovery_issuer = None
         self.userinfo_sub = None
+        self.id_token_audience = None
+        self.id_token_ttl = 300
         self.codes.clear()
         self.tokens.clear()
         self.requests.clear()

@@ -162,3 +162,33 @@ def test_userinfo_about_another_subject_is_not_used(client, org, participant, oi
     with scopes_disabled():
         refusal = AuditEvent.objects.get(organization=org, action=Action.SSO_REFUSED)
     assert "another subject" in refusal.summary
+
+
+@pytest.mark.parametrize(
+    "knob",
+    [{"id_token_audience": "peercoach-globex"}, {"id_token_ttl": -120}],
+    ids=["audience-of-another-organisation", "expired-id-token"],
+)
+def test_an_id_token_for_another_audience_or_expired_is_refused(
+    client, org, other_org, participant, oidc, knob
+):
+    """A member, who would be signed in with a right token (the test above)."""
+    idp_for(org, oidc, base_url=BASE)
+    idp_for(other_org, oidc, base_url=BASE)
+    for name, value in knob.items():
+        setattr(oidc, name, value)
+    refused(client, sign_in_at_provider(start(client, org.slug), email=participant.email))
+    assert not SocialAccount.objects.exists()
+    with scopes_disabled():
+        assert AuditEvent.objects.filter(organization=org, action=Action.SSO_REFUSED).count() == 1
+
+
+def test_a_replayed_callback_is_refused(client, org, participant, oidc):
+    """The same answer a second time (its state is spent, its code too): refused, audited."""
+    idp_for(org, oidc, base_url=BASE)
+    callback = sign_in_at_provider(start(client, org.slug), email=participant.email)
+    assert finish(client, callback).status_code == 302
+    client.logout()
+    refused(client, callback)
+    with scopes_disabled():
+        assert AuditEvent.objects.filter(organization=org, action=Action.SSO_REFUSED).count() == 1
