@@ -358,3 +358,17 @@ def test_an_address_the_provider_has_not_verified_is_refused(
     expect(page.locator("main")).to_contain_text("not verified")
     expect_refused(page, browser_log, live_server.url, org, address=participant.email)
     assert not SocialAccount.objects.exists()
+
+
+def test_an_authorization_endpoint_on_another_host_is_reached(
+    live_server, page, browser_log, org, participant, acme_sso, oidc
+):
+    """Discovery may put the authorization endpoint on another origin than the issuer (as
+    Amazon Cognito does): the start page's form-action allows that origin too."""
+    oidc.authorization_host = "localhost"
+    page.goto(f"{live_server.url}/o/{org.slug}/sso/")
+    page.locator("main form [type=submit]").first.click()
+    page.wait_for_url(f"http://localhost:{oidc.port}/authorize?*")
+    sign_in_at_provider(page, email=participant.email)
+    expect(page).to_have_url(f"{live_server.url}/o/{org.slug}/")
+    assert browser_log.csp_violations == []

@@ -273,6 +273,7 @@ class OidcProvider:
         self.userinfo_sub = None
         self.id_token_audience = None
         self.id_token_ttl = 300
+        self.authorization_host = None
         self.codes.clear()
         self.tokens.clear()
         self.requests.clear()
@@ -310,7 +311,11 @@ class OidcProvider:
     def discovery(self):
         return {
             "issuer": self.discovery_issuer or self.issuer,
-            "authorization_endpoint": f"{self.issuer}/authorize",
+            "authorization_endpoint": (
+                f"http://{self.authorization_host}:{self.port}/authorize"
+                if self.authorization_host
+                else f"{self.issuer}/authorize"
+            ),
             "token_endpoint": f"{self.issuer}/token",
             "userinfo_endpoint": f"{self.issuer}/userinfo",
             "jwks_uri": f"{self.issuer}/jwks",
@@ -333,7 +338,8 @@ class OidcProvider:
             length = int(environ.get("CONTENT_LENGTH") or 0)
             form = dict(parse_qsl(environ["wsgi.input"].read(length).decode()))
         query = environ.get("QUERY_STRING", "")
-        uri = f"{self.issuer}{path}" + (f"?{query}" if query else "")
+        host = environ.get("HTTP_HOST") or f"{self.host}:{self.port}"
+        uri = f"http://{host}{path}" + (f"?{query}" if query else "")
         request = WsgiOAuth2Request(environ, uri, form)
         routes = {
             "/.well-known/openid-configuration": self._discovery,
