@@ -16,6 +16,7 @@ import logging
 
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.providers.base import AuthProcess
 from django.db import transaction
 
 from . import oidc, providers, services
@@ -52,6 +53,10 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def pre_social_login(self, request, sociallogin):
         from .views import refused_response
 
+        if sociallogin.state.get("process") == AuthProcess.CONNECT:
+            # No "connect this provider to my account": an organisation's provider signs
+            # people in under the rules below, nothing else.
+            sociallogin.state["process"] = AuthProcess.LOGIN
         idp = _identity_provider(sociallogin)
         if idp is None:
             # A provider that is no longer enabled (switched off mid-sign-in).

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django_scopes import scope, scopes_disabled
 
 from peercoach.accounts.models import Invitation, User
-from peercoach.accounts.services import invitation_accept, membership_add
+from peercoach.accounts.services import invitation_accept
 from peercoach.audit.models import Action
 from peercoach.audit.services import audit_record
 from peercoach.tenancy.models import Membership
@@ -221,7 +221,10 @@ def sso_admit(*, decision, first_name="", last_name="", protocol=""):
         _verified_address(user, user.email)
     with scope(organization=organization):
         if decision.outcome in (Outcome.CREATE_JOIN, Outcome.JOIN):
-            membership_add(organization=organization, user=user, role=Membership.Role.PARTICIPANT)
+            # get_or_create, not membership_add: a membership made meanwhile keeps its role.
+            Membership.objects.get_or_create(
+                organization=organization, user=user, defaults={"role": Membership.Role.PARTICIPANT}
+            )
         via = f" through {protocol}" if protocol else ""
         audit_record(
             organization=organization,

@@ -51,7 +51,9 @@ def _request_for(client, path="/accounts/oidc/callback/"):
     return request
 
 
-def social_sign_in(client, organization, *, sub, email, first="Ada", last="Lovelace", **claims):
+def social_sign_in(
+    client, organization, *, sub, email, first="Ada", last="Lovelace", process="login", **claims
+):
     """Complete an OpenID Connect sign-in at `organization`'s provider asserting these
     claims; returns allauth's response. The client keeps the resulting session."""
     request = _request_for(client)
@@ -62,7 +64,7 @@ def social_sign_in(client, organization, *, sub, email, first="Ada", last="Lovel
         (app,) = providers.social_apps(provider=organization.slug)
         provider = app.get_provider(request)
         sociallogin = provider.sociallogin_from_response(request, data)
-        sociallogin.state = {"process": "login", "next": "/"}
+        sociallogin.state = {"process": process, "next": "/"}
         response = complete_social_login(request, sociallogin)
     request.session.save()
     client.cookies[settings.SESSION_COOKIE_NAME] = request.session.session_key
@@ -72,3 +74,35 @@ def social_sign_in(client, organization, *, sub, email, first="Ada", last="Lovel
 @pytest.fixture
 def sign_in_via():
     return social_sign_in
+
+
+class FakeSamlAuth:
+    """The few reads allauth's saml provider makes of python3-saml's OneLogin_Saml2_Auth
+    once the response is validated (attributes, NameID)."""
+
+    def __init__(self, attributes, nameid):
+        self._attributes, self._nameid = attributes, nameid
+
+    def get_attributes(self):
+        return self._attributes
+
+    def get_nameid(self):
+        return self._nameid
+
+    def get_nameid_format(self):
+        return "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
+
+
+def saml_sign_in(client, organization, *, nameid, attributes):
+    """Complete a SAML sign-in at `organization`'s provider (validated response with these
+    attributes); returns allauth's response."""
+    request = _request_for(client, "/accounts/saml/x/acs/finish/")
+    with context.request_context(request):
+        (app,) = providers.social_apps(provider=organization.slug)
+        provider = app.get_provider(request)
+        sociallogin = provider.sociallogin_from_response(request, FakeSamlAuth(attributes, nameid))
+        sociallogin.state = {"process": "login", "next": "/"}
+        response = complete_social_login(request, sociallogin)
+    request.session.save()
+    client.cookies[settings.SESSION_COOKIE_NAME] = request.session.session_key
+    return response

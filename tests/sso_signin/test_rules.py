@@ -252,3 +252,105 @@ def test_disabled_provider_cannot_be_used(client, org, participant):
         response = complete_social_login(request, sociallogin)
     assert response.status_code == 403
     assert not request.user.is_authenticated
+
+
+def test_connect_process_is_a_sign_in_under_the_rules(client_for, org, participant, stranger):
+    """Someone signed in cannot attach another person's provider identity to their own
+    account by asking allauth to "connect": the answer signs the asserted member in."""
+    make_idp(org)
+    client = client_for(stranger)
+    social_sign_in(client, org, sub="c-1", email=participant.email, process="connect")
+    assert signed_in_as(client) == participant
+    with scopes_disabled():
+        assert SocialAccount.objects.get(uid="c-1").user == participant
+        assert not SocialAccount.objects.filter(user=stranger).exists()
+
+
+SAML_IDP = {
+    "protocol": "saml",
+    "idp_entity_id": "https://idp.invalid/saml",
+    "idp_sso_url": "https://idp.invalid/saml/sso",
+    "idp_x509cert": "MIIB",
+}
+
+
+def test_saml_member_signs_in_through_the_attribute_mapping(client, org, participant):
+    from .conftest import saml_sign_in
+
+    make_idp(org, **SAML_IDP, attribute_email="mail")
+    response = saml_sign_in(
+        client, org, nameid="n-1", attributes={"mail": [participant.email.upper()]}
+    )
+    assert response.status_code == 302
+    assert signed_in_as(client) == participant
+    assert [e.summary for e in audit(org, Action.SSO_SIGN_IN)] == [
+        f"{participant.email} through SAML 2.0"
+    ]
+    with scopes_disabled():
+        assert SocialAccount.objects.get(user=participant).uid == "n-1"
+
+
+def test_saml_answer_for_another_tenants_address_is_refused(client, org, other_org):
+    from .conftest import saml_sign_in
+
+    make_idp(org, **SAML_IDP, allow_join=True)
+    confirm_domain(other_org, "globex.example.org")
+    before = counts()
+    response = saml_sign_in(
+        client,
+        org,
+        nameid="n-2",
+        attributes={"urn:oid:0.9.2342.19200300.100.1.3": ["x@globex.example.org"]},
+    )
+    assert_refused(response, client, org, before, says="belongs to another organisation")
+
+
+@pytest.mark.parametrize("error", ["unknown", "denied"])
+def test_protocol_error_ends_on_the_refusal_page_and_is_audited(client, org, error):
+    """What allauth or python3-saml refuse (bad signature, wrong issuer, replay ...) reaches
+    the adapter's on_authentication_error through allauth's render_authentication_error."""
+    from allauth.core import context
+    from allauth.socialaccount.helpers import render_authentication_error
+
+    from peercoach.sso import providers
+
+    from .conftest import _request_for
+
+    make_idp(org)
+    before = counts()
+    request = _request_for(client)
+    with context.request_context(request):
+        (app,) = providers.social_apps(provider=org.slug)
+        response = render_authentication_error(
+            request,
+            app.get_provider(request),
+            error=error,
+            exception=ValueError("id_token issuer https://evil.invalid secret=abc"),
+        )
+    assert response.status_code == 403
+    assert "could not accept" in response.content.decode()
+    assert counts() == before
+    (row,) = audit(org, Action.SSO_REFUSED)
+    assert row.summary == f"provider answer refused ({error}, ValueError)"
+    assert "secret" not in row.summary
+
+
+@pytest.mark.parametrize(
+    ("extra_data", "expected"),
+    [
+        # allauth's openid_connect keeps {"userinfo": ..., "id_token": <claims>}.
+        ({"userinfo": {"sub": "1"}, "id_token": {"sub": "1", "amr": ["pwd", "otp"]}}, True),
+        ({"userinfo": {"sub": "1"}, "id_token": {"sub": "1", "amr": ["pwd"]}}, False),
+        # The SAML side leaves the AuthnContextClassRef(s) under "authn_context".
+        ({"authn_context": ["http://schemas.microsoft.com/claims/multipleauthn"]}, True),
+        ({"mail": ["a@b.c"]}, False),
+        (None, False),
+    ],
+)
+def test_mfa_asserted_reads_allauths_extra_data(extra_data, expected):
+    from types import SimpleNamespace
+
+    from peercoach.sso.session import mfa_asserted
+
+    login = SimpleNamespace(account=SimpleNamespace(extra_data=extra_data))
+    assert mfa_asserted(login) is expected
