@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from peercoach.sso import oidc as sso_oidc
 from peercoach.sso import views as sso_views
 
 from . import views
@@ -14,6 +15,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # allauth's sign-in with the email-first step in front (single sign-on routing).
     path("accounts/login/", sso_views.login),
+    # allauth's OpenID Connect start, with a failed discovery answered by the refusal page.
+    path("accounts/oidc/<str:provider_id>/login/", sso_oidc.login, name="openid_connect_login"),
     path("accounts/", include("allauth.urls")),
     path("", include("peercoach.sso.urls")),
     path("", include("peercoach.accounts.urls")),

@@ -19,7 +19,7 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.providers.base import AuthProcess
 from django.db import transaction
 
-from . import providers, services
+from . import oidc, providers, services
 from .session import STATE_KEY, mfa_asserted, sso_marks_carry
 
 logger = logging.getLogger(__name__)
@@ -61,6 +61,16 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         if idp is None:
             # A provider that is no longer enabled (switched off mid-sign-in).
             raise ImmediateHttpResponse(refused_response(request, organization=None))
+        problem = oidc.claims_problem(sociallogin, idp.organization)
+        if problem is not None:
+            # An OpenID Connect answer allauth accepted but that proves nothing (oidc.py).
+            reason, message = problem
+            services.sso_refusal_record(
+                organization=idp.organization, reason=reason, email=asserted_email(sociallogin)
+            )
+            raise ImmediateHttpResponse(
+                refused_response(request, organization=idp.organization, message=message)
+            )
         linked = sociallogin.user if sociallogin.is_existing else None
         decision = services.sso_decide(
             identity_provider=idp, email=asserted_email(sociallogin), user=linked

@@ -8,8 +8,11 @@ SocialApp instances are unsaved: allauth only reads them (tokens are not stored)
 
 from urllib.parse import urlsplit
 
+import requests
+from allauth.socialaccount.adapter import get_adapter
 from allauth.socialaccount.models import SocialApp
 from django.conf import settings
+from django.core.cache import cache
 from django_scopes import scopes_disabled
 from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
 
@@ -27,6 +30,19 @@ SAML_SUBJECT_ATTRIBUTES = [
 
 
 def _oidc_app(idp):
+    """allauth's openid_connect app for an organisation's OpenID Connect provider.
+
+    What allauth checks, and what is added here: allauth discovers the endpoints from
+    `<issuer>/.well-known/openid-configuration`, sends `state` and a PKCE S256 challenge
+    (on here), authenticates to the token endpoint with client_secret_post, and checks the
+    id_token's `iss` against the discovered issuer, its `aud` against the client id, and
+    `exp` (and a `jti` replay list). Its signature is not checked when the token came from
+    the token endpoint (OpenID Connect Core 3.1.3.7: the TLS back channel is the proof),
+    and the claims used come from userinfo over that same channel. allauth sends no
+    `nonce` (PKCE covers code injection in the code flow). allauth never compares the
+    discovered issuer with the configured one, so a discovery document naming another
+    issuer would be believed: the override pins the issuer every id_token must carry to
+    the one the organisation configured, as OpenID Connect Discovery 4.3 requires."""
     return SocialApp(
         provider=OIDC,
         provider_id=idp.key,
@@ -34,9 +50,11 @@ def _oidc_app(idp):
         client_id=idp.client_id,
         secret=idp.client_secret,
         settings={
-            "server_url": idp.issuer,
+            # allauth appends /.well-known/openid-configuration: no double slash.
+            "server_url": idp.issuer.rstrip("/"),
             "oauth_pkce_enabled": True,
             "token_auth_method": "client_secret_post",
+            "openid_configuration_overrides": {"issuer": idp.issuer},
         },
     )
 
@@ -126,25 +144,50 @@ def identity_provider_of(app):
         )
 
 
-def sign_in_origin(idp):
-    """The origin (scheme://host[:port]) the browser is sent to when `idp`'s sign-in starts:
-    the OpenID Connect issuer's (its authorization endpoint, as at Entra ID, Google, Okta
-    and Keycloak), the SAML sign-in URL's; None when not configured."""
-    url = idp.issuer if idp.protocol == IdentityProvider.Protocol.OIDC else idp.idp_sso_url
+def _origin(url):
     parts = urlsplit(url or "")
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return None
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def _authorization_origin(issuer):
+    """The origin of `issuer`'s authorization endpoint, from its discovery document (kept an
+    hour, a failure a minute; allauth fetches the same document when the sign-in starts).
+    None when it cannot be read: the issuer's origin then stands alone."""
+    key = f"sso:authorization-origin:{issuer}"
+    origin = cache.get(key)
+    if origin is None:
+        url = issuer.rstrip("/") + "/.well-known/openid-configuration"
+        try:
+            with get_adapter().get_requests_session() as session:
+                response = session.get(url, timeout=5)
+                response.raise_for_status()
+                origin = _origin(response.json().get("authorization_endpoint")) or ""
+        except (requests.RequestException, ValueError, AttributeError):
+            cache.set(key, "", 60)  # not asked again on every page while it is down
+            return None
+        cache.set(key, origin, 3600)
+    return origin or None
+
+
+def sign_in_origins(idp):
+    """The origins (scheme://host[:port]) the browser is sent to when `idp`'s sign-in
+    starts: OpenID Connect, the issuer's and its authorization endpoint's (another host at
+    e.g. Amazon Cognito); SAML, its sign-in URL's."""
+    if idp.protocol == IdentityProvider.Protocol.OIDC:
+        origins = [_origin(idp.issuer), idp.issuer and _authorization_origin(idp.issuer)]
+    else:
+        origins = [_origin(idp.idp_sso_url)]
+    return list(dict.fromkeys(origin for origin in origins if origin))
+
+
 def sign_in_csp(idp):
     """The Content-Security-Policy of a page whose form starts `idp`'s sign-in: the site's
-    own, with the provider's origin allowed in `form-action`. Browsers check form-action on
+    own, with the provider's origins allowed in `form-action`. Browsers check form-action on
     the redirects that follow a form's submission too, so allauth's answer to the POST (a
     redirect to the provider) is blocked under `form-action 'self'` alone. Set it as
     `response._csp_config`, as Django's `csp_override` decorator does."""
     policy = dict(settings.SECURE_CSP)
-    origin = sign_in_origin(idp)
-    if origin:
-        policy["form-action"] = [*policy.get("form-action", []), origin]
+    policy["form-action"] = [*policy.get("form-action", []), *sign_in_origins(idp)]
     return policy
