@@ -96,9 +96,8 @@ class IdentityProviderForm(forms.ModelForm):
             ),
             "allow_join": _(
                 "Off: the provider signs in existing members and people with an open "
-                "invitation only. On: anyone else it signs in becomes a participant (someone "
-                "with an account in another organisation only when their address is in a "
-                "confirmed domain below)."
+                "invitation only. On: anyone else it signs in whose address is in a confirmed "
+                "domain below becomes a participant."
             ),
         }
 
