@@ -72,9 +72,7 @@ def test_signed_assertion_in_an_unsigned_response_is_enough(client, org, partici
     assert signed_in_as(client) == participant
 
 
-def test_signed_response_around_an_unsigned_assertion_is_enough(
-    client, org, participant, idp
-):
+def test_signed_response_around_an_unsigned_assertion_is_enough(client, org, participant, idp):
     """Shibboleth's default: the Response signed, the assertion inside it not."""
     saml_provider(org, idp)
     idp.knobs.sign_assertion = False
