@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
+from django.db import transaction
 from django_scopes import scope, scopes_disabled
 
 from peercoach.celery import app as celery_app
@@ -59,6 +60,31 @@ def _flush_by_delete():
         return ["SET CONSTRAINTS ALL DEFERRED;", *deletes]
 
     DatabaseOperations.sql_flush = sql_flush
+
+
+def rows_for_the_module(django_db_blocker, make):
+    """For a module-scoped fixture (`yield from rows_for_the_module(django_db_blocker, make)`):
+    the rows `make()` writes are written once for the module's tests instead of once per
+    test, in a transaction that stays open while they run and is rolled back after the
+    last. Each test's own transaction (pytest-django's `db`) nests in it as a savepoint and
+    is rolled back as before, so every test starts from the same rows, as with Django's
+    setUpTestData. Only for modules without transactional tests (live server,
+    `transactional_db`); tests should re-read the objects rather than share instances."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            made = make()
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            raise
+    try:
+        yield made
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
 
 
 def require_or_skip(available, what):

@@ -22,7 +22,6 @@ import pytest
 from django.apps import apps
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import transaction
 from django.urls import URLResolver, get_resolver, reverse
 from django_scopes import scope, scopes_disabled
 
@@ -38,7 +37,7 @@ from peercoach.tenancy.urls import TENANT
 from programs import models as program_models
 
 from .conftest import ACTORS as CONFTEST_ACTORS
-from .conftest import world_make
+from .conftest import rows_for_the_module, world_make
 from .factories import (
     ApplicationFactory,
     InvitationFactory,
@@ -1062,23 +1061,13 @@ def target(org, settings, tmp_path, actors):
 @pytest.fixture(scope="module")
 def _world(django_db_setup, django_db_blocker):
     """The two organisations and five actors, made once for the ~1,800 cases of this module
-    instead of once per case (a quarter of its time), inside a transaction that each
-    case's own rolled-back transaction nests in (as a savepoint), as Django's
-    setUpTestData does; rolled back when the module is done. Cases get fresh copies."""
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            with scopes_disabled():
-                world = {name: (type(obj), obj.pk) for name, obj in world_make().items()}
-        except BaseException:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-            raise
-    yield world
-    with django_db_blocker.unblock():
-        transaction.set_rollback(True)
-        outer.__exit__(None, None, None)
+    instead of once per case (a quarter of its time); cases get fresh copies."""
+
+    def make():
+        with scopes_disabled():
+            return {name: (type(obj), obj.pk) for name, obj in world_make().items()}
+
+    yield from rows_for_the_module(django_db_blocker, make)
 
 
 def _fresh(world, name):
