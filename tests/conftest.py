@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
+from django.db import transaction
 from django_scopes import scope, scopes_disabled
 
 from peercoach.celery import app as celery_app
@@ -59,6 +60,31 @@ def _flush_by_delete():
         return ["SET CONSTRAINTS ALL DEFERRED;", *deletes]
 
     DatabaseOperations.sql_flush = sql_flush
+
+
+def rows_for_the_module(django_db_blocker, make):
+    """For a module-scoped fixture (`yield from rows_for_the_module(django_db_blocker, make)`):
+    the rows `make()` writes are written once for the module's tests instead of once per
+    test, in a transaction that stays open while they run and is rolled back after the
+    last. Each test's own transaction (pytest-django's `db`) nests in it as a savepoint and
+    is rolled back as before, so every test starts from the same rows, as with Django's
+    setUpTestData. Only for modules without transactional tests (live server,
+    `transactional_db`); tests should re-read the objects rather than share instances."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            made = make()
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            raise
+    try:
+        yield made
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
 
 
 def require_or_skip(available, what):
@@ -113,14 +139,22 @@ def _files_in_tmp(settings, tmp_path, _seal_dir):
     settings.SEAL_DIR = _seal_dir
 
 
+def _acme():
+    return OrganizationFactory(slug="acme", name="Acme University")
+
+
+def _globex():
+    return OrganizationFactory(slug="globex", name="Globex Labs")
+
+
 @pytest.fixture
 def org(db):
-    return OrganizationFactory(slug="acme", name="Acme University")
+    return _acme()
 
 
 @pytest.fixture
 def other_org(db):
-    return OrganizationFactory(slug="globex", name="Globex Labs")
+    return _globex()
 
 
 def _member(organization, role, email, mfa=False):
@@ -132,30 +166,64 @@ def _member(organization, role, email, mfa=False):
     return user
 
 
+# Who each actor fixture below makes: (organisation fixture, role, email, two-factor).
+ACTORS = {
+    "coordinator": ("org", Membership.Role.COORDINATOR, "coord@acme.example.org", True),
+    "participant": ("org", Membership.Role.PARTICIPANT, "pat@acme.example.org", False),
+    "stranger": ("org", Membership.Role.PARTICIPANT, "stranger@acme.example.org", False),
+    "other_coordinator": (
+        "other_org",
+        Membership.Role.COORDINATOR,
+        "coord@globex.example.org",
+        True,
+    ),
+    "other_participant": (
+        "other_org",
+        Membership.Role.PARTICIPANT,
+        "pat@globex.example.org",
+        False,
+    ),
+}
+
+
+def _actor(name, organization):
+    _org, role, email, mfa = ACTORS[name]
+    return _member(organization, role, email, mfa=mfa)
+
+
+def world_make():
+    """`org`, `other_org` and every actor of ACTORS, as the fixtures below make them, in
+    one dict (for fixtures that make them once for many tests)."""
+    world = {"org": _acme(), "other_org": _globex()}
+    for name, (organization, *_rest) in ACTORS.items():
+        world[name] = _actor(name, world[organization])
+    return world
+
+
 @pytest.fixture
 def coordinator(org):
-    return _member(org, Membership.Role.COORDINATOR, "coord@acme.example.org", mfa=True)
+    return _actor("coordinator", org)
 
 
 @pytest.fixture
 def participant(org):
-    return _member(org, Membership.Role.PARTICIPANT, "pat@acme.example.org")
+    return _actor("participant", org)
 
 
 @pytest.fixture
 def stranger(org):
     """A participant of the same organisation with no relation to `participant`."""
-    return _member(org, Membership.Role.PARTICIPANT, "stranger@acme.example.org")
+    return _actor("stranger", org)
 
 
 @pytest.fixture
 def other_coordinator(other_org):
-    return _member(other_org, Membership.Role.COORDINATOR, "coord@globex.example.org", mfa=True)
+    return _actor("other_coordinator", other_org)
 
 
 @pytest.fixture
 def other_participant(other_org):
-    return _member(other_org, Membership.Role.PARTICIPANT, "pat@globex.example.org")
+    return _actor("other_participant", other_org)
 
 
 @pytest.fixture
