@@ -114,6 +114,11 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         detail = str(error or "error")
         if exception is not None:
             detail = f"{detail}, {type(exception).__name__}"
+        # python3-saml's reason ("No Signature found", "Could not validate timestamp:
+        # expired", "... is not a valid audience ..."): ids and URLs, no secret; cut short.
+        reason = str((extra_context or {}).get("saml_last_error_reason") or "")
+        if reason:
+            detail = f"{detail}: {reason[:120]}"
         # Never the exception's text: it may carry a token or the provider's raw answer.
         logger.warning("Single sign-on refused by the protocol: %s", detail)
         if idp is not None:

@@ -14,9 +14,9 @@ from peercoach.accounts.models import User
 from peercoach.audit.models import Action
 from peercoach.tenancy.models import Membership
 from tests.factories import TEST_PASSWORD, InvitationFactory
+from tests.sso.rows import counts
 from tests.sso.saml_flow import (
     audit,
-    counts,
     idp_fixture,  # noqa: F401 - fixture "idp"
     saml_idp_fixture,  # noqa: F401 - fixture "saml_idp"
     saml_provider,

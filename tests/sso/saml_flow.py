@@ -9,14 +9,10 @@ allauth make runs as in production, without a browser.
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from allauth.account.models import EmailAddress
-from allauth.socialaccount.models import SocialAccount
 from django_scopes import scope, scopes_disabled
 
-from peercoach.accounts.models import Invitation, User
 from peercoach.audit.models import AuditEvent
 from peercoach.sso.models import IdentityProvider, UsedAssertion
-from peercoach.tenancy.models import Membership
 from tests.conftest import require_or_skip
 
 from .saml_idp import XMLSEC1, SamlIdp
@@ -86,17 +82,6 @@ def saml_sign_in(client, slug, idp, *, email, next_url="/"):
     saml_request, relay_state = saml_start(client, slug, next_url)
     answer = idp.respond(saml_request, email=email, relay_state=relay_state)
     return saml_post(client, answer), answer
-
-
-def counts():
-    with scopes_disabled():
-        return {
-            "users": User.objects.count(),
-            "memberships": Membership.objects.count(),
-            "social": SocialAccount.objects.count(),
-            "addresses": EmailAddress.objects.count(),
-            "accepted": Invitation.objects.filter(accepted_at__isnull=False).count(),
-        }
 
 
 def audit(org, action):

@@ -14,9 +14,9 @@ from peercoach.sso.models import EmailDomain, UsedAssertion
 from peercoach.sso.saml import AUTHN_CONTEXT, saml_assertion_consume
 from peercoach.sso.session import SSO_MFA_ORGS, SSO_ORGS
 
+from .rows import counts
 from .saml_flow import (
     audit,
-    counts,
     idp_fixture,  # noqa: F401 - fixture "idp"
     saml_idp_fixture,  # noqa: F401 - fixture "saml_idp"
     saml_post,
@@ -91,20 +91,22 @@ def test_refeds_mfa_is_kept_and_marks_the_session(client, org, participant, idp)
 
 
 @pytest.mark.parametrize(
-    "knobs",
+    ("knobs", "why"),
     [
-        {"sign_response": False, "sign_assertion": False},
-        {"expired": True},
+        ({"sign_response": False, "sign_assertion": False}, "No Signature found"),
+        ({"expired": True}, "expired"),
     ],
     ids=["unsigned", "expired"],
 )
-def test_unsigned_or_expired_response_is_refused(client, org, participant, idp, knobs):
+def test_unsigned_or_expired_response_is_refused(client, org, participant, idp, knobs, why):
     saml_provider(org, idp)
     for knob, value in knobs.items():
         setattr(idp.knobs, knob, value)
     before = counts()
     response, _ = saml_sign_in(client, "acme", idp, email=participant.email)
+    # The audit row says python3-saml's reason, not only that the answer was refused.
     assert_refused(response, client, org, before, detail="provider answer refused")
+    assert why in audit(org, Action.SSO_REFUSED)[0]
     assert used_assertions(org) == []
 
 

@@ -8,26 +8,15 @@ from allauth.socialaccount.models import SocialAccount
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
-from peercoach.accounts.models import Invitation, User
 from peercoach.audit.models import Action, AuditEvent
 from peercoach.sso.session import SSO_MFA_ORGS, SSO_ORGS
 from peercoach.tenancy.models import Membership
 from tests.factories import InvitationFactory, MembershipFactory, UserFactory
+from tests.sso.rows import counts
 
 from .conftest import confirm_domain, make_idp, social_sign_in
 
 pytestmark = pytest.mark.django_db
-
-
-def counts():
-    with scopes_disabled():
-        return {
-            "users": User.objects.count(),
-            "memberships": Membership.objects.count(),
-            "social": SocialAccount.objects.count(),
-            "addresses": EmailAddress.objects.count(),
-            "accepted": Invitation.objects.filter(accepted_at__isnull=False).count(),
-        }
 
 
 def audit(org, action):
