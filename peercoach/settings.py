@@ -460,6 +460,9 @@ HOOKS = {
     "sign_in_other_than_sso": ["peercoach.sso.services.sso_password_refusal"],
     # (*, request, membership) -> bool: the coordinator two-factor rule is met otherwise.
     "coordinator_mfa_satisfied": ["peercoach.sso.selectors.sso_mfa_satisfies"],
+    # (*, request, login) -> bool: the sign-in `login` (allauth's) already carried a second
+    # factor, so allauth's "enter your authenticator code" step is skipped.
+    "second_factor_done_at_sign_in": ["peercoach.sso.selectors.sso_sign_in_mfa_trusted"],
 }
 # Calendar files attached to reminders of these kinds, built at sending time.
 REMINDER_ATTACHMENTS = {

@@ -23,6 +23,17 @@ class AccountAdapter(DefaultAccountAdapter):
                     return answer
         return None
 
+    def get_login_stages(self):
+        """allauth's stages, its authenticator-code stage replaced by ours, which skips the
+        code when the sign-in already carried a trusted second factor
+        (peercoach.accounts.stages)."""
+        from .stages import REPLACES
+
+        return [
+            "peercoach.accounts.stages.AuthenticateStage" if path == REPLACES else path
+            for path in super().get_login_stages()
+        ]
+
     def is_open_for_signup(self, request):
         # People join through an invitation (accounts:invitation_accept), which
         # creates the account itself; there is no open sign-up form.

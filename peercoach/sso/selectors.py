@@ -6,10 +6,10 @@ organisation's scope): each read disables scopes explicitly and says how many qu
 from django.core.cache import cache
 from django_scopes import scopes_disabled
 
-from peercoach.tenancy.models import Membership
+from peercoach.tenancy.models import Membership, Organization
 
 from .models import EmailDomain, IdentityProvider
-from .session import sso_mfa_done
+from .session import STATE_KEY, sso_mfa_done
 
 
 def email_domain(email):
@@ -123,3 +123,18 @@ def sso_mfa_satisfies(*, request, membership):
         sso_mfa_done(request, organization=organization)
         and sso_requirement(organization=organization)["trust_mfa"]
     )
+
+
+def sso_sign_in_mfa_trusted(*, request, login):
+    """Hook `second_factor_done_at_sign_in`: True when `login` is a sign-in through an
+    organisation's provider that asserted a second factor (the adapter's decision in the
+    SocialLogin's state) and that organisation trusts it (`trust_idp_mfa`). Then allauth
+    does not ask a coordinator who has an authenticator app for its code as well. At most
+    one query (the requirement is cached)."""
+    sociallogin = (getattr(login, "signal_kwargs", None) or {}).get("sociallogin")
+    marks = (getattr(sociallogin, "state", None) or {}).get(STATE_KEY) if sociallogin else None
+    if not marks or not marks.get("mfa"):
+        return False
+    with scopes_disabled():
+        organization = Organization.objects.filter(pk=marks["org"]).first()
+    return bool(organization and sso_requirement(organization=organization)["trust_mfa"])

@@ -223,8 +223,33 @@ def test_login_page_asks_for_the_email_first(client):
     assert ">Continue</button>" in page
 
 
-@override_settings(HOOKS={"sign_in_other_than_sso": [], "coordinator_mfa_satisfied": []})
+@override_settings(
+    HOOKS={
+        "sign_in_other_than_sso": [],
+        "coordinator_mfa_satisfied": [],
+        "second_factor_done_at_sign_in": [],
+    }
+)
 def test_hooks_are_what_refuses(client, org, participant):
     """Without the sso hooks listed, the password goes through: the refusal above is theirs."""
     make_idp(org, required_for="everyone")
     assert password_sign_in(client, participant.email).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("trust", "amr", "asked"), [(True, ["mfa"], False), (False, ["mfa"], True)]
+)
+def test_a_trusted_provider_second_factor_spares_the_authenticator_code(
+    client, org, coordinator_without_totp, trust, amr, asked
+):
+    """A coordinator who has an authenticator app is not asked for its code as well when the
+    provider asserted a second factor the organisation trusts; otherwise allauth asks."""
+    from tests.factories import totp_activate
+
+    totp_activate(coordinator_without_totp)
+    make_idp(org, trust_idp_mfa=trust)
+    response = social_sign_in(client, org, sub="c2", email=coordinator_without_totp.email, amr=amr)
+    assert response.status_code == 302
+    assert (response["Location"] == "/accounts/2fa/authenticate/") is asked
+    signed_in = client.get("/").wsgi_request.user == coordinator_without_totp
+    assert signed_in is not asked
