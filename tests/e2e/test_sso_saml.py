@@ -5,6 +5,7 @@ auto-submitted HTTP-POST answer back to our ACS. The other refusals are checked 
 browser in tests/sso/test_saml.py."""
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from django_scopes import scope, scopes_disabled
@@ -20,6 +21,7 @@ from tests.sso.saml_flow import (
     idp_fixture,  # noqa: F401 - fixture "idp"
     saml_idp_fixture,  # noqa: F401 - fixture "saml_idp"
     saml_provider,
+    sp_entity_id,
     used_assertions,
 )
 from tests.sso.saml_idp import REFEDS_MFA
@@ -75,15 +77,27 @@ def test_first_time_join_with_an_open_invitation(live_server, page, org, idp):
     assert audit(org, Action.SSO_JOINED) == ["new.person@acme.example.org through SAML 2.0"]
 
 
-def test_expired_answer_is_refused_and_nothing_created(live_server, page, org, idp):
+@pytest.mark.parametrize(
+    ("broken", "why"),
+    [("expired", "expired"), ("unsigned", "No Signature"), ("other-audience", "audience")],
+)
+def test_a_bad_answer_is_refused_and_nothing_created(live_server, page, org, idp, broken, why):
+    """Expired, signed by nobody, or addressed to another organisation's entity id (the
+    test client covers more cases in tests/sso/test_saml.py)."""
     saml_provider(org, idp, from_url=True, allow_join=True)
-    idp.knobs.expired = True
+    if broken == "expired":
+        idp.knobs.expired = True
+    elif broken == "unsigned":
+        idp.knobs.sign_response = idp.knobs.sign_assertion = False
+    else:
+        idp.knobs.audience = sp_entity_id("globex", host=urlsplit(live_server.url).netloc)
     before = counts()
     through_the_idp(page, live_server.url, "acme", email="walk.in@acme.example.org")
     expect(page.get_by_role("heading", name="Sign-in refused")).to_be_visible()
     expect(page.get_by_text("sent an answer we could not accept")).to_be_visible()
     assert counts() == before
-    assert len(audit(org, Action.SSO_REFUSED)) == 1
+    (refusal,) = audit(org, Action.SSO_REFUSED)
+    assert why in refusal
 
 
 def test_refeds_mfa_satisfies_the_coordinator_rule(live_server, page, org, idp):
