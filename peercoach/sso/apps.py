@@ -9,7 +9,12 @@ class SsoConfig(AppConfig):
 
     def ready(self):
         from allauth.account.signals import user_logged_in
+        from django.db.models.signals import post_delete, post_save
 
+        from .models import IdentityProvider
+        from .selectors import requirement_forget
         from .session import sso_logged_in_receiver
 
         user_logged_in.connect(sso_logged_in_receiver, dispatch_uid="sso_session_marks")
+        for signal in (post_save, post_delete):
+            signal.connect(requirement_forget, sender=IdentityProvider, dispatch_uid="sso_req")

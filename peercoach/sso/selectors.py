@@ -4,6 +4,7 @@ organisation's scope): each read disables scopes explicitly and says how many qu
 """
 
 from django.core.cache import cache
+from django.db import transaction
 from django_scopes import scopes_disabled
 
 from peercoach.tenancy.models import Membership, Organization
@@ -55,7 +56,9 @@ _REQUIRED_ROLES = {
     IdentityProvider.Required.COORDINATORS: {Membership.Role.COORDINATOR},
     IdentityProvider.Required.EVERYONE: {Membership.Role.PARTICIPANT, Membership.Role.COORDINATOR},
 }
-REQUIREMENT_TTL = 60  # seconds; the organisation's version stamp changes it sooner
+# Seconds. A provider's save or deletion clears it at once (`requirement_forget`); the
+# TTL only bounds a write that sends no signal (a queryset update).
+REQUIREMENT_TTL = 300
 
 
 def is_operator(user):
@@ -72,12 +75,26 @@ def _requirement_of(idp):
     }
 
 
+def _requirement_key(organization_id):
+    return f"sso:req:{organization_id}"
+
+
+def requirement_forget(sender, instance, **kwargs):
+    """post_save / post_delete of an IdentityProvider: its organisation's cached
+    requirement goes now and again once the write is committed (in between, another request
+    could cache the old row again)."""
+    key = _requirement_key(instance.organization_id)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
+
+
 def sso_requirement(*, organization):
     """{"roles": roles that must sign in through the organisation's provider, "trust_mfa":
-    whether its asserted second factor counts}. Cached on the organisation's version stamp
-    (a provider row is tenant content, so saving it changes the stamp): no query when warm,
-    one when cold."""
-    key = f"sso:req:{organization.pk}:{organization.content_version}"
+    whether its asserted second factor counts}. Cached per organisation until its provider
+    is saved or deleted (not on its version stamp, which every write in the organisation
+    changes: the first request after each would pay the query): no query when warm, one
+    when cold."""
+    key = _requirement_key(organization.pk)
     value = cache.get(key)
     if value is None:
         with scopes_disabled():

@@ -96,7 +96,7 @@ PERSON_MENU = ("mfa_index", "account_change_password")
 
 # The main pages of each role, for the Spanish pass at phone width.
 MAIN_PAGES = {
-    "anonymous": ("account_login", "agreements:verify"),
+    "anonymous": ("accounts/login/", "agreements:verify"),
     "coordinator": (
         "workspace:home",
         "accounts:people",

@@ -58,8 +58,12 @@ def confirm_domain(organization, domain):
 
 
 def idp_update(idp, **fields):
+    """As the settings page and the admin write it: through save(), whose signal clears the
+    organisation's cached sign-in requirement."""
     with scopes_disabled():
-        IdentityProvider.objects.filter(pk=idp.pk).update(**fields)
+        for name, value in fields.items():
+            setattr(idp, name, value)
+        idp.save()
 
 
 def start_at_organisation(page, base_url, org, oidc):
