@@ -25,11 +25,6 @@ UNVERIFIED = "address not verified by the provider"
 SUBJECT_MISMATCH = "userinfo about another subject than the ID token"
 
 
-def _identity_provider(provider_id):
-    app = next(iter(providers.social_apps(provider=provider_id)), None)
-    return providers.identity_provider_of(app) if app is not None else None
-
-
 def login(request, provider_id):
     """allauth's `openid_connect_login`, same URL and name; an unreachable or wrong
     discovery document gives the refusal page (audited), never a 500."""
@@ -38,7 +33,7 @@ def login(request, provider_id):
     except requests.RequestException as error:
         from .views import refused_response
 
-        idp = _identity_provider(provider_id)
+        idp = providers.enabled_identity_provider(provider_id)
         detail = f"discovery failed, {type(error).__name__}"
         # Never the exception's text: it names URLs and may quote the provider's answer.
         logger.warning("Single sign-on start refused: %s", detail)
@@ -49,7 +44,7 @@ def login(request, provider_id):
         )
         return refused_response(request, organization=idp.organization)
     if request.method == "GET" and response.status_code == 200:
-        idp = _identity_provider(provider_id)
+        idp = providers.enabled_identity_provider(provider_id)
         if idp is not None:
             response._csp_config = providers.sign_in_csp(idp)
     return response

@@ -138,15 +138,21 @@ def social_apps(*, provider=None, client_id=None):
     return apps
 
 
-def identity_provider_of(app):
-    """The IdentityProvider behind a SocialApp built here (scopes disabled: sign-in comes
-    before any organisation's scope), or None."""
+def enabled_identity_provider(key):
+    """The enabled IdentityProvider whose allauth key (its organisation's slug) is `key`, with
+    its organisation, or None. Scopes disabled: sign-in comes before any organisation's
+    scope. One query."""
     with scopes_disabled():
         return (
-            IdentityProvider.objects.filter(enabled=True, organization__slug=app.provider_id)
+            IdentityProvider.objects.filter(enabled=True, organization__slug=key)
             .select_related("organization")
             .first()
         )
+
+
+def identity_provider_of(app):
+    """The IdentityProvider behind a SocialApp built here, or None. One query."""
+    return enabled_identity_provider(app.provider_id)
 
 
 def _origin(url):

@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django_scopes import scopes_disabled
 
-from peercoach.tenancy.models import Membership, Organization
+from peercoach.tenancy.models import Membership
 
 from .models import EmailDomain, IdentityProvider
 from .session import STATE_KEY, sso_mfa_done
@@ -94,11 +94,15 @@ def sso_requirement(*, organization):
     is saved or deleted (not on its version stamp, which every write in the organisation
     changes: the first request after each would pay the query): no query when warm, one
     when cold."""
-    key = _requirement_key(organization.pk)
+    return _requirement(organization.pk)
+
+
+def _requirement(organization_id):
+    key = _requirement_key(organization_id)
     value = cache.get(key)
     if value is None:
         with scopes_disabled():
-            idp = IdentityProvider.objects.filter(organization=organization).first()
+            idp = IdentityProvider.objects.filter(organization_id=organization_id).first()
         value = _requirement_of(idp)
         cache.set(key, value, REQUIREMENT_TTL)
     return value
@@ -146,12 +150,10 @@ def sso_sign_in_mfa_trusted(*, request, login):
     """Hook `second_factor_done_at_sign_in`: True when `login` is a sign-in through an
     organisation's provider that asserted a second factor (the adapter's decision in the
     SocialLogin's state) and that organisation trusts it (`trust_idp_mfa`). Then allauth
-    does not ask a coordinator who has an authenticator app for its code as well. At most
-    one query (the requirement is cached)."""
+    does not ask a coordinator who has an authenticator app for its code as well. No query
+    when the requirement is cached, one when not."""
     sociallogin = (getattr(login, "signal_kwargs", None) or {}).get("sociallogin")
     marks = (getattr(sociallogin, "state", None) or {}).get(STATE_KEY) if sociallogin else None
     if not marks or not marks.get("mfa"):
         return False
-    with scopes_disabled():
-        organization = Organization.objects.filter(pk=marks["org"]).first()
-    return bool(organization and sso_requirement(organization=organization)["trust_mfa"])
+    return _requirement(marks["org"])["trust_mfa"]

@@ -84,20 +84,20 @@ def sso_marks_carry(request, *, user):
     }
 
 
-def sso_session_record(request, *, organization, mfa, carry=None):
-    """Mark the session as signed in by `organization`'s provider (and, when `mfa`, as
-    having used a second factor there). `carry` adds the marks of the session this one
-    replaced (same person). Idempotent; writes only the session."""
+def sso_session_record(request, *, organization_id, mfa, carry=None):
+    """Mark the session as signed in by the provider of organisation `organization_id` (and,
+    when `mfa`, as having used a second factor there). `carry` adds the marks of the
+    session this one replaced (same person). Idempotent; writes only the session."""
     carry = carry or {}
     orgs = list(dict.fromkeys([*carry.get("orgs", []), *request.session.get(SSO_ORGS, [])]))
     mfa_orgs = list(dict.fromkeys([*carry.get("mfa", []), *request.session.get(SSO_MFA_ORGS, [])]))
-    if organization.pk not in orgs:
-        orgs.append(organization.pk)
-    if mfa and organization.pk not in mfa_orgs:
-        mfa_orgs.append(organization.pk)
-    elif not mfa and organization.pk in mfa_orgs:
+    if organization_id not in orgs:
+        orgs.append(organization_id)
+    if mfa and organization_id not in mfa_orgs:
+        mfa_orgs.append(organization_id)
+    elif not mfa and organization_id in mfa_orgs:
         # The newest answer of this provider decides.
-        mfa_orgs.remove(organization.pk)
+        mfa_orgs.remove(organization_id)
     request.session[SSO_ORGS] = orgs
     request.session[SSO_MFA_ORGS] = mfa_orgs
 
@@ -121,8 +121,6 @@ def sso_logged_in_receiver(sender, request, user, sociallogin=None, **kwargs):
     marks = (sociallogin.state or {}).get(STATE_KEY)
     if not marks:
         return
-
-    class _Org:
-        pk = marks["org"]
-
-    sso_session_record(request, organization=_Org, mfa=marks.get("mfa"), carry=marks.get("carry"))
+    sso_session_record(
+        request, organization_id=marks["org"], mfa=marks.get("mfa"), carry=marks.get("carry")
+    )

@@ -8,11 +8,10 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
-from django_scopes import scopes_disabled
 
 from . import selectors
 from .models import IdentityProvider
-from .providers import OIDC, sign_in_csp
+from .providers import OIDC, enabled_identity_provider, sign_in_csp
 
 allauth_login = LoginView.as_view()
 
@@ -57,12 +56,7 @@ def refused_response(request, *, organization, message="", organizations=(), sta
 def sso_start(request, org_slug):
     """Public: the organisation's provider sign-in, one button (allauth starts providers on
     POST). 404 for an unknown organisation or one without an enabled provider, the same."""
-    with scopes_disabled():
-        idp = (
-            IdentityProvider.objects.filter(organization__slug=org_slug, enabled=True)
-            .select_related("organization")
-            .first()
-        )
+    idp = enabled_identity_provider(org_slug)
     if idp is None:
         raise Http404("No single sign-on here.")
     response = render(
