@@ -428,6 +428,17 @@ def first_coordinator_handles_concerns(*, membership):
     return True
 
 
+def account_create_vouched(*, email, first_name="", last_name=""):
+    """A new account for `email`, which an organisation's identity provider vouched for
+    (single sign-on, SCIM): no usable password, the address verified and primary. Call it
+    inside the caller's transaction, after checking that no account has this address."""
+    user = User.objects.create_user(
+        email=email, password=None, first_name=first_name, last_name=last_name
+    )
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    return user
+
+
 def membership_add(*, organization, user, role):
     """Make `user` a member with `role` (updating the role if already a member)."""
     membership, _created = Membership.objects.update_or_create(

@@ -10,7 +10,6 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -19,7 +18,7 @@ from django.utils.translation import gettext as _
 from django_scopes import scope, scopes_disabled
 
 from peercoach.accounts.models import User
-from peercoach.accounts.services import membership_end
+from peercoach.accounts.services import account_create_vouched, membership_end
 from peercoach.audit.models import Action
 from peercoach.audit.services import audit_record
 from peercoach.tenancy.models import Membership
@@ -160,10 +159,9 @@ def scim_user_create(
         user = User.objects.filter(email__iexact=address).first()
         created_account = user is None
         if created_account:
-            user = User.objects.create_user(
-                email=address, password=None, first_name=given_name, last_name=family_name
+            user = account_create_vouched(
+                email=address, first_name=given_name, last_name=family_name
             )
-            EmailAddress.objects.create(user=user, email=address, verified=True, primary=True)
         elif ScimUser.objects.filter(organization=organization, user=user).exists():
             raise ScimConflict(_("%(email)s is provisioned already.") % {"email": address})
         try:

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django_scopes import scope, scopes_disabled
 
 from peercoach.accounts.models import Invitation, User
-from peercoach.accounts.services import invitation_accept
+from peercoach.accounts.services import account_create_vouched, invitation_accept
 from peercoach.audit.models import Action
 from peercoach.audit.services import audit_record
 from peercoach.tenancy.models import Membership
@@ -218,8 +218,8 @@ def sso_admit(*, decision, first_name="", last_name="", protocol=""):
         elif decision.outcome == Outcome.ACCEPT:
             user = invitation_accept(invitation=decision.invitation, user=user)
         elif decision.outcome == Outcome.CREATE_JOIN:
-            user = User.objects.create_user(
-                email=decision.email, password=None, first_name=first_name, last_name=last_name
+            user = account_create_vouched(
+                email=decision.email, first_name=first_name, last_name=last_name
             )
         _verified_address(user, user.email)
     with scope(organization=organization):
