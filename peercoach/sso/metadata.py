@@ -86,16 +86,17 @@ def oidc_discover(issuer):
     return document
 
 
-def saml_metadata_parse(*, url="", xml=""):
+def saml_metadata_parse(*, url="", xml="", entity_id=None):
     """{"entity_id", "sso_url", "x509cert"} of the IdP described by the metadata at `url`
-    (fetched) or in `xml`. Raises ValidationError for XML that does not parse, no IdP in
-    it, no HTTP-Redirect sign-in endpoint, or no signing certificate."""
+    (fetched) or in `xml` (the one named `entity_id` when the metadata holds several).
+    Raises ValidationError for XML that does not parse, no IdP in it, no HTTP-Redirect
+    sign-in endpoint, or no signing certificate."""
     from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
 
     document = _fetch(url) if url else xml.strip().encode()
     try:
         data = OneLogin_Saml2_IdPMetadataParser.parse(
-            document, required_sso_binding=BINDING_REDIRECT
+            document, required_sso_binding=BINDING_REDIRECT, entity_id=entity_id
         )
     except Exception:  # lxml's syntax errors, defusedxml's refusals (entities, DTDs)
         raise ValidationError(

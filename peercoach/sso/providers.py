@@ -13,9 +13,10 @@ from allauth.socialaccount.adapter import get_adapter
 from allauth.socialaccount.models import SocialApp
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django_scopes import scopes_disabled
-from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
 
+from .metadata import saml_metadata_parse
 from .models import IdentityProvider
 
 OIDC = "openid_connect"
@@ -63,19 +64,9 @@ def _saml_idp_from_xml(metadata_xml, entity_id):
     """The entity id, sign-in URL and signing certificate in pasted IdP metadata, or {} when
     it cannot be read (the provider then fails closed: python3-saml refuses to start)."""
     try:
-        parsed = OneLogin_Saml2_IdPMetadataParser.parse(
-            metadata_xml, entity_id=entity_id or None
-        ).get("idp", {})
-    except Exception:  # noqa: BLE001 - malformed XML from a form: treated as no metadata
+        return saml_metadata_parse(xml=metadata_xml, entity_id=entity_id or None)
+    except ValidationError:
         return {}
-    cert = parsed.get("x509cert") or next(
-        iter(parsed.get("x509certMulti", {}).get("signing", [])), ""
-    )
-    return {
-        "entity_id": parsed.get("entityId", ""),
-        "sso_url": parsed.get("singleSignOnService", {}).get("url", ""),
-        "x509cert": cert,
-    }
 
 
 def _saml_app(idp):
